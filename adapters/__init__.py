@@ -1,0 +1,1 @@
+"""Thin translators between platforms and the core: console, Discord, Slack."""

@@ -1,0 +1,22 @@
+"""Placeholder plugin until the discord adapter lands: never configured, adds no command."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+class _Pending:
+    name = "discord"
+
+    def is_configured(self) -> bool:
+        return False
+
+    def add_cli(self, subparsers: argparse._SubParsersAction[Any]) -> None:
+        return None
+
+    async def start(self, core: Any) -> Any:
+        raise RuntimeError("the discord adapter is not built yet")
+
+
+plugin = _Pending()

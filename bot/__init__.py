@@ -1,0 +1,1 @@
+"""The platform-neutral core of qotd: scheduling, picking, answers, scoring, streaks."""

@@ -1,0 +1,141 @@
+"""The typed boundary between the core and every platform adapter.
+
+Inbound: what a user did (a command, a reaction, a button), with the facts only the
+platform knows (display name, "is an admin here") attached. Outbound: platform-neutral
+messages that each adapter renders its own way (an embed, Block Kit, plain text).
+Reactions travel as neutral keys ("A".."J" for options, "yes"/"no" for knew-it/not-yet);
+each adapter maps them to and from its emoji.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+YES = "yes"  # ✅ "I knew it"
+NO = "no"  # ❌ "not yet"
+OPTION_KEYS = "ABCDEFGHIJ"
+
+Platform = str  # "console", "discord", "slack"
+Visibility = Literal["ephemeral", "public"]
+Tone = Literal["question", "reveal", "answer", "info", "error"]
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel, unique across platforms and workspaces (guild / team)."""
+
+    platform: Platform
+    workspace_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class UserRef:
+    user_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted. `is_admin` is decided by the adapter from platform permissions."""
+
+    user_id: str
+    display_name: str
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class CommandInput:
+    """A slash command: name is "qotd", "answer", "leaderboard" or "streak".
+
+    `options` holds raw strings exactly as typed/selected (the core validates them and
+    answers with the valid choices). `user` is the resolved user option, if any
+    (`/streak @someone`, `/qotd stats @someone`).
+    """
+
+    name: str
+    actor: Actor
+    channel: ChannelRef
+    subcommand: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    user: UserRef | None = None
+
+
+@dataclass(frozen=True)
+class ReactionInput:
+    """A reaction added or removed on a message, `key` already mapped to a neutral key.
+
+    Adapters drop reactions whose emoji maps to no key; `message_id` is the platform id
+    of the message reacted to (the core ignores messages that are not its posts).
+    """
+
+    actor: Actor
+    channel: ChannelRef
+    message_id: str
+    key: str
+    added: bool
+
+
+@dataclass(frozen=True)
+class ButtonInput:
+    """A button press. `action` is the opaque string the core put on the Button."""
+
+    actor: Actor
+    channel: ChannelRef
+    action: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str  # "A".."J"
+    text: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button; `action` comes back verbatim in ButtonInput (at most 90 characters so it
+    fits Discord's 100-character custom_id with a prefix and Slack's action value)."""
+
+    label: str
+    action: str
+    style: Literal["primary", "secondary", "success", "danger"] = "secondary"
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    """A platform-neutral message. `body` is Markdown (bold, lists, fenced code, tables);
+    adapters render it with content.render, which splits it within their limits."""
+
+    tone: Tone
+    title: str = ""
+    body: str = ""
+    fields: tuple[Field, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    footer: str = ""
+    buttons: tuple[Button, ...] = ()
+    reactions: tuple[str, ...] = ()  # neutral keys the adapter adds after posting
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A direct answer to an input: `ephemeral` is seen by the acting user alone."""
+
+    visibility: Visibility
+    message: OutMessage
+
+
+def info(text: str, *, title: str = "") -> Reply:
+    return Reply("ephemeral", OutMessage(tone="info", title=title, body=text))
+
+
+def error(text: str) -> Reply:
+    return Reply("ephemeral", OutMessage(tone="error", body=text))

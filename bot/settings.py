@@ -1,0 +1,74 @@
+"""Settings from the environment and an optional `qotd.toml`.
+
+Environment variables win over the file. The file is `./qotd.toml` unless `QOTD_CONFIG`
+names another. Each section of the file is a table (`[core]`, `[discord]`, `[slack]`);
+adapters subclass `SectionSettings` for theirs. Secrets are `SecretStr` so that a
+settings object printed in a log or an error shows `**********`, never the value.
+Nothing here is read at import time: `load()` is called by the composition root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("QOTD_CONFIG", "qotd.toml"))
+
+
+class SectionSettings(BaseSettings):
+    """Base for one section: env vars (each class sets its prefix) over `[section]` in TOML."""
+
+    section: ClassVar[str] = "core"
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_path()
+        if path.is_file():
+            sources.append(
+                TomlConfigSettingsSource(settings_cls, toml_file=path, toml_table_header=(cls.section,))
+            )
+        return tuple(sources)
+
+
+class CoreSettings(SectionSettings):
+    """The core's settings. Env names are given per field (DATABASE_URL has no prefix,
+    as hosting platforms set it)."""
+
+    section: ClassVar[str] = "core"
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./qotd.db",
+        validation_alias="DATABASE_URL",
+    )
+    grace_hours: float = Field(default=3.0, ge=0, validation_alias="QOTD_GRACE_HOURS")
+    reveal_hours: float = Field(default=8.0, gt=0, validation_alias="QOTD_REVEAL_HOURS")
+    seed: str = Field(default="qotd", validation_alias="QOTD_SEED")
+    bank_dir: str = Field(default="", validation_alias="QOTD_BANK_DIR")
+    log_level: str = Field(default="INFO", validation_alias="QOTD_LOG_LEVEL")
+    admins: str = Field(default="", validation_alias="QOTD_ADMINS")
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, populate_by_name=True)
+
+
+def load_core(**overrides: Any) -> CoreSettings:
+    return CoreSettings(**overrides)

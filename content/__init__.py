@@ -1,0 +1,1 @@
+"""The question bank: model, importers, bank files, near-duplicates and rendering."""

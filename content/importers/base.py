@@ -1,0 +1,46 @@
+"""What every importer is: a name, a sniffer and a parser from text to questions.
+
+Importers are pure (text in, questions out) so that the atomicity of an import lives in
+one place, the caller, and so that they can be property-tested on arbitrary text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from content.model import Question
+
+
+class ParseError(Exception):
+    """A file the importer cannot read; carries file:line so a person can fix it."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """The questions of one file, in document order, and non-fatal remarks (file:line)."""
+
+    questions: tuple[Question, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+class Importer(Protocol):
+    """One document shape.
+
+    `name` is what `--format` takes. `sniff` returns a confidence in [0, 1] that `text`
+    has this shape (0 = certainly not); the highest wins. `parse` must never raise
+    anything but ParseError, whatever the text.
+    `source_name` is the file name recorded in each question's SourceRef (and id).
+    """
+
+    name: str
+
+    def sniff(self, text: str, filename: str) -> float: ...
+
+    def parse(self, text: str, source_name: str) -> ParseResult: ...
