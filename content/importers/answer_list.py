@@ -1,0 +1,15 @@
+"""Question lines each followed by "- Answer:" (seed 000) (placeholder until its importer lands)."""
+
+from __future__ import annotations
+
+from content.importers.base import ParseError, ParseResult
+
+
+class AnswerListImporter:
+    name = "answer-list"
+
+    def sniff(self, text: str, filename: str) -> float:
+        return 0.0
+
+    def parse(self, text: str, source_name: str) -> ParseResult:
+        raise ParseError(source_name, 1, "the answer-list importer is not built yet")

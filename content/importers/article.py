@@ -1,0 +1,15 @@
+"""An article of numbered questions (seed 001) (placeholder until its importer lands)."""
+
+from __future__ import annotations
+
+from content.importers.base import ParseError, ParseResult
+
+
+class ArticleImporter:
+    name = "article"
+
+    def sniff(self, text: str, filename: str) -> float:
+        return 0.0
+
+    def parse(self, text: str, source_name: str) -> ParseResult:
+        raise ParseError(source_name, 1, "the article importer is not built yet")

@@ -1,0 +1,15 @@
+"""CSV/TSV, Anki text export and Quizlet term/definition (placeholder until its importer lands)."""
+
+from __future__ import annotations
+
+from content.importers.base import ParseError, ParseResult
+
+
+class DelimitedImporter:
+    name = "csv"
+
+    def sniff(self, text: str, filename: str) -> float:
+        return 0.0
+
+    def parse(self, text: str, source_name: str) -> ParseResult:
+        raise ParseError(source_name, 1, "the csv importer is not built yet")

@@ -1,0 +1,15 @@
+"""A flash-card page: recall cards, quick choices, prompts, practice (seed 004) (placeholder until its importer lands)."""
+
+from __future__ import annotations
+
+from content.importers.base import ParseError, ParseResult
+
+
+class FlashcardsImporter:
+    name = "flashcards"
+
+    def sniff(self, text: str, filename: str) -> float:
+        return 0.0
+
+    def parse(self, text: str, source_name: str) -> ParseResult:
+        raise ParseError(source_name, 1, "the flashcards importer is not built yet")
