@@ -1,0 +1,611 @@
+"""A local Slack for tests: the Web API, response URLs and the Socket Mode websocket.
+
+The real slack_sdk / slack_bolt clients talk to it over the wire (the web client through
+`base_url=fake.api_url`, Socket Mode through the URL `apps.connections.open` returns), so
+the adapter is exercised exactly as in production, minus Slack. Response shapes follow
+Slack's API reference (`ok`, `ts`, `channel`, `message`, `messages`, `response_metadata`).
+
+Usable without pytest (`async with FakeSlack() as fake:`) so other suites can reuse it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import WSMsgType, web
+
+TEAM_ID = "T0FAKE001"
+BOT_USER_ID = "U0QOTDBOT"
+BOT_ID = "B0QOTDBOT"
+APP_ID = "A0QOTDAPP"
+BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-fake-app-token"
+SIGNING_SECRET = "fake-signing-secret"
+
+
+@dataclass
+class Call:
+    """One Web API request as the fake received it (params merged from query and body)."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    status: int
+
+
+@dataclass
+class Failure:
+    status: int
+    times: int
+    retry_after: int
+
+
+@dataclass
+class Envelope:
+    envelope_id: str
+    type: str
+    payload: dict[str, Any]
+    retry_attempt: int
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
+    ack: dict[str, Any] | None = None
+
+
+def sign(secret: str, body: str | bytes, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack adds to an HTTP-mode request: v0 HMAC-SHA256 over ts and body."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    raw = body.decode() if isinstance(body, bytes) else body
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{raw}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def _decode_json_field(value: Any) -> Any:
+    """slack_sdk sends blocks/metadata as JSON strings in form bodies, as objects in JSON."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in {"1", "true", "yes"}
+
+
+class FakeSlack:
+    """The fake itself. State is public so tests can assert on what Slack received."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = TEAM_ID,
+        bot_token: str = BOT_TOKEN,
+        app_token: str = APP_TOKEN,
+    ) -> None:
+        self.team_id = team_id
+        self.bot_tokens = {bot_token}
+        self.app_token = app_token
+        self.calls: list[Call] = []
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.ephemerals: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.envelopes: dict[str, Envelope] = {}
+        self.unexpected_acks: list[dict[str, Any]] = []
+        self._failures: dict[str, list[Failure]] = {}
+        self._ts = itertools.count(100)
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._connected = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.add_user(BOT_USER_ID, "qotd", is_bot=True)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/link/{key}", self._socket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def api_url(self) -> str:
+        """What SLACK_API_URL should be set to (slack_sdk wants the trailing slash)."""
+        return f"{self.base_url}/api/"
+
+    # -- test controls -------------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_bot: bool = False,
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name.title(),
+            "deleted": False,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": False,
+            "is_bot": is_bot,
+            "profile": {"display_name": name, "real_name": name.title()},
+        }
+
+    def fail(self, method: str, *, status: int = 429, times: int = 1, retry_after: int = 0) -> None:
+        """Answer the next `times` calls of `method` with `status` (429s carry Retry-After)."""
+        self._failures.setdefault(method, []).append(Failure(status, times, retry_after))
+
+    def response_url(self, key: str | None = None) -> str:
+        return f"{self.base_url}/response/{key or uuid.uuid4().hex}"
+
+    def calls_to(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
+
+    def channel_posts(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level messages in a channel, oldest first."""
+        return [m for m in self.messages.get(channel, []) if m.get("thread_ts") in (None, m["ts"])]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        return [
+            m for m in self.messages.get(channel, []) if m.get("thread_ts") == ts and m["ts"] != ts
+        ]
+
+    def find_message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    async def wait_for(self, predicate: Callable[[], Any], within: float = 5.0) -> Any:
+        """Wait until `predicate()` is truthy (re-checked on every request), or fail."""
+
+        async def _wait() -> Any:
+            async with self._changed:
+                while not (result := predicate()):
+                    await self._changed.wait()
+                return result
+
+        return await asyncio.wait_for(_wait(), within)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- Web API -------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                if isinstance(body, dict):
+                    params.update(body)
+            else:
+                params.update(await request.post())
+        params = {k: _decode_json_field(v) for k, v in params.items()}
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
+        token = token or params.pop("token", None)
+
+        failures = self._failures.get(method) or []
+        if failures:
+            failure = failures[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                failures.pop(0)
+            self.calls.append(Call(method, params, token, failure.status))
+            await self._notify()
+            if failure.status == 429:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(failure.retry_after)},
+                )
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=failure.status)
+
+        self.calls.append(Call(method, params, token, 200))
+        try:
+            body = self._dispatch(method, params, token)
+        finally:
+            await self._notify()
+        return web.json_response(body)
+
+    def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            if token != self.app_token:
+                return {"ok": False, "error": "invalid_auth"}
+            return {
+                "ok": True,
+                "url": f"ws://{self.base_url.removeprefix('http://')}/link/{uuid.uuid4().hex}",
+            }
+        if token is None:
+            return {"ok": False, "error": "not_authed"}
+        if token not in self.bot_tokens:
+            return {"ok": False, "error": "invalid_auth"}
+        handler = _HANDLERS.get(method)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        return handler(self, params)
+
+    def _next_ts(self) -> str:
+        return f"1790000000.{next(self._ts):06d}"
+
+    def _bot_message(self, params: Mapping[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": self.team_id,
+            "text": params.get("text", ""),
+            "ts": ts,
+        }
+        if params.get("blocks"):
+            message["blocks"] = params["blocks"]
+        if params.get("thread_ts"):
+            message["thread_ts"] = str(params["thread_ts"])
+        if params.get("metadata"):
+            message["metadata"] = params["metadata"]
+        return message
+
+    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("text") and not params.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        if isinstance(params.get("blocks"), list) and len(params["blocks"]) > 50:
+            return {"ok": False, "error": "invalid_blocks"}
+        thread_ts = params.get("thread_ts")
+        if thread_ts and self.find_message(channel, str(thread_ts)) is None:
+            return {"ok": False, "error": "thread_not_found"}
+        ts = self._next_ts()
+        message = self._bot_message(params, ts)
+        self.messages.setdefault(channel, []).append(message)
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        return {"ok": True, "channel": channel, "ts": ts, "message": shown}
+
+    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if params.get("user") not in self.users:
+            return {"ok": False, "error": "user_not_in_channel"}
+        if not params.get("text") and not params.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        ts = self._next_ts()
+        self.ephemerals.append({**params, "message_ts": ts})
+        return {"ok": True, "message_ts": ts}
+
+    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel", ""), str(params.get("ts", ""))
+        message = self.find_message(channel, ts)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        for key in ("text", "blocks", "metadata"):
+            if key in params:
+                message[key] = params[key]
+        message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "text": message["text"],
+            "message": message,
+        }
+
+    def _reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("name")
+        if not name:
+            return {"ok": False, "error": "invalid_name"}
+        message = self.find_message(params.get("channel", ""), str(params.get("timestamp", "")))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        reactions: list[dict[str, Any]] = message.setdefault("reactions", [])
+        entry = next((r for r in reactions if r["name"] == name), None)
+        if entry is None:
+            entry = {"name": name, "users": [], "count": 0}
+            reactions.append(entry)
+        if BOT_USER_ID in entry["users"]:
+            return {"ok": False, "error": "already_reacted"}
+        entry["users"].append(BOT_USER_ID)
+        entry["count"] += 1
+        return {"ok": True}
+
+    def _shown(self, message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        return {k: v for k, v in message.items() if with_metadata or k != "metadata"}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel", "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        limit = int(params.get("limit") or 100)
+        oldest = float(params.get("oldest") or 0)
+        with_metadata = _truthy(params.get("include_all_metadata", False))
+        posts = [m for m in self.channel_posts(channel) if float(m["ts"]) > oldest]
+        newest_first = list(reversed(posts))
+        page = [self._shown(m, with_metadata) for m in newest_first[:limit]]
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": len(newest_first) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel", ""), str(params.get("ts", ""))
+        parent = self.find_message(channel, ts)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = _truthy(params.get("include_all_metadata", False))
+        messages = [parent, *self.thread(channel, ts)]
+        return {
+            "ok": True,
+            "messages": [self._shown(m, with_metadata) for m in messages],
+            "has_more": False,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(params.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake Team",
+            "user": "qotd",
+            "team_id": self.team_id,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    # -- response_url --------------------------------------------------------------------
+
+    async def _response_url(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.responses.append({"key": request.match_info["key"], **body})
+        await self._notify()
+        return web.Response(text="ok")
+
+    # -- Socket Mode ---------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        self._connected.set()
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_ack(json.loads(msg.data))
+        finally:
+            self._sockets.remove(ws)
+            if not self._sockets:
+                self._connected.clear()
+        return ws
+
+    async def _on_ack(self, data: dict[str, Any]) -> None:
+        envelope = self.envelopes.get(str(data.get("envelope_id", "")))
+        if envelope is None or envelope.acked.is_set():
+            self.unexpected_acks.append(data)
+        else:
+            envelope.ack = data
+            envelope.acked.set()
+        await self._notify()
+
+    async def wait_connected(self, within: float = 5.0) -> None:
+        await asyncio.wait_for(self._connected.wait(), within)
+
+    async def send_envelope(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        retry_attempt: int = 0,
+        envelope_id: str | None = None,
+    ) -> Envelope:
+        """Deliver one envelope over the websocket (type: events_api, slash_commands,
+        interactive). A retry of an event is a new envelope carrying the same payload."""
+        if not self._sockets:
+            raise RuntimeError("no Socket Mode client is connected")
+        envelope = Envelope(envelope_id or uuid.uuid4().hex, type_, payload, retry_attempt)
+        self.envelopes[envelope.envelope_id] = envelope
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope.envelope_id,
+                "type": type_,
+                "payload": payload,
+                "accepts_response_payload": type_ != "events_api",
+                "retry_attempt": retry_attempt,
+                "retry_reason": "timeout" if retry_attempt else "",
+            }
+        )
+        return envelope
+
+    async def wait_ack(self, envelope: Envelope, within: float = 5.0) -> dict[str, Any]:
+        await asyncio.wait_for(envelope.acked.wait(), within)
+        assert envelope.ack is not None
+        return envelope.ack
+
+    def unacked(self) -> list[str]:
+        return [e.envelope_id for e in self.envelopes.values() if not e.acked.is_set()]
+
+
+_HANDLERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": FakeSlack._auth_test,
+    "chat.postMessage": FakeSlack._post_message,
+    "chat.postEphemeral": FakeSlack._post_ephemeral,
+    "chat.update": FakeSlack._update,
+    "reactions.add": FakeSlack._reactions_add,
+    "conversations.history": FakeSlack._history,
+    "conversations.replies": FakeSlack._replies,
+    "users.info": FakeSlack._users_info,
+}
+
+
+# -- payload builders (shapes from Slack's reference) ----------------------------------------
+
+
+def slash_command(
+    command: str,
+    text: str,
+    *,
+    user_id: str,
+    response_url: str,
+    user_name: str = "",
+    channel_id: str = "C0QOTD",
+    team_id: str = TEAM_ID,
+) -> dict[str, str]:
+    """The fields of a slash-command request (form-encoded in HTTP mode)."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "team_domain": "fake",
+        "channel_id": channel_id,
+        "channel_name": "general",
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:12]}",
+    }
+
+
+def event_callback(
+    event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID
+) -> dict[str, Any]:
+    """An Events API `event_callback` wrapper around one event."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {"enterprise_id": None, "team_id": team_id, "user_id": BOT_USER_ID, "is_bot": True}
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+def reaction_event(
+    *, user: str, channel: str, ts: str, name: str, added: bool = True
+) -> dict[str, Any]:
+    return {
+        "type": "reaction_added" if added else "reaction_removed",
+        "user": user,
+        "reaction": name,
+        "item_user": BOT_USER_ID,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
+def block_actions(
+    *,
+    user_id: str,
+    channel: str,
+    action_id: str,
+    value: str,
+    response_url: str,
+    message_ts: str,
+    team_id: str = TEAM_ID,
+    ephemeral: bool = True,
+) -> dict[str, Any]:
+    """A `block_actions` interaction payload for one button press."""
+    return {
+        "type": "block_actions",
+        "user": {
+            "id": user_id,
+            "username": user_id.lower(),
+            "name": user_id.lower(),
+            "team_id": team_id,
+        },
+        "api_app_id": APP_ID,
+        "token": "deprecated-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": ephemeral,
+        },
+        "trigger_id": f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:12]}",
+        "team": {"id": team_id, "domain": "fake"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "qotd_actions",
+                "text": {"type": "plain_text", "text": value, "emoji": True},
+                "value": value,
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+def form_body(fields: Mapping[str, str]) -> str:
+    return urlencode(fields)
+
+
+def interactive_body(payload: Mapping[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
