@@ -1,0 +1,806 @@
+"""A local, wire-level fake of Discord that the real discord.py client talks to.
+
+Why a server and not mocks: the adapter's value is in what it puts on the wire (embeds,
+nonces, allowed_mentions, interaction callbacks, thread routes) and in how it survives
+what Discord does to it (429 with `retry_after`, 5xx, gateway dispatches for uncached
+messages). Only a real client against a real socket exercises that.
+
+REST lives under `/api/v10`; the gateway is a websocket at `/gateway` speaking plain JSON
+text frames (discord.py asks for zlib/zstd in the URL query but parses text frames as
+JSON, so the fake accepts the query and answers uncompressed). Every REST request is
+recorded; tests wait on recordings with `wait_for` instead of sleeping.
+Payload shapes follow Discord's API reference (v10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+API_PREFIX = "/api/v10"
+GATEWAY_PATH = "/gateway"
+
+# Gateway opcodes (https://discord.com/developers/docs/topics/opcodes-and-status-codes)
+OP_DISPATCH = 0
+OP_HEARTBEAT = 1
+OP_IDENTIFY = 2
+OP_RESUME = 6
+OP_HELLO = 10
+OP_HEARTBEAT_ACK = 11
+
+EPHEMERAL = 1 << 6
+MANAGE_CHANNELS = 1 << 4
+MANAGE_GUILD = 1 << 5
+EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 6) | (1 << 16)  # view, send, react, history
+
+_TIMESTAMP = "2027-01-04T09:00:00.000000+00:00"
+
+
+@dataclass
+class Recorded:
+    """One REST request as the fake received it."""
+
+    method: str
+    path: str  # without the /api/v10 prefix, percent-decoded
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+    status: int = 0
+
+
+@dataclass
+class _Failure:
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    remaining: int
+    after_effect: bool  # apply the request, then answer with the failure (a "timeout")
+
+
+@dataclass
+class FakeUser:
+    id: int
+    username: str
+    bot: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.username,
+            "global_name": self.username.title(),
+            "discriminator": "0",
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+        }
+
+
+@dataclass
+class _Gateway:
+    ws: web.WebSocketResponse
+    shard: tuple[int, int]
+    session_id: str
+    identified: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class FakeDiscord:
+    """The fake server. Start with `await fake.start()`, point the client at `api_base`
+    and `gateway_url`, and drive it with `dispatch(...)` and the payload builders."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1_200_000_000_000_000_000)
+        self.application_id = self.new_id()
+        self.bot = FakeUser(self.application_id, "qotd-bot", bot=True)
+        self.guild_id = self.new_id()
+        self.channel_id = self.new_id()
+        self.token = "fake-token-for-tests"  # not a secret: the fake accepts only this
+        self.requests: list[Recorded] = []
+        self.messages: dict[int, dict[str, Any]] = {}  # message id -> message object
+        self.channels: dict[int, dict[str, Any]] = {}  # text channels and threads
+        self.reactions: dict[int, list[str]] = {}  # message id -> emoji the bot added
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> defs
+        self.callbacks: dict[int, dict[str, Any]] = {}  # interaction id -> callback body
+        self.retry_after = 0.05
+        self.heartbeat_interval_ms = 45_000
+        self._nonces: dict[tuple[int, str], tuple[float, int]] = {}
+        self._failures: list[_Failure] = []
+        self._gateways: list[_Gateway] = []
+        self._seq = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.identify_payloads: list[dict[str, Any]] = []
+        self.add_text_channel(self.channel_id, "qotd")
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get(GATEWAY_PATH, self._gateway)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for gw in list(self._gateways):
+            await gw.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}"
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    # -- test hooks ----------------------------------------------------------------------
+
+    def fail(
+        self, method: str, path_regex: str, status: int, times: int = 1, *, after_effect: bool = False
+    ) -> None:
+        """Answer the next `times` matching requests with `status` (429 or 5xx).
+
+        With `after_effect` the request is carried out first and the failure is the
+        answer, as when Discord created the message but the response was lost.
+        """
+        self._failures.append(
+            _Failure(method.upper(), re.compile(path_regex), status, times, after_effect)
+        )
+
+    def add_text_channel(self, channel_id: int, name: str) -> dict[str, Any]:
+        channel = {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": name,
+            "position": len(self.channels),
+            "permission_overwrites": [],
+            "parent_id": None,
+            "nsfw": False,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+        }
+        self.channels[channel_id] = channel
+        return channel
+
+    def find(self, method: str, path_regex: str) -> list[Recorded]:
+        """Recorded requests (answered 2xx) whose method and path match."""
+        rx = re.compile(path_regex)
+        return [
+            r
+            for r in self.requests
+            if r.method == method.upper() and rx.fullmatch(r.path) and 200 <= r.status < 300
+        ]
+
+    async def wait_for(
+        self, predicate: Callable[[FakeDiscord], Any], *, within: float = 5.0
+    ) -> Any:
+        """Wait until `predicate(self)` is truthy (re-checked after every request)."""
+
+        async def _wait() -> Any:
+            async with self._changed:
+                while True:
+                    result = predicate(self)
+                    if result:
+                        return result
+                    await self._changed.wait()
+
+        return await asyncio.wait_for(_wait(), within)
+
+    async def wait_for_request(self, method: str, path_regex: str, *, count: int = 1,
+                               within: float = 5.0) -> list[Recorded]:
+        return await self.wait_for(
+            lambda f: (found := f.find(method, path_regex)) and len(found) >= count and found,
+            timeout=within,
+        )
+
+    async def wait_identified(self, count: int = 1, *, within: float = 5.0) -> None:
+        await self.wait_for(
+            lambda f: sum(1 for g in f._gateways if g.identified.is_set()) >= count,
+            timeout=within,
+        )
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- gateway -------------------------------------------------------------------------
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a DISPATCH to every identified gateway session (the shard of the guild)."""
+        targets = [g for g in self._gateways if g.identified.is_set() and not g.ws.closed]
+        if not targets:
+            raise RuntimeError("no identified gateway session to dispatch to")
+        for gw in targets:
+            shard_id, count = gw.shard
+            guild_id = data.get("guild_id")
+            if guild_id is not None and (int(guild_id) >> 22) % count != shard_id:
+                continue
+            await gw.ws.send_str(
+                json.dumps({"op": OP_DISPATCH, "t": event, "s": next(self._seq), "d": data})
+            )
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        gw = _Gateway(ws=ws, shard=(0, 1), session_id=f"session-{self.new_id()}")
+        self._gateways.append(gw)
+        await ws.send_str(
+            json.dumps({"op": OP_HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
+        )
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                op = frame.get("op")
+                if op == OP_HEARTBEAT:
+                    await ws.send_str(json.dumps({"op": OP_HEARTBEAT_ACK}))
+                elif op == OP_IDENTIFY:
+                    await self._identify(gw, frame["d"])
+                elif op == OP_RESUME:
+                    gw.identified.set()
+                    await ws.send_str(
+                        json.dumps({"op": OP_DISPATCH, "t": "RESUMED", "s": next(self._seq), "d": {}})
+                    )
+                    await self._notify()
+        finally:
+            if gw in self._gateways:
+                self._gateways.remove(gw)
+        return ws
+
+    async def _identify(self, gw: _Gateway, data: dict[str, Any]) -> None:
+        self.identify_payloads.append(data)
+        if data.get("token") != self.token:
+            await gw.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        shard = data.get("shard") or [0, 1]
+        gw.shard = (int(shard[0]), int(shard[1]))
+        ready = {
+            "v": 10,
+            "user": self.bot.payload(),
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "session_id": gw.session_id,
+            "resume_gateway_url": self.gateway_url,
+            "shard": list(gw.shard),
+            "application": {"id": str(self.application_id), "flags": 0},
+            "private_channels": [],
+        }
+        await gw.ws.send_str(
+            json.dumps({"op": OP_DISPATCH, "t": "READY", "s": next(self._seq), "d": ready})
+        )
+        if (self.guild_id >> 22) % gw.shard[1] == gw.shard[0]:
+            await gw.ws.send_str(
+                json.dumps(
+                    {"op": OP_DISPATCH, "t": "GUILD_CREATE", "s": next(self._seq),
+                     "d": self.guild_payload()}
+                )
+            )
+        gw.identified.set()
+        await self._notify()
+
+    def guild_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.guild_id),
+            "name": "MLOps study group",
+            "icon": None,
+            "owner_id": str(self.new_id()),
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "system_channel_id": None,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "roles": [
+                {
+                    "id": str(self.guild_id),
+                    "name": "@everyone",
+                    "permissions": str(EVERYONE_PERMISSIONS),
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                    "flags": 0,
+                }
+            ],
+            "channels": [c for c in self.channels.values() if c["type"] == 0],
+            "threads": [],
+            "members": [self.member_payload(self.bot)],
+            "voice_states": [],
+            "presences": [],
+            "member_count": 4,
+            "large": False,
+            "unavailable": False,
+            "joined_at": _TIMESTAMP,
+        }
+
+    # -- payload builders for tests ------------------------------------------------------
+
+    def member_payload(self, user: FakeUser, permissions: int | None = None) -> dict[str, Any]:
+        member: dict[str, Any] = {
+            "user": user.payload(),
+            "roles": [],
+            "joined_at": _TIMESTAMP,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "nick": None,
+        }
+        if permissions is not None:
+            member["permissions"] = str(permissions)
+        return member
+
+    def user(self, name: str) -> FakeUser:
+        return FakeUser(self.new_id(), name)
+
+    def _interaction(
+        self, type_: int, data: dict[str, Any], user: FakeUser, permissions: int,
+        channel_id: int | None = None,
+    ) -> dict[str, Any]:
+        interaction_id = self.new_id()
+        cid = channel_id or self.channel_id
+        channel = self.channels.get(cid, {"id": str(cid), "type": 0})
+        return {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": type_,
+            "data": data,
+            "guild_id": str(self.guild_id),
+            "channel_id": str(cid),
+            "channel": channel,
+            "member": self.member_payload(user, permissions),
+            "token": f"itoken-{interaction_id}",
+            "version": 1,
+            "app_permissions": str(EVERYONE_PERMISSIONS | (1 << 14) | (1 << 35) | (1 << 38)),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "context": 0,
+        }
+
+    def slash(
+        self,
+        name: str,
+        user: FakeUser,
+        *,
+        subcommand: str | None = None,
+        options: dict[str, str | int] | None = None,
+        user_option: tuple[str, FakeUser] | None = None,
+        permissions: int = EVERYONE_PERMISSIONS,
+        focused: str | None = None,
+    ) -> dict[str, Any]:
+        """An APPLICATION_COMMAND (type 2) interaction, or AUTOCOMPLETE (type 4) when
+        `focused` names the option being typed."""
+        opts: list[dict[str, Any]] = []
+        for key, value in (options or {}).items():
+            opt: dict[str, Any] = {"name": key, "type": 4 if isinstance(value, int) else 3,
+                                   "value": value}
+            if key == focused:
+                opt["focused"] = True
+            opts.append(opt)
+        resolved: dict[str, Any] = {}
+        if user_option is not None:
+            key, target = user_option
+            opts.append({"name": key, "type": 6, "value": str(target.id)})
+            member = self.member_payload(target)
+            member.pop("user")
+            resolved = {"users": {str(target.id): target.payload()},
+                        "members": {str(target.id): member}}
+        if subcommand is not None:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
+        data: dict[str, Any] = {"id": str(self.command_id(name)), "name": name, "type": 1,
+                                "options": opts, "guild_id": str(self.guild_id)}
+        if resolved:
+            data["resolved"] = resolved
+        return self._interaction(4 if focused else 2, data, user, permissions)
+
+    def command_id(self, name: str) -> int:
+        for defs in self.commands.values():
+            for d in defs:
+                if d["name"] == name:
+                    return int(d["id"])
+        return 0
+
+    def button(
+        self, custom_id: str, message: dict[str, Any], user: FakeUser,
+        permissions: int = EVERYONE_PERMISSIONS,
+    ) -> dict[str, Any]:
+        """A MESSAGE_COMPONENT (type 3) interaction for a button on `message`."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        interaction = self._interaction(3, data, user, permissions,
+                                        channel_id=int(message["channel_id"]))
+        interaction["message"] = message
+        return interaction
+
+    def reaction(self, event_user: FakeUser, message_id: int, emoji: str, *, added: bool = True,
+                 channel_id: int | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "user_id": str(event_user.id),
+            "channel_id": str(channel_id or self.channel_id),
+            "message_id": str(message_id),
+            "guild_id": str(self.guild_id),
+            "emoji": {"id": None, "name": emoji},
+            "burst": False,
+            "type": 0,
+        }
+        if added:
+            data["member"] = self.member_payload(event_user)
+            data["message_author_id"] = str(self.bot.id)
+        return data
+
+    def message_in(self, channel_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.messages.values() if int(m["channel_id"]) == channel_id]
+
+    # -- REST ----------------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith(API_PREFIX):
+            return await handler(request)
+        body: Any = None
+        raw = await request.read()
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = raw.decode(errors="replace")
+        path = urllib.parse.unquote(request.path[len(API_PREFIX):])
+        rec = Recorded(request.method, path, dict(request.query), dict(request.headers), body)
+        self.requests.append(rec)
+        try:
+            failure = self._take_failure(rec)
+            if failure is not None and not failure.after_effect:
+                response = self._failure_response(failure)
+            else:
+                if request.headers.get("Authorization") != f"Bot {self.token}" and not (
+                    path.startswith("/interactions/") or path.startswith("/webhooks/")
+                ):
+                    response = _json({"message": "401: Unauthorized", "code": 0}, status=401)
+                else:
+                    response = await handler(request)
+                if failure is not None:
+                    response = self._failure_response(failure)
+            self._rate_limit_headers(response, path)
+            rec.status = response.status
+            return response
+        finally:
+            await self._notify()
+
+    def _take_failure(self, rec: Recorded) -> _Failure | None:
+        for failure in self._failures:
+            if failure.remaining > 0 and failure.method == rec.method and failure.pattern.fullmatch(
+                rec.path
+            ):
+                failure.remaining -= 1
+                return failure
+        return None
+
+    def _failure_response(self, failure: _Failure) -> web.Response:
+        if failure.status == 429:
+            response = _json(
+                {"message": "You are being rate limited.", "retry_after": self.retry_after,
+                 "global": False},
+                status=429,
+            )
+            response.headers["Via"] = "1.1 google"
+            response.headers["Retry-After"] = str(self.retry_after)
+            response.headers["X-RateLimit-Scope"] = "user"
+            return response
+        return _json({"message": f"{failure.status}: Server error", "code": 0},
+                     status=failure.status)
+
+    def _rate_limit_headers(self, response: web.StreamResponse, path: str) -> None:
+        bucket = re.sub(r"\d{6,}", "id", path)
+        response.headers["X-RateLimit-Limit"] = "5"
+        response.headers["X-RateLimit-Remaining"] = "0" if response.status == 429 else "4"
+        response.headers["X-RateLimit-Reset"] = f"{time.time() + self.retry_after:.3f}"
+        response.headers["X-RateLimit-Reset-After"] = f"{self.retry_after:.3f}"
+        response.headers["X-RateLimit-Bucket"] = f"bucket-{abs(hash(bucket)) % 10**8}"
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        method = request.method
+        path = urllib.parse.unquote(request.path[len(API_PREFIX):])
+        body = self.requests[-1].json if self.requests else None
+        for route_method, pattern, handler in self._routes():
+            if route_method != method:
+                continue
+            match = re.fullmatch(pattern, path)
+            if match:
+                return await handler(request, body, *match.groups())
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    def _routes(self) -> list[tuple[str, str, Any]]:
+        return [
+            ("GET", r"/users/@me", self._get_me),
+            ("GET", r"/applications/@me", self._get_application),
+            ("GET", r"/oauth2/applications/@me", self._get_application),
+            ("GET", r"/gateway/bot", self._get_gateway_bot),
+            ("GET", r"/gateway", self._get_gateway),
+            ("PUT", r"/applications/(\d+)/commands", self._put_commands),
+            ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands", self._put_guild_commands),
+            ("GET", r"/applications/(\d+)/commands", self._get_commands),
+            ("POST", r"/channels/(\d+)/messages", self._create_message),
+            ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
+            ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
+            ("PUT", r"/channels/(\d+)/messages/(\d+)/reactions/([^/]+)/@me", self._add_reaction),
+            ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._start_thread),
+            ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._callback),
+            ("POST", r"/webhooks/(\d+)/([^/]+)", self._followup),
+            ("PATCH", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._edit_original),
+            ("DELETE", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._delete_original),
+            ("POST", r"/users/@me/channels", self._create_dm),
+        ]
+
+    async def _get_me(self, request: web.Request, body: Any) -> web.Response:
+        return _json(self.bot.payload())
+
+    async def _get_application(self, request: web.Request, body: Any) -> web.Response:
+        owner = FakeUser(self.new_id(), "owner")
+        return _json({
+            "id": str(self.application_id),
+            "name": "qotd",
+            "icon": None,
+            "description": "Question of the day",
+            "rpc_origins": [],
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "bot": self.bot.payload(),
+            "owner": owner.payload(),
+            "team": None,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "interactions_endpoint_url": None,
+        })
+
+    async def _get_gateway_bot(self, request: web.Request, body: Any) -> web.Response:
+        return _json({
+            "url": self.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                    "max_concurrency": 1},
+        })
+
+    async def _get_gateway(self, request: web.Request, body: Any) -> web.Response:
+        return _json({"url": self.gateway_url})
+
+    def _store_commands(self, key: str, defs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        stored = []
+        for d in defs:
+            full = {**d, "id": str(self.new_id()), "application_id": str(self.application_id),
+                    "version": str(self.new_id()), "default_member_permissions":
+                    d.get("default_member_permissions"), "type": d.get("type", 1)}
+            if key != "global":
+                full["guild_id"] = key
+            stored.append(full)
+        self.commands[key] = stored
+        return stored
+
+    async def _put_commands(self, request: web.Request, body: Any, app: str) -> web.Response:
+        return _json(self._store_commands("global", body or []))
+
+    async def _put_guild_commands(
+        self, request: web.Request, body: Any, app: str, guild: str
+    ) -> web.Response:
+        return _json(self._store_commands(guild, body or []))
+
+    async def _get_commands(self, request: web.Request, body: Any, app: str) -> web.Response:
+        return _json(self.commands.get("global", []))
+
+    def _message(self, channel_id: int, body: dict[str, Any], *,
+                 flags: int = 0, interaction: bool = False) -> dict[str, Any]:
+        message_id = self.new_id()
+        message = {
+            "id": str(message_id),
+            "channel_id": str(channel_id),
+            "author": self.bot.payload(),
+            "content": body.get("content") or "",
+            "timestamp": _TIMESTAMP,
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 20 if interaction else 0,
+            "flags": flags | int(body.get("flags") or 0),
+        }
+        if channel_id in self.channels and not interaction:
+            message["guild_id"] = str(self.guild_id)
+        if body.get("nonce") is not None:
+            message["nonce"] = body["nonce"]
+        self.messages[message_id] = message
+        return message
+
+    async def _create_message(self, request: web.Request, body: Any, cid: str) -> web.Response:
+        channel_id = int(cid)
+        if channel_id not in self.channels:
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+        body = body or {}
+        if not (body.get("content") or body.get("embeds") or body.get("components")):
+            return _json({"message": "Cannot send an empty message", "code": 50006}, status=400)
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and time.monotonic() - seen[0] < 300:
+                return _json(self.messages[seen[1]])
+        message = self._message(channel_id, body)
+        if nonce is not None and body.get("enforce_nonce"):
+            self._nonces[(channel_id, str(nonce))] = (time.monotonic(), int(message["id"]))
+        return _json(message)
+
+    async def _get_message(self, request: web.Request, body: Any, cid: str, mid: str
+                           ) -> web.Response:
+        message = self.messages.get(int(mid))
+        if message is None or message["channel_id"] != cid:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        return _json(message)
+
+    async def _edit_message(self, request: web.Request, body: Any, cid: str, mid: str
+                            ) -> web.Response:
+        message = self.messages.get(int(mid))
+        if message is None or message["channel_id"] != cid:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        for key in ("content", "embeds", "components"):
+            if key in (body or {}):
+                message[key] = body[key]
+        message["edited_timestamp"] = _TIMESTAMP
+        return _json(message)
+
+    async def _add_reaction(self, request: web.Request, body: Any, cid: str, mid: str,
+                            emoji: str) -> web.Response:
+        if int(mid) not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        added = self.reactions.setdefault(int(mid), [])
+        if emoji not in added:
+            added.append(emoji)
+        return web.Response(status=204)
+
+    async def _start_thread(self, request: web.Request, body: Any, cid: str, mid: str
+                            ) -> web.Response:
+        message_id = int(mid)
+        if message_id not in self.messages or self.messages[message_id]["channel_id"] != cid:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        if message_id in self.channels:
+            return _json(
+                {"message": "A thread has already been created for this message",
+                 "code": 160004},
+                status=400,
+            )
+        name = (body or {}).get("name", "")
+        if not 1 <= len(name) <= 100:
+            return _json({"message": "Invalid Form Body", "code": 50035}, status=400)
+        thread = {
+            "id": mid,  # a thread started from a message shares the message's id
+            "guild_id": str(self.guild_id),
+            "parent_id": cid,
+            "owner_id": str(self.bot.id),
+            "name": name,
+            "type": 11,
+            "last_message_id": None,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "total_message_sent": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": (body or {}).get("auto_archive_duration", 1440),
+                "archive_timestamp": _TIMESTAMP,
+                "locked": False,
+            },
+        }
+        self.channels[message_id] = thread
+        self.messages[message_id]["thread"] = thread
+        return _json(thread, status=201)
+
+    async def _callback(self, request: web.Request, body: Any, iid: str, token: str
+                        ) -> web.Response:
+        interaction_id = int(iid)
+        if interaction_id in self.callbacks:
+            return _json({"message": "Interaction has already been acknowledged.",
+                          "code": 40060}, status=400)
+        body = body or {}
+        self.callbacks[interaction_id] = body
+        data = body.get("data") or {}
+        flags = int(data.get("flags") or 0)
+        response: dict[str, Any] = {
+            "interaction": {
+                "id": iid,
+                "type": 2,
+                "response_message_loading": body.get("type") == 5,
+                "response_message_ephemeral": bool(flags & EPHEMERAL),
+            }
+        }
+        if body.get("type") == 4:
+            message = self._message(self.channel_id, data, interaction=True)
+            self.messages[int(message["id"])]["interaction_token"] = token
+            response["interaction"]["response_message_id"] = message["id"]
+            response["resource"] = {"type": 4, "message": message}
+        elif body.get("type") == 5:
+            response["resource"] = {"type": 5}
+        elif body.get("type") in (6, 7, 8):
+            response["resource"] = {"type": body["type"]}
+        if request.query.get("with_response") in ("1", "true", "True"):
+            return _json(response)
+        return web.Response(status=204)
+
+    async def _followup(self, request: web.Request, body: Any, app: str, token: str
+                        ) -> web.Response:
+        message = self._message(self.channel_id, body or {}, interaction=True)
+        return _json(message)
+
+    async def _edit_original(self, request: web.Request, body: Any, app: str, token: str
+                             ) -> web.Response:
+        message = self._message(self.channel_id, body or {}, interaction=True)
+        return _json(message)
+
+    async def _delete_original(self, request: web.Request, body: Any, app: str, token: str
+                               ) -> web.Response:
+        return web.Response(status=204)
+
+    async def _create_dm(self, request: web.Request, body: Any) -> web.Response:
+        recipient = (body or {}).get("recipient_id")
+        channel_id = self.new_id()
+        dm = {"id": str(channel_id), "type": 1, "last_message_id": None,
+              "recipients": [FakeUser(int(recipient), "member").payload()]}
+        self.channels[channel_id] = dm
+        return _json(dm)
+
+    # -- queries over what the bot sent --------------------------------------------------
+
+    def interaction_replies(self, interaction: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every message body the bot sent for one interaction: the callback's data,
+        the edit of the original, and follow-ups, in order."""
+        token = interaction["token"]
+        out: list[dict[str, Any]] = []
+        for r in self.requests:
+            if not 200 <= r.status < 300:
+                continue
+            if r.path == f"/interactions/{interaction['id']}/{token}/callback":
+                if r.json and r.json.get("type") in (4, 7):
+                    out.append(r.json.get("data") or {})
+            elif r.path.startswith(f"/webhooks/{self.application_id}/{token}") and r.method in (
+                "POST", "PATCH"
+            ):
+                out.append(r.json or {})
+        return out
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    # Discord sends exactly "application/json" (no charset); discord.py compares the header
+    # verbatim before parsing a body as JSON.
+    response = web.Response(text=json.dumps(payload), status=status)
+    response.headers["Content-Type"] = "application/json"
+    return response
