@@ -1,0 +1,226 @@
+"""The import use case: source files → importer → per-file report → bank files.
+
+Each file is atomic on its own: a file that cannot be read or parsed writes nothing and
+is reported as `file:line: reason`, while the other files still import. An existing bank
+file is reviewed work, so its version of a question wins over the source's (unless
+`overwrite`), and questions that disappeared from the source are kept and reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from content.bank import (
+    OVERRIDES_NAME,
+    Bank,
+    BankFile,
+    bank_path,
+    dump_bank_file,
+    load_bank,
+    write_atomic,
+)
+from content.dedup import group, load_overrides
+from content.importers import Importer, ParseError, by_name, sniff
+from content.model import Question
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("ready", "needs_key", "needs_answer")
+
+
+def default_bank_dir() -> Path:
+    """`QOTD_BANK_DIR` if set, else the bank shipped inside the `content` package (never the
+    current directory, so the command works from anywhere)."""
+    env = os.environ.get("QOTD_BANK_DIR", "").strip()
+    return Path(env) if env else Path(__file__).parent / "bank"
+
+
+def display_path(path: Path) -> str:
+    """The path as recorded in a bank: relative to the working folder when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@dataclass
+class FileReport:
+    """What one source file yielded, or why it yielded nothing."""
+
+    path: str
+    format: str = ""
+    found: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    bank_file: Path | None = None
+    written: bool = False
+    added: int = 0
+    kept_from_bank: int = 0
+    missing_from_source: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "found": self.found,
+            **{s: self.counts.get(s, 0) for s in STATUSES},
+        }
+
+
+@dataclass
+class ImportReport:
+    files: list[FileReport]
+    duplicate_groups: int
+
+    @property
+    def ok(self) -> bool:
+        return all(f.error is None for f in self.files)
+
+    def totals(self) -> dict[str, int]:
+        good = [f for f in self.files if f.error is None]
+        total = {"found": sum(f.found for f in good)}
+        for s in STATUSES:
+            total[s] = sum(f.counts.get(s, 0) for f in good)
+        return total
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "files": [f.as_json() for f in self.files if f.error is None],
+            "total": self.totals(),
+            "duplicate_groups": self.duplicate_groups,
+        }
+
+
+def _choose(text: str, path: Path, fmt: str | None) -> Importer:
+    if fmt is not None:
+        return by_name(fmt)
+    importer = sniff(text, path.name)
+    if importer is None:
+        raise ParseError(
+            str(path), 1, "no importer recognises this file; pass --format to choose one"
+        )
+    return importer
+
+
+def _merge(
+    parsed: list[Question], existing: BankFile | None, overwrite: bool, report: FileReport
+) -> list[Question]:
+    """Source order, bank versions winning; questions gone from the source stay at the end."""
+    old = {q.id: q for q in existing.questions} if existing else {}
+    merged: list[Question] = []
+    for q in parsed:
+        if q.id in old and not overwrite:
+            merged.append(old[q.id])
+            report.kept_from_bank += 1
+        else:
+            merged.append(q)
+            report.added += q.id not in old
+    ids = {q.id for q in parsed}
+    if existing:
+        for q in existing.questions:
+            if q.id not in ids:
+                merged.append(q)
+                report.missing_from_source.append(q.id)
+    return merged
+
+
+def _import_one(
+    path: Path,
+    fmt: str | None,
+    bank: Bank,
+    bank_dir: Path,
+    overwrite: bool,
+    claimed: dict[Path, str],
+) -> tuple[FileReport, BankFile | None]:
+    shown = display_path(path)
+    report = FileReport(path=shown)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        report.error = f"{shown}:1: cannot read: {exc.__class__.__name__}: {exc}"
+        return report, None
+    try:
+        importer = _choose(text, path, fmt)
+        result = importer.parse(text, shown)
+    except ParseError as exc:
+        report.error = f"{shown}:{exc.line}: {exc.reason}"
+        return report, None
+    report.format = importer.name
+    report.warnings = list(result.warnings)
+    report.found = len(result.questions)
+    report.counts = dict(Counter(q.status for q in result.questions))
+    target = bank_path(bank_dir, shown)
+    if target.name == OVERRIDES_NAME:
+        report.error = f"{shown}:1: a source named like the overrides file; rename it"
+        return report, None
+    if target in claimed and claimed[target] != shown:
+        report.error = f"{shown}:1: {target.name} is also the bank file of {claimed[target]}"
+        return report, None
+    existing = bank.file_for_source(target.stem)
+    if existing and Path(existing.source).name != path.name:
+        report.error = (
+            f"{shown}:1: {target} already holds {existing.source}; rename one of the files"
+        )
+        return report, None
+    claimed[target] = shown
+    unique: dict[str, Question] = {}
+    for q in result.questions:
+        if q.id in unique:
+            report.warnings.append(f"{q.source}: same prompt as line {unique[q.id].source.line}")
+        else:
+            unique[q.id] = q
+    merged = _merge(list(unique.values()), existing, overwrite, report)
+    report.bank_file = target
+    source = existing.source if existing else shown
+    return report, BankFile(
+        path=target, source=source, format=importer.name, questions=tuple(merged)
+    )
+
+
+def import_files(
+    paths: list[Path],
+    bank_dir: Path,
+    *,
+    fmt: str | None = None,
+    dry_run: bool = False,
+    overwrite: bool = False,
+) -> ImportReport:
+    """Import every file; a file's bank file is written only if that file parsed cleanly.
+
+    Raises BankError if the existing bank is invalid (fix it first: merging into a broken
+    bank would hide the problem) and KeyError for an unknown `fmt`.
+    """
+    if fmt is not None:
+        by_name(fmt)
+    bank = load_bank(bank_dir)
+    overrides = load_overrides(bank_dir / OVERRIDES_NAME)
+    reports: list[FileReport] = []
+    updated: dict[Path, BankFile] = {f.path: f for f in bank.files}
+    claimed: dict[Path, str] = {}
+    for path in paths:
+        report, bank_file = _import_one(path, fmt, bank, bank_dir, overwrite, claimed)
+        reports.append(report)
+        if bank_file is None:
+            continue
+        previous = updated.get(bank_file.path)
+        updated[bank_file.path] = bank_file
+        if previous is not None and (previous.questions, previous.format) == (
+            bank_file.questions,
+            bank_file.format,
+        ):
+            continue  # nothing new: leave a hand-formatted file exactly as it is
+        if not dry_run:
+            text = dump_bank_file(bank_file.source, bank_file.format, bank_file.questions)
+            current = bank_file.path.read_text("utf-8") if bank_file.path.is_file() else None
+            if current != text:
+                write_atomic(bank_file.path, text)
+                report.written = True
+                log.info("wrote %s", bank_file.path)
+    everything = [q for f in updated.values() for q in f.questions]
+    groups = group(everything, overrides)
+    return ImportReport(files=reports, duplicate_groups=len(groups.duplicates()))

@@ -1,0 +1,315 @@
+"""Platform-neutral rendering: Markdown split to platform limits, Slack mrkdwn, safe mentions.
+
+Adapters never cut text themselves: a question's answer can be longer than one message,
+and a cut inside a code fence turns the rest of the reveal into code. Everything here is
+pure text → text so that it can be property-tested.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Discord limits (characters).
+DISCORD_CONTENT = 2000
+DISCORD_EMBED_DESCRIPTION = 4096
+DISCORD_EMBED_TOTAL = 6000
+DISCORD_EMBED_TITLE = 256
+DISCORD_FIELD_VALUE = 1024
+DISCORD_FIELDS = 25
+# Slack Block Kit limits.
+SLACK_SECTION_TEXT = 3000
+SLACK_BLOCKS = 50
+SLACK_HEADER_TEXT = 150
+
+ELLIPSIS = "…"
+ZWSP = "\u200b"
+
+_OPEN_RE = re.compile(r"^ {0,3}(`{3,})([^`]*)$")
+_CLOSE_RE = re.compile(r"^ {0,3}(`{3,})\s*$")
+
+
+@dataclass
+class _Block:
+    """A paragraph (kind "text") or a fenced code block (kind "code")."""
+
+    kind: str
+    lines: list[str] = field(default_factory=list)
+    fence: str = "```"
+    info: str = ""
+
+
+def _blocks(text: str) -> list[_Block]:
+    """Paragraphs and fenced blocks; an unclosed fence runs to the end (and gets closed)."""
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if current is not None and current.kind == "code":
+            m = _CLOSE_RE.match(line)
+            if m and len(m.group(1)) >= len(current.fence):
+                current = None
+            else:
+                current.lines.append(line)
+            continue
+        m = _OPEN_RE.match(line)
+        if m:
+            current = _Block("code", fence=m.group(1), info=m.group(2).strip())
+            blocks.append(current)
+        elif not line.strip():
+            current = None
+        else:
+            if current is None:
+                current = _Block("text")
+                blocks.append(current)
+            current.lines.append(line)
+    return blocks
+
+
+def _opens_fence(piece: str) -> bool:
+    return bool(_OPEN_RE.match(piece.split("\n", 1)[0]))
+
+
+def _hard_split(text: str, limit: int) -> list[str]:
+    """Last resort: cut at `limit`, moving the cut so no piece starts like a fence."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = limit
+        while cut > 1 and _opens_fence(text[cut:]):
+            cut -= 1
+        pieces.append(text[:cut])
+        text = text[cut:]
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def _split_on(text: str, limit: int, sep: str, finer: list[str]) -> list[str]:
+    """Pack the parts of `text` between `sep` greedily; parts still too long go finer."""
+    if len(text) <= limit:
+        return [text]
+    out: list[str] = []
+    current = ""
+    for part in text.split(sep):
+        candidate = f"{current}{sep}{part}" if current else part
+        if len(candidate) <= limit and not (current and _opens_fence(part)):
+            current = candidate
+            continue
+        if current:
+            out.append(current)
+        if len(part) <= limit:
+            current = part
+        else:
+            subs = (
+                _split_on(part, limit, finer[0], finer[1:])
+                if finer
+                else _hard_split(part, limit)
+            )
+            out.extend(subs[:-1])
+            current = subs[-1] if subs else ""
+    if current:
+        out.append(current)
+    return [p for p in out if p.strip()]
+
+
+def _render_code(block: _Block, body: list[str]) -> str:
+    inner = "\n".join(body)
+    return f"{block.fence}{block.info}\n{inner}\n{block.fence}" if body else (
+        f"{block.fence}{block.info}\n{block.fence}"
+    )
+
+
+def _code_items(block: _Block, limit: int) -> list[str]:
+    """A fenced block as one or more fenced blocks, each re-opened with its language."""
+    whole = _render_code(block, block.lines)
+    if len(whole) <= limit:
+        return [whole]
+    overhead = len(block.fence) * 2 + len(block.info) + 2
+    room = limit - overhead
+    if room < 1:
+        raise ValueError(f"limit {limit} is too small for a {block.fence}{block.info} block")
+    lines: list[str] = []
+    for line in block.lines:
+        lines.extend(_hard_split(line, room) if len(line) > room else [line])
+    items: list[str] = []
+    body: list[str] = []
+    size = 0
+    for line in lines:
+        extra = len(line) + (1 if body else 0)
+        if body and size + extra > room:
+            items.append(_render_code(block, body))
+            body, size = [], 0
+            extra = len(line)
+        body.append(line)
+        size += extra
+    if body:
+        items.append(_render_code(block, body))
+    return items
+
+
+def split_markdown(text: str, limit: int) -> list[str]:
+    """Chunks of at most `limit` characters, cut between blocks, never inside a fence.
+
+    Paragraphs are kept whole when they fit, else cut at line, then word boundaries;
+    an oversized code block becomes several fenced blocks with the same language tag.
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    items: list[str] = []
+    for block in _blocks(text):
+        if block.kind == "code":
+            items.extend(_code_items(block, limit))
+        else:
+            items.extend(_split_on("\n".join(block.lines), limit, "\n", [" "]))
+    chunks: list[str] = []
+    current = ""
+    for item in items:
+        if current and len(current) + 2 + len(item) <= limit:
+            current = f"{current}\n\n{item}"
+        else:
+            if current:
+                chunks.append(current)
+            current = item
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _open_fence_at_end(text: str) -> str | None:
+    """The fence string left open at the end of `text`, if any."""
+    fence: str | None = None
+    for line in text.split("\n"):
+        if fence is None:
+            m = _OPEN_RE.match(line)
+            if m:
+                fence = m.group(1)
+        else:
+            m = _CLOSE_RE.match(line)
+            if m and len(m.group(1)) >= len(fence):
+                fence = None
+    return fence
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters, ending in an ellipsis, with any code fence closed."""
+    if len(text) <= limit:
+        return text
+    if limit < 1:
+        return ""
+    budget = limit - len(ELLIPSIS)
+    while budget >= 0:
+        cut = text[:budget]
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        if space > budget // 2:
+            cut = cut[:space]
+        cut = cut.rstrip()
+        fence = _open_fence_at_end(cut)
+        result = f"{cut}{ELLIPSIS}" if fence is None else f"{cut}{ELLIPSIS}\n{fence}"
+        if len(result) <= limit:
+            return result
+        budget -= len(result) - limit
+    return ELLIPSIS[:limit]
+
+
+# --------------------------------------------------------------------------- mentions
+
+_EVERYONE_RE = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_DISCORD_MENTION_RE = re.compile(r"<@([!&]?\d+)>")
+_SLACK_MENTION_RE = re.compile(r"<((?:!(?:channel|here|everyone|subteam\^)|@[UWB])[^<>]*)>", re.I)
+
+
+def neutralize_mentions(text: str) -> str:
+    """User text can never ping: Discord's @everyone/@here, user and role mentions get a
+    zero-width space; Slack's <!channel>, <!here>, <!everyone>, <!subteam^…> and <@U…>
+    have their angle brackets escaped (shown as text, not parsed)."""
+    text = _SLACK_MENTION_RE.sub(lambda m: f"&lt;{m.group(1)}&gt;", text)
+    text = _DISCORD_MENTION_RE.sub(lambda m: f"<@{ZWSP}{m.group(1)}>", text)
+    return _EVERYONE_RE.sub(lambda m: f"@{ZWSP}{m.group(1)}", text)
+
+
+# --------------------------------------------------------------------------- Slack mrkdwn
+
+_ESCAPE_RE = re.compile(r"&(?!(?:amp|lt|gt);)|<|>")
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_LINK_RE = re.compile(r"\[([^\]\n]+)\]\((\S+?)\)")
+_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
+_TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _escape(text: str) -> str:
+    """Slack's three entities; entities already present (neutralised mentions) are kept."""
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)[0]], text)
+
+
+def _inline(text: str) -> str:
+    """Emphasis, links and escaping for text outside code spans."""
+    links: list[str] = []
+
+    def keep_link(m: re.Match[str]) -> str:
+        links.append(f"<{_escape(m.group(2))}|{_escape(m.group(1))}>")
+        return f"\x00{len(links) - 1}\x00"
+
+    text = _LINK_RE.sub(keep_link, text)
+    text = _escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"\x01{m.group(1) or m.group(2)}\x01", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"_\1_", text)
+    text = re.sub(r"~~(.+?)~~", r"~\1~", text)
+    text = text.replace("\x01", "*")
+    return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], text)
+
+
+def _line(line: str) -> str:
+    heading = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+    if heading:
+        title = heading.group(1).replace("**", "").replace("__", "")
+        return f"*{_escape(title)}*" if title else ""
+    prefix = ""
+    quote = re.match(r"^(\s*>\s?)", line)
+    if quote:
+        prefix, line = "> ", line[quote.end() :]
+    bullet = re.match(r"^(\s*)[-*+]\s+", line)
+    if bullet:
+        prefix, line = f"{prefix}{bullet.group(1)}• ", line[bullet.end() :]
+    parts: list[str] = []
+    last = 0
+    for m in _CODE_SPAN_RE.finditer(line):
+        parts.append(_inline(line[last : m.start()]))
+        parts.append(f"`{_escape(m.group(2))}`")
+        last = m.end()
+    parts.append(_inline(line[last:]))
+    return prefix + "".join(parts)
+
+
+def to_slack_mrkdwn(md: str) -> str:
+    """Markdown as Slack mrkdwn: *bold*, _italic_, ~strike~, <url|text>, headings as bold,
+    fenced code without its language tag, tables as code (Slack has none), &<> escaped."""
+    out: list[str] = []
+    lines = md.replace("\r\n", "\n").split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        opened = _OPEN_RE.match(line)
+        if opened:
+            fence = opened.group(1)
+            out.append("```")
+            i += 1
+            while i < len(lines):
+                closed = _CLOSE_RE.match(lines[i])
+                if closed and len(closed.group(1)) >= len(fence):
+                    break
+                out.append(_escape(lines[i]))
+                i += 1
+            out.append("```")
+            i += 1
+            continue
+        if line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_SEP_RE.match(
+            lines[i + 1]
+        ):
+            out.append("```")
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                out.append(_escape(lines[i]))
+                i += 1
+            out.append("```")
+            continue
+        out.append(_line(line))
+        i += 1
+    return "\n".join(out)
