@@ -49,7 +49,7 @@ _DIFFICULTY_LINE = re.compile(
 _END_SECTION = re.compile(
     r"^(?:conclusions?|in conclusion|summary|in summary|final thoughts|references|"
     r"further reading|resources|wrapping up|next steps|about the author|related\b.*|"
-    r"table of contents|contents|introduction|intro|overview|why (?:should|you should)\b.*)"
+    r"table of contents|contents|introduction|intro|overview|why (?:should you|you should) learn\b.*)"
     r"|takeaways",
     re.IGNORECASE,
 )
@@ -151,7 +151,7 @@ def _candidates(lines: list[_Line], style: str) -> list[tuple[_Line, str, int]]:
             continue
         if style == "heading" and line.heading is not None:
             level, title = line.heading
-            if title and _is_question(title):
+            if title and _is_question(title) and not _END_SECTION.search(title):
                 found.append((line, title, level))
         elif style == "bold" and line.heading is None:
             match = _BOLD_LINE.match(line.text)
@@ -163,10 +163,11 @@ def _candidates(lines: list[_Line], style: str) -> list[tuple[_Line, str, int]]:
             match = _NUMBERED.match(line.text)
             if match is not None and _is_question(match.group(2)):
                 found.append((line, match.group(2), 0))
-    if style == "heading" and any(_has_label(raw) for _line, raw, _lvl in found):
-        # A numbered Q1..Qn sequence: only labelled headings are questions, so a section
-        # title such as "Why Should You Learn MLOps?" is not taken for one.
-        found = [item for item in found if _has_label(item[1])]
+    labelled = [item for item in found if _has_label(item[1])]
+    if style == "heading" and 2 * len(labelled) > len(found):
+        # Mostly a numbered Q1..Qn sequence: only labelled headings are questions, so a
+        # section title such as "Why Should You Learn MLOps?" is not taken for one.
+        found = labelled
     return found
 
 
