@@ -1,0 +1,35 @@
+"""The Web API client, configured the way production needs it.
+
+slack_sdk retries only connection errors by default; rate limits (429 + Retry-After) and
+Slack's own 5xx are retried here too. `SLACK_API_URL` points it at GovSlack or a test
+server.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.settings import SlackSettings
+
+
+def build_client(settings: SlackSettings, *, token: str | None = None) -> AsyncWebClient:
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=settings.retry_backoff_seconds)
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.normalized_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(
+                max_retry_count=settings.max_retries, interval_calculator=backoff
+            ),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=settings.max_retries),
+            AsyncServerErrorRetryHandler(
+                max_retry_count=settings.max_retries, interval_calculator=backoff
+            ),
+        ],
+    )

@@ -1,0 +1,66 @@
+"""Multi-workspace install: installations and OAuth states kept in our own database,
+through slack_sdk's SQLAlchemy stores (their tables are prefixed `slack_`).
+
+The stores create their tables themselves (`create_all`, idempotent) because their schema
+belongs to slack_sdk and changes with it, not with our Alembic history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from adapters.slack.settings import SlackSettings
+
+BOT_SCOPES = (
+    "chat:write",
+    "commands",
+    "reactions:read",
+    "reactions:write",
+    "channels:history",
+    "groups:history",
+    "users:read",
+)
+
+
+@dataclass
+class OAuthStores:
+    engine: AsyncEngine
+    installations: AsyncSQLAlchemyInstallationStore
+    states: AsyncSQLAlchemyOAuthStateStore
+
+    async def token_for(self, team_id: str) -> str | None:
+        """The bot token installed for a workspace; a clear error when there is none."""
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None or not bot.bot_token:
+            raise LookupError(f"qotd is not installed in Slack workspace {team_id}")
+        return bot.bot_token
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_stores(settings: SlackSettings, database_url: str) -> OAuthStores:
+    if not settings.client_id:
+        raise ValueError("SLACK_CLIENT_ID is needed for a multi-workspace install")
+    engine = create_async_engine(database_url)
+    installations = AsyncSQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
+    states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+    await installations.create_tables()  # type: ignore[no-untyped-call]
+    await states.create_tables()  # type: ignore[no-untyped-call]
+    return OAuthStores(engine, installations, states)
+
+
+def oauth_settings(settings: SlackSettings, stores: OAuthStores) -> AsyncOAuthSettings:
+    secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+    return AsyncOAuthSettings(
+        client_id=settings.client_id,
+        client_secret=secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=stores.installations,
+        state_store=stores.states,
+    )

@@ -1,0 +1,167 @@
+"""The core's Outbound for Slack: posts, thread replies, ephemerals, reactions, edits.
+
+A post carries message metadata naming the core's idempotency key. Before sending, the
+channel's recent history (or the thread, for replies) is searched for that key, so a post
+retried after a crash or a lost response shows up once. chat.postMessage is paced per
+channel; 429s and 5xx are retried by the web client's retry handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import fallback_text, render_blocks
+from adapters.slack.emoji import emoji_for
+from adapters.slack.pacing import ChannelPacer
+from bot.boundary import ChannelRef, OutMessage
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "qotd_post"
+
+TokenFor = Callable[[str], Awaitable[str | None]]
+"""team id -> bot token (None: use the client's own token)."""
+
+
+def metadata_for(key: str) -> dict[str, Any]:
+    return {"event_type": METADATA_EVENT, "event_payload": {"post_key": key}}
+
+
+def _carries(message: dict[str, Any], key: str) -> bool:
+    meta = message.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    return bool(meta.get("event_type") == METADATA_EVENT and payload.get("post_key") == key)
+
+
+class SlackOutbound:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        token_for: TokenFor,
+        pacer: ChannelPacer,
+        history_window: int = 50,
+    ) -> None:
+        self._client = client
+        self._token_for = token_for
+        self._pacer = pacer
+        self._window = history_window
+
+    async def _auth(self, channel: ChannelRef) -> dict[str, Any]:
+        token = await self._token_for(channel.workspace_id)
+        return {"token": token} if token else {}
+
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+        auth = await self._auth(channel)
+        ts = await self._already_posted(channel, idempotency_key, auth)
+        if ts is None:
+            ts = await self._send(channel, message, idempotency_key, auth)
+        else:
+            log.info(
+                "post %s already in %s as %s; not sending again",
+                idempotency_key,
+                channel.channel_id,
+                ts,
+            )
+        if message.reactions:
+            await self._react(channel, ts, message.reactions, auth)
+        return ts
+
+    async def reply_in_thread(
+        self,
+        channel: ChannelRef,
+        parent_message_id: str,
+        message: OutMessage,
+        *,
+        idempotency_key: str,
+    ) -> str:
+        auth = await self._auth(channel)
+        resp = await self._client.conversations_replies(
+            channel=channel.channel_id,
+            ts=parent_message_id,
+            include_all_metadata=True,
+            limit=200,
+            **auth,
+        )
+        for existing in resp.get("messages") or []:
+            if _carries(existing, idempotency_key):
+                return str(existing["ts"])
+        ts = await self._send(channel, message, idempotency_key, auth, thread_ts=parent_message_id)
+        if message.reactions:
+            await self._react(channel, ts, message.reactions, auth)
+        return ts
+
+    async def send_ephemeral(self, channel: ChannelRef, user_id: str, message: OutMessage) -> None:
+        await self._client.chat_postEphemeral(
+            channel=channel.channel_id,
+            user=user_id,
+            text=fallback_text(message),
+            blocks=render_blocks(message),
+            **await self._auth(channel),
+        )
+
+    async def add_reactions(
+        self, channel: ChannelRef, message_id: str, keys: Sequence[str]
+    ) -> None:
+        await self._react(channel, message_id, keys, await self._auth(channel))
+
+    async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
+        await self._client.chat_update(
+            channel=channel.channel_id,
+            ts=message_id,
+            text=fallback_text(message),
+            blocks=render_blocks(message),
+            **await self._auth(channel),
+        )
+
+    async def _already_posted(
+        self, channel: ChannelRef, key: str, auth: dict[str, Any]
+    ) -> str | None:
+        resp = await self._client.conversations_history(
+            channel=channel.channel_id, limit=self._window, include_all_metadata=True, **auth
+        )
+        for existing in resp.get("messages") or []:
+            if _carries(existing, key):
+                return str(existing["ts"])
+        return None
+
+    async def _send(
+        self,
+        channel: ChannelRef,
+        message: OutMessage,
+        key: str,
+        auth: dict[str, Any],
+        *,
+        thread_ts: str | None = None,
+    ) -> str:
+        await self._pacer.wait_turn(f"{channel.workspace_id}/{channel.channel_id}")
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        resp = await self._client.chat_postMessage(
+            channel=channel.channel_id,
+            text=fallback_text(message),
+            blocks=render_blocks(message),
+            metadata=metadata_for(key),
+            unfurl_links=False,
+            unfurl_media=False,
+            **extra,
+            **auth,
+        )
+        return str(resp["ts"])
+
+    async def _react(
+        self, channel: ChannelRef, ts: str, keys: Sequence[str], auth: dict[str, Any]
+    ) -> None:
+        for key in keys:
+            try:
+                await self._client.reactions_add(
+                    channel=channel.channel_id, timestamp=ts, name=emoji_for(key), **auth
+                )
+            except SlackApiError as err:
+                # A retried post finds its reactions already there; that is the goal, not an error.
+                if err.response.get("error") != "already_reacted":
+                    raise

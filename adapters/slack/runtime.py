@@ -1,0 +1,133 @@
+"""Starting and stopping the Slack side of a running bot.
+
+One place decides the connection mode (Socket Mode when an app token is set, else HTTP),
+single vs multi-workspace, and registers the Outbound on the core's router; the plugin
+and the end-to-end tests both go through `start_slack`, so tests run the production path.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.app import build_app
+from adapters.slack.client import build_client
+from adapters.slack.oauth import OAuthStores, oauth_settings, open_stores
+from adapters.slack.outbound import SlackOutbound
+from adapters.slack.pacing import ChannelPacer
+from adapters.slack.settings import SlackSettings
+from adapters.slack.users import UserDirectory
+from bot.plugins import CoreHandle
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+
+
+class SlackConfigError(RuntimeError):
+    """Settings that cannot work; the message says which variables to set (never values)."""
+
+
+@dataclass
+class RunningSlack:
+    core: CoreHandle
+    app: AsyncApp
+    client: AsyncWebClient
+    outbound: SlackOutbound
+    socket: AsyncSocketModeHandler | None = None
+    http: object | None = None
+    stores: OAuthStores | None = None
+    closed: bool = field(default=False)
+
+    @property
+    def http_port(self) -> int | None:
+        return getattr(self.http, "port", None)
+
+    async def stop(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.core.router.unregister(PLATFORM)
+        if self.socket is not None:
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
+        if self.http is not None:
+            await self.http.stop()  # type: ignore[attr-defined]
+        if self.stores is not None:
+            await self.stores.close()
+        session = getattr(self.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+
+async def start_slack(
+    core: CoreHandle,
+    settings: SlackSettings,
+    *,
+    database_url: str | None = None,
+    pacer: ChannelPacer | None = None,
+) -> RunningSlack:
+    """Connect to Slack and register the Outbound; raises SlackConfigError when the
+    settings cannot work."""
+    problems = settings.problems()
+    if problems:
+        raise SlackConfigError("Slack is not fully configured: " + "; ".join(problems))
+    from adapters.slack.http_server import SlackHttpServer
+
+    stores: OAuthStores | None = None
+    signing = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+    pacer = pacer or ChannelPacer(settings.post_interval_seconds)
+    directory = UserDirectory(admin_ids=settings.admin_ids())
+    if settings.multi_workspace:
+        url = settings.database_url or database_url
+        if not url:
+            raise SlackConfigError(
+                "multi-workspace install needs DATABASE_URL (or SLACK_DATABASE_URL)"
+            )
+        stores = await open_stores(settings, url)
+        client = build_client(settings)
+        app = build_app(
+            core,
+            client=client,
+            signing_secret=signing,
+            oauth_settings=oauth_settings(settings, stores),
+            directory=directory,
+        )
+        token_for = stores.token_for
+    else:
+        assert settings.bot_token is not None
+        bot_token = settings.bot_token.get_secret_value()
+        client = build_client(settings, token=bot_token)
+        app = build_app(
+            core,
+            client=client,
+            signing_secret=None if settings.socket_mode else signing,
+            directory=directory,
+        )
+
+        async def token_for(team_id: str) -> str | None:
+            return None
+
+    outbound = SlackOutbound(
+        client, token_for=token_for, pacer=pacer, history_window=settings.history_window
+    )
+    running = RunningSlack(core, app, client, outbound, stores=stores)
+    core.router.register(PLATFORM, outbound)
+    try:
+        if settings.socket_mode:
+            assert settings.app_token is not None
+            running.socket = AsyncSocketModeHandler(app, settings.app_token.get_secret_value())
+            await running.socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack connected in Socket Mode")
+        if not settings.socket_mode or settings.multi_workspace:
+            server = SlackHttpServer(
+                app, host=settings.host, port=settings.port, path=settings.path
+            )
+            running.http = server
+            await server.start()
+    except BaseException:
+        await running.stop()
+        raise
+    return running
