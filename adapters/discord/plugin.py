@@ -1,22 +1,41 @@
-"""Placeholder plugin until the discord adapter lands: never configured, adds no command."""
+"""The discord adapter as a `qotd.adapters` plugin.
+
+discord.py is imported only when the adapter starts or a `qotd discord` command runs,
+so `qotd import` and the other commands stay fast.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import os
+
+from bot.plugins import CoreHandle, RunningAdapter
 
 
-class _Pending:
+class DiscordPlugin:
     name = "discord"
 
     def is_configured(self) -> bool:
-        return False
+        from adapters.discord.settings import DiscordSettings
 
-    def add_cli(self, subparsers: argparse._SubParsersAction[Any]) -> None:
-        return None
+        try:
+            token = DiscordSettings().token
+        except ValueError:
+            # A token with otherwise broken settings: say "configured" so that starting
+            # reports what is wrong instead of silently running without Discord.
+            return bool(os.environ.get("DISCORD_TOKEN", "").strip())
+        return token is not None and bool(token.get_secret_value().strip())
 
-    async def start(self, core: Any) -> Any:
-        raise RuntimeError("the discord adapter is not built yet")
+    def add_cli(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        from adapters.discord import cli
+
+        cli.register(subparsers)
+
+    async def start(self, core: CoreHandle) -> RunningAdapter:
+        from adapters.discord.client import start
+        from adapters.discord.settings import DiscordSettings
+
+        return await start(core, DiscordSettings())
 
 
-plugin = _Pending()
+plugin = DiscordPlugin()

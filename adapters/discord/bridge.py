@@ -1,0 +1,206 @@
+"""Discord events -> core inputs -> interaction responses. Translation only: every rule
+about questions, scores or streaks lives in the core.
+
+Interactions must be acknowledged within 3 seconds. The core usually answers in
+milliseconds, so we give it `defer_after` seconds and answer directly; past that we
+defer (ephemeral when the reply is expected to be) and send the replies as follow-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zoneinfo
+from collections.abc import Awaitable
+from typing import Any
+
+import discord
+
+from adapters.discord import render
+from adapters.discord.emoji import key_for
+from adapters.discord.outbound import NO_MENTIONS, DiscordOutbound
+from adapters.discord.translate import actor, channel_ref
+from adapters.discord.views import view_for
+from bot.boundary import (
+    ButtonInput,
+    CommandInput,
+    OutMessage,
+    ReactionInput,
+    Reply,
+    UserRef,
+    error,
+)
+from bot.plugins import CoreHandle
+
+log = logging.getLogger(__name__)
+
+AUTOCOMPLETE_LIMIT = 25
+FAILURE_TEXT = "Something went wrong on our side and nothing was changed. Please try again."
+GUILD_ONLY_TEXT = "qotd works in server channels, not in direct messages."
+
+
+class Bridge:
+    def __init__(self, core: CoreHandle, outbound: DiscordOutbound, *, defer_after: float) -> None:
+        self.core = core
+        self.outbound = outbound
+        self.defer_after = defer_after
+        self._zones: list[str] | None = None
+
+    # -- inputs --------------------------------------------------------------------------
+
+    async def command(
+        self,
+        interaction: discord.Interaction[Any],
+        name: str,
+        subcommand: str | None = None,
+        *,
+        likely_ephemeral: bool = False,
+        user: discord.abc.User | None = None,
+        **options: object,
+    ) -> None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
+            return
+        command = CommandInput(
+            name=name,
+            subcommand=subcommand,
+            actor=actor(
+                interaction.user.id,
+                interaction.user.display_name,
+                interaction.permissions.value,
+            ),
+            channel=channel_ref(interaction.guild_id, interaction.channel_id),
+            options={k: str(v) for k, v in options.items() if v is not None and v != ""},
+            user=UserRef(str(user.id), user.display_name) if user is not None else None,
+        )
+        await self._deliver(interaction, self.core.handle_command(command), likely_ephemeral)
+
+    async def button(self, interaction: discord.Interaction[Any], action: str) -> None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
+            return
+        pressed = ButtonInput(
+            actor=actor(
+                interaction.user.id,
+                interaction.user.display_name,
+                interaction.permissions.value,
+            ),
+            channel=channel_ref(interaction.guild_id, interaction.channel_id),
+            action=action,
+            message_id=str(interaction.message.id) if interaction.message else None,
+        )
+        await self._deliver(interaction, self.core.handle_button(pressed), True)
+
+    async def reaction(
+        self,
+        payload: discord.RawReactionActionEvent,
+        *,
+        added: bool,
+        own_id: int | None,
+        display_name: str | None,
+    ) -> None:
+        """Raw reaction events work for uncached messages and after restarts. The bot's own
+        reactions and emoji that map to no key are ignored."""
+        if payload.guild_id is None or payload.user_id == own_id:
+            return
+        key = key_for(payload.emoji.name) if payload.emoji.id is None else None
+        if key is None:
+            return
+        reaction = ReactionInput(
+            actor=actor(payload.user_id, display_name),
+            channel=channel_ref(payload.guild_id, payload.channel_id),
+            message_id=str(payload.message_id),
+            key=key,
+            added=added,
+        )
+        try:
+            replies = await self.core.handle_reaction(reaction)
+        except Exception:
+            log.exception("the core failed on a reaction in channel %s", payload.channel_id)
+            return
+        for index, reply in enumerate(replies):
+            if reply.visibility == "public":
+                await self.outbound.post(
+                    reaction.channel,
+                    reply.message,
+                    idempotency_key=f"reaction:{payload.message_id}:{payload.user_id}:{key}:{index}",
+                )
+            else:
+                # Discord has no ephemeral messages outside interactions and an unasked DM
+                # for every reaction would be noise.
+                log.debug("ephemeral reply to a reaction not shown: %s", reply.message.title)
+
+    # -- autocomplete --------------------------------------------------------------------
+
+    def timezones(self, current: str) -> list[str]:
+        if self._zones is None:
+            self._zones = sorted(zoneinfo.available_timezones())
+        needle = current.strip().lower().replace(" ", "_")
+        starts = [z for z in self._zones if z.lower().startswith(needle)]
+        contains = [z for z in self._zones if needle in z.lower() and z not in starts]
+        return (starts + contains)[:AUTOCOMPLETE_LIMIT]
+
+    async def topics(self, current: str) -> list[str]:
+        """Completes the last item of a comma list ("mlops, moni" -> "mlops, monitoring")."""
+        head, _, last = current.rpartition(",")
+        prefix = f"{head.strip()}, " if head.strip() else ""
+        chosen = {part.strip().lower() for part in head.split(",") if part.strip()}
+        needle = last.strip().lower()
+        names = [
+            n for n in await self.core.topic_names()
+            if needle in n.lower() and n.lower() not in chosen
+        ]
+        names.sort(key=lambda n: (not n.lower().startswith(needle), n.lower()))
+        return [f"{prefix}{n}"[:100] for n in names][:AUTOCOMPLETE_LIMIT]
+
+    # -- replies -------------------------------------------------------------------------
+
+    async def _deliver(
+        self,
+        interaction: discord.Interaction[Any],
+        work: Awaitable[list[Reply]],
+        likely_ephemeral: bool,
+    ) -> None:
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        deferred: bool | None = None  # the deferred message's ephemerality, if deferred
+        if not done:
+            await interaction.response.defer(ephemeral=likely_ephemeral, thinking=True)
+            deferred = likely_ephemeral
+        try:
+            replies = await task
+        except Exception:
+            log.exception("the core failed on interaction %s", interaction.id)
+            replies = [error(FAILURE_TEXT)]
+        if not replies:
+            replies = [Reply("ephemeral", OutMessage(tone="info", body="Done."))]
+        first = True
+        for reply in replies:
+            ephemeral = reply.visibility == "ephemeral"
+            pages = render.embeds(reply.message)
+            for index, page in enumerate(pages):
+                embed = discord.Embed.from_dict(page)
+                view = view_for(reply.message.buttons) if index == len(pages) - 1 else None
+                if first and deferred is None:
+                    await interaction.response.send_message(
+                        embed=embed, view=view or discord.utils.MISSING,
+                        ephemeral=ephemeral, allowed_mentions=NO_MENTIONS,
+                    )
+                elif first and deferred == ephemeral:
+                    await interaction.edit_original_response(
+                        embed=embed, view=view, allowed_mentions=NO_MENTIONS
+                    )
+                else:
+                    if first:
+                        # A deferred reply keeps the visibility it was deferred with; when the
+                        # core's answer differs, replace it rather than leak or hide it.
+                        await interaction.delete_original_response()
+                    await interaction.followup.send(
+                        embed=embed, view=view or discord.utils.MISSING,
+                        ephemeral=ephemeral, allowed_mentions=NO_MENTIONS,
+                    )
+                first = False
+
+
+async def _ready(replies: list[Reply]) -> list[Reply]:
+    return replies

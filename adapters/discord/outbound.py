@@ -1,0 +1,156 @@
+"""The core's Outbound on Discord: posts, thread replies, reactions, edits, DMs.
+
+Every create carries a nonce derived from the core's idempotency key with
+`enforce_nonce`, so a create retried after a lost response (a timeout, a 5xx after the
+fact, a crash before the message id was stored) shows once. Server errors are retried
+here a few times on top of discord.py's own 429/5xx handling; the nonce makes that safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import aiohttp
+import discord
+
+from adapters.discord import render
+from adapters.discord.emoji import emoji_for
+from adapters.discord.views import view_for
+from bot.boundary import ChannelRef, OutMessage
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+THREAD_ALREADY_EXISTS = 160004
+T = TypeVar("T")
+
+
+class DiscordOutbound:
+    def __init__(
+        self, client: discord.Client, *, attempts: int = 3, backoff: float = 1.0
+    ) -> None:
+        self._client = client
+        self._attempts = max(1, attempts)
+        self._backoff = backoff
+
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+        target = self._channel(channel, int(channel.channel_id))
+        first_id = await self._send_pages(target, message, idempotency_key)
+        await self.add_reactions(channel, first_id, message.reactions)
+        return first_id
+
+    async def reply_in_thread(
+        self,
+        channel: ChannelRef,
+        parent_message_id: str,
+        message: OutMessage,
+        *,
+        idempotency_key: str,
+    ) -> str:
+        thread_id = await self._thread_for(channel, int(parent_message_id), message)
+        target = self._channel(channel, thread_id, discord.ChannelType.public_thread)
+        first_id = await self._send_pages(target, message, idempotency_key)
+        await self.add_reactions(
+            ChannelRef(channel.platform, channel.workspace_id, str(thread_id)),
+            first_id,
+            message.reactions,
+        )
+        return first_id
+
+    async def send_ephemeral(self, channel: ChannelRef, user_id: str, message: OutMessage) -> None:
+        """Outside an interaction Discord has no ephemeral messages: send a DM instead,
+        and give up quietly when the member does not accept DMs from the server."""
+        try:
+            dm = await self._retry(lambda: self._client.http.start_private_message(int(user_id)))
+            target = self._client.get_partial_messageable(int(dm["id"]))
+            for page in render.embeds(message):
+                await target.send(embed=discord.Embed.from_dict(page), allowed_mentions=NO_MENTIONS)
+        except discord.Forbidden:
+            log.info("user %s does not accept DMs; ephemeral message dropped", user_id)
+
+    async def add_reactions(self, channel: ChannelRef, message_id: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            emoji = emoji_for(key)
+            await self._retry(
+                lambda emoji=emoji: self._client.http.add_reaction(  # type: ignore[misc]
+                    int(channel.channel_id), int(message_id), emoji
+                )
+            )
+
+    async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
+        target = self._channel(channel, int(channel.channel_id))
+        pages = render.embeds(message)
+        partial = target.get_partial_message(int(message_id))
+        await self._retry(
+            lambda: partial.edit(
+                embed=discord.Embed.from_dict(pages[0]),
+                view=view_for(message.buttons) if len(pages) == 1 else None,
+                allowed_mentions=NO_MENTIONS,
+            )
+        )
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _channel(
+        self, channel: ChannelRef, channel_id: int, kind: discord.ChannelType | None = None
+    ) -> discord.PartialMessageable:
+        return self._client.get_partial_messageable(
+            channel_id, guild_id=int(channel.workspace_id), type=kind
+        )
+
+    async def _send_pages(
+        self, target: discord.PartialMessageable, message: OutMessage, key: str
+    ) -> str:
+        pages = render.embeds(message)
+        first_id = ""
+        for index, page in enumerate(pages):
+            last = index == len(pages) - 1
+            view = view_for(message.buttons) if last else None
+            sent = await self._retry(
+                lambda page=page, view=view, index=index: target.send(  # type: ignore[misc]
+                    embed=discord.Embed.from_dict(page),
+                    view=view,
+                    nonce=render.nonce(key, index),
+                    allowed_mentions=NO_MENTIONS,
+                )
+            )
+            if index == 0:
+                first_id = str(sent.id)
+        return first_id
+
+    async def _thread_for(self, channel: ChannelRef, parent_id: int, message: OutMessage) -> int:
+        """The thread started from the post; Discord gives it the post's id, so a thread
+        created by an earlier attempt is simply reused."""
+        try:
+            await self._retry(
+                lambda: self._client.http.start_thread_with_message(
+                    int(channel.channel_id),
+                    parent_id,
+                    name=render.thread_name(message),
+                    auto_archive_duration=1440,
+                )
+            )
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_ALREADY_EXISTS:
+                raise
+        return parent_id
+
+    async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return await call()
+            except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
+                if attempt == self._attempts:
+                    raise
+                log.warning(
+                    "Discord call failed (%s), retry %d of %d",
+                    type(exc).__name__,
+                    attempt,
+                    self._attempts - 1,
+                )
+                await asyncio.sleep(self._backoff * attempt)
+        raise AssertionError("unreachable")
+

@@ -1,0 +1,137 @@
+"""OutMessage -> Discord wire payloads (embed dicts, button rows, nonces), with no I/O.
+
+Kept free of discord.py so the rules about limits and mentions are testable on their own:
+every text field passes through `neutralize_mentions` (embeds never ping, but the same
+text may end up in thread names or message content), and long bodies are split by
+`split_markdown`, which never cuts inside a fenced code block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.discord.emoji import emoji_for
+from bot.boundary import Button, OutMessage
+from content.render import neutralize_mentions, split_markdown, truncate
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELDS_LIMIT = 25
+FOOTER_LIMIT = 2048
+MESSAGE_EMBEDS_TOTAL = 6000
+THREAD_NAME_LIMIT = 100
+NONCE_LIMIT = 25
+CUSTOM_ID_LIMIT = 100
+BUTTON_LABEL_LIMIT = 80
+BUTTONS_PER_ROW = 5
+ROWS_PER_MESSAGE = 5
+
+CUSTOM_ID_PREFIX = "qotd:"
+
+COLOURS: dict[str, int] = {
+    "question": 0x3B82F6,
+    "reveal": 0x22C55E,
+    "answer": 0x8B5CF6,
+    "info": 0x64748B,
+    "error": 0xEF4444,
+}
+
+
+def clean(text: str, limit: int) -> str:
+    """User-influenced text made safe: no pings, within `limit` characters."""
+    return truncate(neutralize_mentions(text), limit) if text else ""
+
+
+def body_text(message: OutMessage) -> str:
+    """The Markdown that goes into descriptions: the body, then the lettered options."""
+    parts = [message.body.strip()] if message.body.strip() else []
+    if message.choices:
+        parts.append("\n".join(f"{emoji_for(c.key)} {c.text}" for c in message.choices))
+    return "\n\n".join(parts)
+
+
+def embeds(message: OutMessage) -> list[dict[str, Any]]:
+    """One embed per Discord message: the first carries title and fields, later ones
+    continue the description; the footer goes on the last. Each stays under the
+    6000-character total that Discord counts over a message's embeds."""
+    title = clean(message.title, TITLE_LIMIT)
+    fields: list[dict[str, Any]] = [
+        {
+            "name": clean(f.name, FIELD_NAME_LIMIT) or "\u200b",
+            "value": clean(f.value, FIELD_VALUE_LIMIT) or "\u200b",
+            "inline": len(f.value) <= 40,
+        }
+        for f in message.fields[:FIELDS_LIMIT]
+    ]
+    footer = clean(message.footer, FOOTER_LIMIT)
+    fixed = len(title) + len(footer) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+    first_limit = max(200, min(DESCRIPTION_LIMIT, MESSAGE_EMBEDS_TOTAL - fixed))
+    text = neutralize_mentions(body_text(message))
+    chunks = split_markdown(text, first_limit) if text else []
+    if len(chunks) > 1 and first_limit < DESCRIPTION_LIMIT:
+        rest = "\n\n".join(chunks[1:])
+        chunks = chunks[:1] + split_markdown(rest, DESCRIPTION_LIMIT - len(footer))
+    colour = COLOURS.get(message.tone, COLOURS["info"])
+    first: dict[str, Any] = {"color": colour}
+    if title:
+        first["title"] = title
+    if chunks:
+        first["description"] = chunks[0]
+    if fields:
+        first["fields"] = fields
+    pages = [first] + [{"color": colour, "description": chunk} for chunk in chunks[1:]]
+    if footer:
+        pages[-1]["footer"] = {"text": footer}
+    if not any(k in pages[0] for k in ("title", "description", "fields")):
+        pages[0]["description"] = "\u200b"
+    return pages
+
+
+@dataclass(frozen=True)
+class ButtonSpec:
+    custom_id: str
+    label: str
+    style: str
+
+
+def custom_id(action: str) -> str:
+    """The component custom_id for a core action; what comes back in the interaction."""
+    cid = CUSTOM_ID_PREFIX + action
+    if len(cid) > CUSTOM_ID_LIMIT:
+        raise ValueError(f"button action is {len(action)} characters; at most 90 fit Discord")
+    return cid
+
+
+def action_of(custom_id_value: str) -> str | None:
+    if not custom_id_value.startswith(CUSTOM_ID_PREFIX):
+        return None
+    return custom_id_value[len(CUSTOM_ID_PREFIX):] or None
+
+
+def button_rows(buttons: tuple[Button, ...]) -> list[list[ButtonSpec]]:
+    """Buttons in rows of five, at most five rows (Discord's component limits)."""
+    limit = BUTTONS_PER_ROW * ROWS_PER_MESSAGE
+    if len(buttons) > limit:
+        raise ValueError(f"{len(buttons)} buttons do not fit one Discord message (max {limit})")
+    specs = [
+        ButtonSpec(custom_id(b.action), clean(b.label, BUTTON_LABEL_LIMIT) or "?", b.style)
+        for b in buttons
+    ]
+    return [specs[i : i + BUTTONS_PER_ROW] for i in range(0, len(specs), BUTTONS_PER_ROW)]
+
+
+def nonce(idempotency_key: str, part: int = 0) -> str:
+    """A deterministic nonce (Discord allows 25 characters) so that a retried create with
+    the same key is dropped by Discord (`enforce_nonce`)."""
+    digest = hashlib.sha256(f"{idempotency_key}#{part}".encode()).hexdigest()
+    return ("q" + digest)[:NONCE_LIMIT]
+
+
+def thread_name(message: OutMessage) -> str:
+    name = clean(message.title, THREAD_NAME_LIMIT).strip()
+    return name or "Answer"
