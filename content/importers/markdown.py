@@ -23,6 +23,7 @@ from pathlib import PurePath
 from pydantic import ValidationError
 
 from content.importers.base import ParseError, ParseResult
+from content.importers.textutil import BULLET_GLYPHS, parse_list_item
 from content.model import Difficulty, Question, SourceRef, normalize_difficulty
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -79,7 +80,7 @@ class _Open:
     line: int
     level: int
     topic: str
-    body: list[str] = field(default_factory=list)
+    body: list[_Line] = field(default_factory=list)
 
 
 def _strip_emphasis(text: str) -> str:
@@ -181,11 +182,23 @@ def _pick(lines: list[_Line]) -> list[tuple[_Line, str, int]]:
     return best
 
 
-def _finish_answer(body: list[str]) -> tuple[str, Difficulty | None]:
-    """The answer as Markdown, without a 'Difficulty:' line or trailing rules."""
+def _finish_answer(body: list[_Line]) -> tuple[str, Difficulty | None]:
+    """The answer as Markdown, without a 'Difficulty:' line or trailing rules.
+
+    Bullet glyphs pasted from web pages (•, ✓) become Markdown list items so that the
+    platforms render them as lists; code blocks are left exactly as written.
+    """
     level: Difficulty | None = None
     kept: list[str] = []
-    for text in body:
+    for line in body:
+        text = line.text
+        if line.in_code:
+            kept.append(text.rstrip())
+            continue
+        if text.strip()[:1] in BULLET_GLYPHS:
+            item = parse_list_item(text)
+            if item is not None and item.text:
+                text = item.markdown()
         match = _DIFFICULTY_LINE.match(text)
         if match is not None:
             token = match.group(1)
@@ -248,7 +261,7 @@ class MarkdownImporter:
                 if current is not None and self._inside_answer(
                     lines, index, current, asks.keys(), last_question
                 ):
-                    current.body.append(line.text)
+                    current.body.append(line)
                     continue
                 if current is not None:
                     questions.append(self._build(current, source_name))
@@ -259,7 +272,7 @@ class MarkdownImporter:
                 topics.append((level, _clean_prompt(title)[0] if keep else ""))
                 continue
             if current is not None:
-                current.body.append(line.text)
+                current.body.append(line)
         if current is not None:
             questions.append(self._build(current, source_name))
         return ParseResult(questions=tuple(questions))

@@ -186,3 +186,8 @@ def test_unlabelled_headings_skip_article_sections() -> None:
         "What is a feature store?",
     ]
     assert result.questions[1].answer == "A shared store of features."
+
+
+def test_pasted_bullet_glyphs_become_markdown_lists(real: ParseResult) -> None:
+    assert "\n- Model file: This is the file" in real.questions[-1].answer
+    assert all("•" not in q.answer for q in real.questions)
