@@ -14,16 +14,25 @@ from typing import Any
 
 from adapters.discord.emoji import emoji_for
 from bot.boundary import Button, OutMessage
-from content.render import neutralize_mentions, split_markdown, truncate
+from content.render import (
+    DISCORD_EMBED_DESCRIPTION,
+    DISCORD_EMBED_TITLE,
+    DISCORD_EMBED_TOTAL,
+    DISCORD_FIELD_VALUE,
+    DISCORD_FIELDS,
+    neutralize_mentions,
+    split_markdown,
+    truncate,
+)
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
-TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
+TITLE_LIMIT = DISCORD_EMBED_TITLE
+DESCRIPTION_LIMIT = DISCORD_EMBED_DESCRIPTION
 FIELD_NAME_LIMIT = 256
-FIELD_VALUE_LIMIT = 1024
-FIELDS_LIMIT = 25
+FIELD_VALUE_LIMIT = DISCORD_FIELD_VALUE
+FIELDS_LIMIT = DISCORD_FIELDS
 FOOTER_LIMIT = 2048
-MESSAGE_EMBEDS_TOTAL = 6000
+MESSAGE_EMBEDS_TOTAL = DISCORD_EMBED_TOTAL
 THREAD_NAME_LIMIT = 100
 NONCE_LIMIT = 25
 CUSTOM_ID_LIMIT = 100

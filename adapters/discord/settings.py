@@ -17,8 +17,13 @@ from bot.settings import SectionSettings
 
 class DiscordSettings(SectionSettings):
     section: ClassVar[str] = "discord"
+    # hide_input_in_errors: a validation error would otherwise echo every input, token too.
     model_config = SettingsConfigDict(
-        env_prefix="DISCORD_", extra="ignore", env_ignore_empty=True, populate_by_name=True
+        env_prefix="DISCORD_",
+        extra="ignore",
+        env_ignore_empty=True,
+        populate_by_name=True,
+        hide_input_in_errors=True,
     )
 
     token: SecretStr | None = None
