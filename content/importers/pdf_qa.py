@@ -124,7 +124,10 @@ class PdfQaImporter:
         match = _SECTION.match(lines[index].text)
         if match is None or ends_sentence(match.group(2)):
             return None
-        following = lines[index + 1].text if index + 1 < len(lines) else ""
+        after = index + 1
+        while after < len(lines) and is_page_artifact(lines[after].text):
+            after += 1  # a page break between a section title and its first question
+        following = lines[after].text if after < len(lines) else ""
         return match.group(2).strip() if _QUESTION.match(following) else None
 
     @staticmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 #: Single-character glyphs that documents use as list bullets. Markdown's own markers
 #: (`-`, `*`, `+`) are handled separately because they need a following space.
@@ -157,7 +158,7 @@ def table_to_markdown(rows: Sequence[str]) -> str:
 class Block:
     """A piece of Markdown: a paragraph, a list item or a table."""
 
-    kind: str  # "text", "item" or "table"
+    kind: Literal["text", "item", "table"]
     markdown: str
 
 

@@ -192,3 +192,8 @@ def test_page_artifacts_and_tables() -> None:
     assert all(is_page_artifact(s) for s in ["12", "Page 3", "3 / 10", "- 4 -", "page 2 of 9"])
     assert not any(is_page_artifact(s) for s in ["12 monkeys", "Q1", "1. Intro"])
     assert table_to_markdown(["a\tb|c", "1"]) == "| a | b\\|c |\n| --- | --- |\n| 1 |  |"
+
+
+def test_page_number_between_section_and_question_keeps_the_section() -> None:
+    result = IMPORTER.parse("3. Logging\n\n14\n\nQ6: Why log?\nTo debug.\n", "s.txt")
+    assert [(q.topic, q.answer) for q in result.questions] == [("Logging", "To debug.")]
