@@ -1,0 +1,169 @@
+"""Drive a running Slack adapter the way Slack does, in either connection mode.
+
+`SlackDriver` sends slash commands, events and button presses through the fake's Socket
+Mode websocket or as signed HTTP requests to the adapter's own server, so the same test
+body runs against both modes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+import aiohttp
+
+from adapters.slack.runtime import RunningSlack, start_slack
+from adapters.slack.settings import SlackSettings
+from bot.plugins import CoreHandle
+from tests.slack.fake_slack import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    TEAM_ID,
+    FakeSlack,
+    block_actions,
+    event_callback,
+    form_body,
+    interactive_body,
+    sign,
+    slash_command,
+)
+
+Mode = Literal["socket", "http"]
+
+
+def settings_for(fake: FakeSlack, mode: Mode, **overrides: Any) -> SlackSettings:
+    values: dict[str, Any] = {
+        "bot_token": BOT_TOKEN,
+        "app_token": APP_TOKEN if mode == "socket" else None,
+        "signing_secret": SIGNING_SECRET if mode == "http" else None,
+        "api_url": fake.api_url,
+        "host": "127.0.0.1",
+        "port": 0,
+        "post_interval_seconds": 0,
+        "retry_backoff_seconds": 0,
+    }
+    values.update(overrides)
+    return SlackSettings(**values)
+
+
+class SlackDriver:
+    def __init__(
+        self, fake: FakeSlack, running: RunningSlack, mode: Mode, http: aiohttp.ClientSession
+    ) -> None:
+        self.fake = fake
+        self.running = running
+        self.mode = mode
+        self._http = http
+
+    @property
+    def events_url(self) -> str:
+        return f"http://127.0.0.1:{self.running.http_port}/slack/events"
+
+    async def post_signed(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[int, str]:
+        all_headers = {
+            "Content-Type": content_type,
+            **sign(SIGNING_SECRET, body, timestamp),
+            **(headers or {}),
+        }
+        async with self._http.post(
+            self.events_url, data=body.encode(), headers=all_headers
+        ) as resp:
+            return resp.status, await resp.text()
+
+    async def command(
+        self, command: str, text: str, *, user: str, channel: str = "C0QOTD", team: str = TEAM_ID
+    ) -> str:
+        """Send a slash command; returns the response_url key its answers will carry."""
+        url = self.fake.response_url()
+        payload = slash_command(
+            command, text, user_id=user, response_url=url, channel_id=channel, team_id=team
+        )
+        if self.mode == "socket":
+            envelope = await self.fake.send_envelope("slash_commands", payload)
+            await self.fake.wait_ack(envelope)
+        else:
+            status, _ = await self.post_signed(
+                form_body(payload), "application/x-www-form-urlencoded"
+            )
+            assert status == 200
+        return url.rsplit("/", 1)[1]
+
+    async def event(self, event: dict[str, Any], *, event_id: str, retry: int = 0) -> None:
+        body = event_callback(event, event_id=event_id)
+        if self.mode == "socket":
+            envelope = await self.fake.send_envelope("events_api", body, retry_attempt=retry)
+            await self.fake.wait_ack(envelope)
+        else:
+            headers = (
+                {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+                if retry
+                else {}
+            )
+            status, _ = await self.post_signed(
+                json.dumps(body), "application/json", headers=headers
+            )
+            assert status == 200
+
+    async def press(
+        self,
+        *,
+        user: str,
+        channel: str,
+        value: str,
+        message_ts: str,
+        action_id: str = "qotd_button:0",
+    ) -> str:
+        url = self.fake.response_url()
+        payload = block_actions(
+            user_id=user,
+            channel=channel,
+            action_id=action_id,
+            value=value,
+            response_url=url,
+            message_ts=message_ts,
+        )
+        if self.mode == "socket":
+            envelope = await self.fake.send_envelope("interactive", payload)
+            await self.fake.wait_ack(envelope)
+        else:
+            status, _ = await self.post_signed(
+                interactive_body(payload), "application/x-www-form-urlencoded"
+            )
+            assert status == 200
+        return url.rsplit("/", 1)[1]
+
+    async def answers(self, key: str, count: int = 1) -> list[dict[str, Any]]:
+        """Wait for `count` messages posted to one response_url."""
+        return list(
+            await self.fake.wait_for(
+                lambda: (
+                    hits
+                    if len(hits := [r for r in self.fake.responses if r["key"] == key]) >= count
+                    else None
+                )
+            )
+        )
+
+
+@asynccontextmanager
+async def slack_running(
+    fake: FakeSlack, core: CoreHandle, mode: Mode, **overrides: Any
+) -> AsyncIterator[SlackDriver]:
+    running = await start_slack(core, settings_for(fake, mode, **overrides))
+    try:
+        if mode == "socket":
+            await fake.wait_connected()
+        async with aiohttp.ClientSession() as http:
+            yield SlackDriver(fake, running, mode, http)
+    finally:
+        await running.stop()
