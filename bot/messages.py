@@ -1,0 +1,213 @@
+"""Every OutMessage the core sends, built from plain values (no storage, no platform).
+
+Display names are user-controlled text: each one passes through `safe_name` before it
+lands in a message, so nobody can ping @everyone, @here, a role or a user through the
+bot, and a name can never push a message past a platform limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.boundary import NO, YES, Button, Choice, Field, OutMessage, Reply
+from bot.rules.ranking import Ranked
+from bot.rules.scoring import GRADES
+from content.model import Question
+
+NAME_LIMIT = 64
+ZWSP = "\u200b"
+_MENTION = re.compile(r"(@)|(<)(?=[@!#&])")
+
+
+def safe_name(name: str) -> str:
+    """A display name made inert: no mentions, one line, at most NAME_LIMIT characters.
+
+    A zero-width space after every "@" breaks Discord/Slack mention parsing of
+    @everyone/@here/@name, and after "<" breaks raw `<@id>`, `<!here>`, `<#c>`, `<@&role>`.
+    """
+    flat = " ".join(name.split()) or "someone"
+    if len(flat) > NAME_LIMIT:
+        flat = flat[: NAME_LIMIT - 1] + "…"
+    flat = flat.replace("`", "'").replace("*", "").replace("_", " ").strip() or "someone"
+    return _MENTION.sub(lambda m: (m.group(1) or m.group(2)) + ZWSP, flat)
+
+
+def _difficulty(question: Question) -> str:
+    return (question.difficulty or "unrated").capitalize()
+
+
+def question_post(number: int, question: Question) -> OutMessage:
+    """The daily post. Reactions are the answer keys, so answering is one tap."""
+    if question.kind == "choice":
+        choices = tuple(
+            Choice(key=letter, text=text)
+            for letter, text in zip(question.letters, question.choices, strict=True)
+        )
+        reactions: tuple[str, ...] = tuple(question.letters)
+        footer = (
+            "React with the letter of your answer (your latest letter counts). "
+            "/answer shows the answer to you alone; peeking before voting scores nothing."
+        )
+    else:
+        choices = ()
+        reactions = (YES, NO)
+        footer = (
+            "Think it through, then react ✅ if you knew it or ❌ if not yet. "
+            "/answer shows the reference answer to you alone, with buttons to grade yourself."
+        )
+    return OutMessage(
+        tone="question",
+        title=f"Question #{number}",
+        body=question.prompt,
+        fields=(
+            Field("Topic", question.topic or "General"),
+            Field("Difficulty", _difficulty(question)),
+        ),
+        choices=choices,
+        footer=footer,
+        reactions=reactions,
+    )
+
+
+def _answer_text(question: Question) -> str:
+    if question.kind == "choice" and question.correct is not None:
+        index = question.letters.index(question.correct)
+        return f"**{question.correct}.** {question.choices[index]}"
+    return question.answer
+
+
+def _notes(question: Question) -> list[str]:
+    return [f"**{note.label}:** {note.text}" for note in question.notes]
+
+
+def answer_reply(
+    number: int, post_id: int, question: Question, alternates: Sequence[Question]
+) -> Reply:
+    """The private /answer: everything we know about the question, plus self-grading."""
+    parts = [f"**Answer**\n{_answer_text(question)}"]
+    if question.explanation:
+        parts.append(f"**Why**\n{question.explanation}")
+    parts.extend(_notes(question))
+    if alternates:
+        see_also = "\n".join(f"- {alt.prompt.splitlines()[0]}" for alt in alternates)
+        parts.append(f"**See also**\n{see_also}")
+    buttons: tuple[Button, ...] = ()
+    footer = f"Source: {question.source}"
+    if question.kind == "open":
+        buttons = tuple(
+            Button(
+                label=grade.capitalize(),
+                action=f"grade:{post_id}:{grade}",
+                style="success" if grade in ("good", "easy") else "secondary",
+            )
+            for grade in GRADES
+        )
+        footer += " · How well did you know it? Grade yourself below."
+    else:
+        footer += " · You peeked: a vote from now on is recorded but scores nothing."
+    return Reply(
+        "ephemeral",
+        OutMessage(
+            tone="answer",
+            title=f"Question #{number}",
+            body="\n\n".join(parts),
+            fields=(Field("Question", question.prompt.splitlines()[0][:200]),),
+            footer=footer,
+            buttons=buttons,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Results:
+    """What happened on one post, counted by the service."""
+
+    answered: int
+    correct: int
+    distribution: tuple[tuple[str, int], ...]  # (label, count), in display order
+    first_correct: str | None  # raw display name; made safe here
+
+
+def reveal(number: int, question: Question, results: Results) -> OutMessage:
+    """The thread reply at reveal time: the answer and how the channel did."""
+    lines = [f"**Answer**\n{_answer_text(question)}"]
+    if question.explanation:
+        lines.append(f"**Why**\n{question.explanation}")
+    if results.answered:
+        share = round(100 * results.correct / results.answered)
+        summary = f"{results.answered} answered, {share}% correct."
+    else:
+        summary = "Nobody answered this one."
+    lines.append(f"**Results**\n{summary}")
+    if results.distribution:
+        lines.append("\n".join(f"- {label}: {count}" for label, count in results.distribution))
+    if results.first_correct is not None:
+        lines.append(f"First correct: {safe_name(results.first_correct)}")
+    return OutMessage(
+        tone="reveal",
+        title=f"Answer to question #{number}",
+        body="\n\n".join(lines),
+        footer="Answers from now on are practice and score no points.",
+    )
+
+
+def grade_recorded(grade: str, points: float, practice: bool) -> Reply:
+    extra = " (practice: after the reveal)" if practice else f" ({points:g} points)"
+    return Reply(
+        "ephemeral", OutMessage(tone="info", body=f"Recorded your grade: {grade.capitalize()}{extra}.")
+    )
+
+
+def leaderboard(
+    title: str, head: Sequence[Ranked], mine: Ranked | None, caller_id: str
+) -> Reply:
+    if not head:
+        body = "No answers in this period yet."
+    else:
+        rows = [_board_row(r, caller_id) for r in head]
+        if mine is not None:
+            rows.append("…")
+            rows.append(_board_row(mine, caller_id))
+        body = "\n".join(rows)
+    return Reply("public", OutMessage(tone="info", title=title, body=body))
+
+
+def _board_row(entry: Ranked, caller_id: str) -> str:
+    s = entry.standing
+    you = " ← you" if s.user_id == caller_id else ""
+    streak = f", streak {s.current_streak}" if s.current_streak else ""
+    return f"{entry.rank}. {safe_name(s.display_name)}: {s.points:g} pts{streak}{you}"
+
+
+def streak_reply(name: str, current: int, best: int) -> Reply:
+    body = f"{safe_name(name)}: current streak {current}, best {best}."
+    return Reply("ephemeral", OutMessage(tone="info", title="Streak", body=body))
+
+
+@dataclass(frozen=True)
+class TopicLine:
+    topic: str
+    attempts: int
+    correct: int
+
+
+def stats_reply(
+    name: str, attempts: int, correct: int, topics: Sequence[TopicLine], current: int, best: int
+) -> Reply:
+    share = f"{round(100 * correct / attempts)}%" if attempts else "–"
+    lines = [
+        f"Attempts: {attempts}",
+        f"Correct: {correct} ({share})",
+        f"Streak: current {current}, best {best}",
+    ]
+    if topics:
+        lines.append("**By topic**")
+        lines.extend(
+            f"- {t.topic or 'General'}: {t.correct}/{t.attempts}" for t in topics
+        )
+    return Reply(
+        "ephemeral",
+        OutMessage(tone="info", title=f"Stats for {safe_name(name)}", body="\n".join(lines)),
+    )

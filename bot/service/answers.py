@@ -1,0 +1,194 @@
+"""Votes (reactions), self-grades (buttons) and peeks (/answer), and the attempt they make.
+
+An attempt is always recomputed from what is stored (the reactions still present, the
+latest grade, the peek), never patched incrementally, so adding, removing and switching
+in any order ends in the same state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import messages
+from bot.boundary import NO, YES, ButtonInput, CommandInput, ReactionInput, Reply, error
+from bot.rules.scoring import GRADES, AttemptFacts, Signal, is_correct, points
+from bot.service.bank_sync import question_of
+from bot.service.deps import Deps
+from content.model import Question
+from storage.models import AttemptRow, PostRow
+from storage.repositories import SENT
+from storage.uow import UnitOfWork
+
+
+async def handle_reaction(deps: Deps, reaction: ReactionInput) -> list[Reply]:
+    """Silent: reactions get no reply (the reveal reports the results)."""
+    now = deps.clock.now()
+    ref = reaction.channel
+    async with deps.db.uow() as uow:
+        channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
+        if channel is None:
+            return []
+        post = await uow.posts.by_message(channel.id, reaction.message_id)
+        if post is None or post.status != SENT or post.question_id is None:
+            return []
+        question = await _question(uow, post)
+        valid = question.letters if question.kind == "choice" else (YES, NO)
+        if reaction.key not in valid:
+            return []
+        user_pk = await uow.users.upsert(
+            ref.platform, ref.workspace_id, reaction.actor.user_id,
+            reaction.actor.display_name, now,
+        )
+        if reaction.added:
+            await uow.answers.add_reaction(post.id, user_pk, reaction.key, now)
+        else:
+            await uow.answers.remove_reaction(post.id, user_pk, reaction.key)
+        await recompute(uow, post, question, user_pk, now)
+        await uow.commit()
+    return []
+
+
+async def handle_button(deps: Deps, button: ButtonInput) -> list[Reply]:
+    parts = button.action.split(":")
+    if len(parts) != 3 or parts[0] != "grade" or not parts[1].isdigit():
+        return [error("That button is not one of mine (or is from an older version).")]
+    post_id, grade = int(parts[1]), parts[2]
+    if grade not in GRADES:
+        return [error(f"Unknown grade {grade!r}: use one of {', '.join(GRADES)}.")]
+    now = deps.clock.now()
+    ref = button.channel
+    async with deps.db.uow() as uow:
+        post = await uow.posts.get(post_id)
+        channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
+        if (
+            post is None or channel is None or post.channel_pk != channel.id
+            or post.status != SENT or post.question_id is None
+        ):
+            return [error("That question is not in this channel any more.")]
+        question = await _question(uow, post)
+        if question.kind != "open":
+            return [error("Grades are for open questions; vote with a reaction instead.")]
+        user_pk = await uow.users.upsert(
+            ref.platform, ref.workspace_id, button.actor.user_id, button.actor.display_name, now
+        )
+        await uow.answers.add_grade(post.id, user_pk, question.id, grade, now)
+        attempt = await recompute(uow, post, question, user_pk, now, grade=(grade, now))
+        practice = post.revealed_at is not None or (
+            post.reveal_at is not None and now >= post.reveal_at
+        )
+        await uow.commit()
+    assert attempt is not None
+    return [messages.grade_recorded(grade, attempt.points, practice)]
+
+
+async def handle_answer(deps: Deps, command: CommandInput) -> list[Reply]:
+    """`answer [number]`: the reference answer, privately; records a peek."""
+    raw = command.options.get("number", "").strip().lstrip("#")
+    if raw and not raw.isdigit():
+        return [error(f"number must be a question number like 12 (got {raw!r}).")]
+    now = deps.clock.now()
+    ref = command.channel
+    async with deps.db.uow() as uow:
+        channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
+        post = None
+        if channel is not None:
+            if raw:
+                post = await uow.posts.by_number(channel.id, int(raw))
+            else:
+                post = await uow.posts.latest_sent(channel.id)
+        if channel is None or post is None or post.question_id is None:
+            latest = await uow.posts.latest_sent(channel.id) if channel is not None else None
+            if raw and latest is not None:
+                return [error(f"There is no question #{raw} here; the latest is #{latest.number}.")]
+            return [error("No question has been posted in this channel yet.")]
+        row = await uow.questions.get(post.question_id)
+        assert row is not None and post.number is not None
+        question = question_of(row.data)
+        alternates = [
+            question_of(alt.data) for alt in await uow.questions.group(row.group_key)
+            if alt.id != row.id
+        ]
+        user_pk = await uow.users.upsert(
+            ref.platform, ref.workspace_id, command.actor.user_id, command.actor.display_name, now
+        )
+        await uow.answers.peek(post.id, user_pk, now)
+        await uow.commit()
+    return [messages.answer_reply(post.number, post.id, question, alternates)]
+
+
+async def _question(uow: UnitOfWork, post: PostRow) -> Question:
+    assert post.question_id is not None
+    row = await uow.questions.get(post.question_id)
+    assert row is not None
+    return question_of(row.data)
+
+
+async def recompute(
+    uow: UnitOfWork,
+    post: PostRow,
+    question: Question,
+    user_pk: int,
+    now: datetime,
+    *,
+    grade: tuple[str, datetime] | None = None,
+) -> AttemptRow | None:
+    """Rebuild the user's attempt on a post from stored facts; delete it when nothing
+    is left (all reactions withdrawn and no grade)."""
+    attempt = await uow.answers.attempt(post.id, user_pk)
+    after_reveal = post.revealed_at is not None or (
+        post.reveal_at is not None and now >= post.reveal_at
+    )
+    if after_reveal and attempt is not None and not attempt.after_reveal:
+        return attempt  # the scored answer stands; later changes are practice
+    present = await uow.answers.reactions(post.id, user_pk)
+    choice: str | None = None
+    signal: str | None = None
+    peeked_before = False
+    if grade is None and attempt is not None and attempt.grade and attempt.graded_at:
+        grade = (attempt.grade, attempt.graded_at)
+    if question.kind == "choice":
+        votes = [r for r in present if r.key in question.letters]
+        if votes:
+            choice = votes[-1].key
+            peek = await uow.answers.peeked_at(post.id, user_pk)
+            peeked_before = peek is not None and peek <= votes[-1].added_at
+    else:
+        marks = [r for r in present if r.key in (YES, NO)]
+        latest_mark = marks[-1] if marks else None
+        if grade is not None and (latest_mark is None or grade[1] >= latest_mark.added_at):
+            signal = grade[0]
+        elif latest_mark is not None:
+            signal = latest_mark.key
+    if choice is None and signal is None:
+        if attempt is not None:
+            await uow.answers.delete_attempt(attempt)
+        return None
+    facts = AttemptFacts(
+        kind=question.kind,
+        difficulty=question.difficulty,
+        choice=choice,
+        correct=question.correct,
+        signal=_signal(signal),
+        peeked_before=peeked_before,
+        after_reveal=after_reveal,
+    )
+    if attempt is None:
+        attempt = AttemptRow(post_id=post.id, user_pk=user_pk, first_at=now)
+    attempt.choice = choice
+    attempt.signal = signal
+    if grade is not None:
+        attempt.grade, attempt.graded_at = grade
+    attempt.peeked_before = peeked_before
+    attempt.after_reveal = after_reveal
+    attempt.correct = is_correct(facts)
+    attempt.points = points(facts)
+    attempt.updated_at = now
+    await uow.answers.save_attempt(attempt)
+    return attempt
+
+
+def _signal(value: str | None) -> Signal | None:
+    allowed: dict[str, Signal] = {
+        "again": "again", "hard": "hard", "good": "good", "easy": "easy", "yes": "yes", "no": "no",
+    }
+    return allowed.get(value) if value is not None else None

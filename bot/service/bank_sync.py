@@ -1,0 +1,60 @@
+"""Copy the bank (files on disk, the source of truth) into the questions table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from content.model import Question
+from storage.uow import UnitOfWork
+
+
+class GroupsLike(Protocol):
+    def canonical_of(self, qid: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    upserted: int
+    retired: int
+
+
+async def sync_bank(
+    uow: UnitOfWork,
+    bank: Iterable[Question],
+    groups: GroupsLike,
+    *,
+    now: datetime | None = None,
+) -> SyncReport:
+    """Upsert every question by id and retire (never delete) the ones that left the bank,
+    so an edited question keeps its posts, attempts and history. Commits."""
+    when = now or datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for question in bank:
+        try:
+            canonical = groups.canonical_of(question.id)
+        except KeyError:
+            canonical = question.id
+        rows.append(
+            {
+                "id": question.id,
+                "status": question.status,
+                "topic": question.topic,
+                "difficulty": question.difficulty,
+                "kind": question.kind,
+                "group_key": canonical,
+                "retired": False,
+                "data": question.model_dump(mode="json"),
+                "synced_at": when,
+            }
+        )
+    await uow.questions.upsert(rows)
+    retired = await uow.questions.retire_except(r["id"] for r in rows)
+    await uow.commit()
+    return SyncReport(upserted=len(rows), retired=retired)
+
+
+def question_of(data: dict[str, Any]) -> Question:
+    return Question.model_validate(data)

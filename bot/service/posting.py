@@ -1,0 +1,228 @@
+"""Claiming, sending and revealing posts.
+
+The order is always: claim in the database (a unique row per channel and local day),
+commit, send with the claim's idempotency key, then mark sent. A crash between send and
+mark leaves a pending claim that the next run retries with the same key, and the adapter
+makes the retry appear once. A short send lease stops a second process from retrying a
+claim that is being sent right now.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import messages
+from bot.rules.picking import NothingToPick
+from bot.rules.schedule import latest_slot, next_slot, slot_day
+from bot.service.bank_sync import question_of
+from bot.service.choosing import choose
+from bot.service.deps import Deps, ref_of, schedule_of
+from bot.service.results import results_of
+from storage.models import ChannelRow
+from storage.repositories import MISSED, PENDING, SENT
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SEND_LEASE = timedelta(minutes=2)
+
+
+async def run_due(deps: Deps) -> None:
+    """Everything due at the clock's now: today's posts within grace, retries, reveals."""
+    now = deps.clock.now()
+    async with deps.db.uow() as uow:
+        channel_pks = [c.id for c in await uow.channels.scheduled()]
+    for pk in channel_pks:
+        await post_due(deps, pk, now)
+    await retry_unsent(deps, now)
+    await reveal_due(deps, now)
+
+
+async def next_due(deps: Deps, after: datetime) -> datetime | None:
+    """The next instant after `after` at which run_due has something to do."""
+    moments: list[datetime] = []
+    async with deps.db.uow() as uow:
+        for channel in await uow.channels.scheduled():
+            if not channel.paused:
+                moments.append(next_slot(schedule_of(channel), after))
+        reveal = await uow.posts.next_reveal_after(after)
+    if reveal is not None:
+        moments.append(reveal)
+    return min(moments) if moments else None
+
+
+async def post_due(deps: Deps, channel_pk: int, now: datetime) -> None:
+    """Claim and send the channel's latest slot if it is within grace; otherwise record
+    the day as missed (which never breaks a streak: streaks count posts)."""
+    async with deps.db.uow() as uow:
+        channel = await uow.channels.by_pk(channel_pk)
+        if channel is None or not channel.scheduled or channel.paused:
+            return
+        schedule = schedule_of(channel)
+        slot = latest_slot(schedule, now)
+        if slot is None or (channel.active_since is not None and slot < channel.active_since):
+            return
+        day = slot_day(schedule, slot)
+        if now - slot > deps.grace:
+            if await uow.posts.claim(channel.id, day, MISSED, now, slot_at=slot) is not None:
+                log.warning("channel %s missed its post for %s (outside grace)", channel.id, day)
+            await uow.commit()
+            return
+        post_id = await uow.posts.claim(
+            channel.id, day, PENDING, now, slot_at=slot, lease_until=now + SEND_LEASE
+        )
+        if post_id is None:
+            return
+        if not await _assign(uow, deps, channel, post_id):
+            return
+        await uow.commit()
+    await send_post(deps, post_id)
+
+
+async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datetime) -> int | None:
+    """For `qotd post`: take today's claim when today is a scheduled day not yet claimed,
+    else an extra post. Returns the post id (None when nothing can be picked)."""
+    day: date | None = None
+    slot: datetime | None = None
+    if channel.scheduled:
+        schedule = schedule_of(channel)
+        today = now.astimezone(ZoneInfo(schedule.timezone)).date()
+        if today.strftime("%a").lower() in schedule.days:
+            day = today
+            slot = next_slot(schedule, now - timedelta(days=1))
+    post_id = None
+    if day is not None:
+        post_id = await uow.posts.claim(
+            channel.id, day, PENDING, now, slot_at=slot, lease_until=now + SEND_LEASE
+        )
+    if post_id is None:
+        post_id = await uow.posts.claim(
+            channel.id, None, PENDING, now, lease_until=now + SEND_LEASE
+        )
+    assert post_id is not None  # an extra post (day NULL) never conflicts
+    return post_id if await _assign(uow, deps, channel, post_id) else None
+
+
+async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int) -> bool:
+    """Pick the question for a fresh claim; False (and the claim rolled back) if nothing
+    is eligible, in which case a scheduled day is recorded as missed."""
+    draw = await uow.channels.next_draw(channel.id)
+    try:
+        chosen = await choose(uow, channel, deps.seed_for(channel), draw)
+    except NothingToPick:
+        log.warning("channel %s: no eligible question (filters or empty bank)", channel.id)
+        post = await uow.posts.get(post_id)
+        assert post is not None
+        if post.day is None:
+            return False
+        post.status = MISSED
+        post.send_lease_until = None
+        await uow.commit()
+        return False
+    if chosen.new_cycle:
+        channel.cycle += 1
+    post = await uow.posts.get(post_id)
+    assert post is not None
+    post.number = draw
+    post.cycle = channel.cycle
+    post.question_id = chosen.candidate.key
+    return True
+
+
+async def send_post(deps: Deps, post_id: int) -> bool:
+    """Send a claimed post (first time or retry) and mark it sent."""
+    async with deps.db.uow() as uow:
+        post = await uow.posts.get(post_id)
+        if post is None or post.status != PENDING or post.question_id is None:
+            return False
+        channel = await uow.channels.by_pk(post.channel_pk)
+        row = await uow.questions.get(post.question_id)
+        assert channel is not None and row is not None and post.number is not None
+        message = messages.question_post(post.number, question_of(row.data))
+        ref = ref_of(channel)
+        reveal_delay = deps.reveal_delay(channel)
+    try:
+        message_id = await deps.router.for_channel(ref).post(
+            ref, message, idempotency_key=f"post:{post_id}"
+        )
+    except Exception as exc:  # the adapter's failure must not stop other channels
+        log.warning("post %s: send failed (%s); will retry", post_id, type(exc).__name__)
+        async with deps.db.uow() as uow:
+            post = await uow.posts.get(post_id)
+            if post is not None and post.status == PENDING:
+                post.send_lease_until = None
+                await uow.commit()
+        return False
+    now = deps.clock.now()
+    async with deps.db.uow() as uow:
+        post = await uow.posts.get(post_id)
+        assert post is not None
+        post.status = SENT
+        post.message_id = message_id
+        post.posted_at = now
+        post.reveal_at = now + reveal_delay
+        post.send_lease_until = None
+        reveal_at = post.reveal_at
+        await uow.commit()
+    await deps.reveal_planned(post_id, reveal_at)
+    return True
+
+
+async def retry_unsent(deps: Deps, now: datetime) -> None:
+    async with deps.db.uow() as uow:
+        retry: list[int] = []
+        for post in await uow.posts.unsent(now):
+            started = post.slot_at or post.claimed_at
+            if now - started > deps.grace:
+                post.status = MISSED if post.day is not None else "failed"
+                post.send_lease_until = None
+                log.warning("post %s: gave up sending after the grace window", post.id)
+            elif await uow.posts.take_send_lease(post.id, now, now + SEND_LEASE):
+                retry.append(post.id)
+        await uow.commit()
+    for post_id in retry:
+        await send_post(deps, post_id)
+
+
+async def reveal_due(deps: Deps, now: datetime) -> None:
+    async with deps.db.uow() as uow:
+        due = [p.id for p in await uow.posts.due_reveals(now)]
+    for post_id in due:
+        await reveal(deps, post_id, now)
+
+
+async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
+    async with deps.db.uow() as uow:
+        if not await uow.posts.take_reveal_lease(post_id, now, now + SEND_LEASE):
+            return False
+        await uow.commit()
+        post = await uow.posts.get(post_id)
+        assert post is not None and post.question_id is not None and post.number is not None
+        channel = await uow.channels.by_pk(post.channel_pk)
+        row = await uow.questions.get(post.question_id)
+        assert channel is not None and row is not None and post.message_id is not None
+        question = question_of(row.data)
+        results = await results_of(uow, post.id, question)
+        message = messages.reveal(post.number, question, results)
+        ref, parent = ref_of(channel), post.message_id
+    try:
+        reply_id = await deps.router.for_channel(ref).reply_in_thread(
+            ref, parent, message, idempotency_key=f"reveal:{post_id}"
+        )
+    except Exception as exc:
+        log.warning("reveal %s: send failed (%s); will retry", post_id, type(exc).__name__)
+        async with deps.db.uow() as uow:
+            post = await uow.posts.get(post_id)
+            if post is not None:
+                post.reveal_lease_until = None
+                await uow.commit()
+        return False
+    async with deps.db.uow() as uow:
+        post = await uow.posts.get(post_id)
+        assert post is not None
+        post.revealed_at = deps.clock.now()
+        post.reveal_message_id = reply_id
+        await uow.commit()
+    return True

@@ -1,0 +1,61 @@
+"""Engine construction: the per-connection pragmas and the optional PostgreSQL schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def split_schema(database_url: str) -> tuple[URL, str | None]:
+    """Take our own `?schema=name` off a PostgreSQL URL (asyncpg would refuse it).
+
+    A schema per instance lets tests (and small deployments) share one database.
+    """
+    url = make_url(database_url)
+    schema = url.query.get("schema")
+    if isinstance(schema, tuple):
+        schema = schema[-1]
+    if schema is not None:
+        url = url.difference_update_query(["schema"])
+        if not schema.replace("_", "").isalnum():
+            raise ValueError("the schema in the database URL must be letters, digits and _")
+    return url, schema
+
+
+def make_engine(database_url: str) -> AsyncEngine:
+    url, schema = split_schema(database_url)
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "sqlite":
+        connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
+    elif schema is not None:
+        connect_args["server_settings"] = {"search_path": schema}
+    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; busy_timeout waits for the write lock
+    instead of failing; foreign keys are off in SQLite unless asked for, per connection."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,183 @@
+"""The tables. Invariants the service relies on are constraints here, not checks in code:
+one scheduled post per channel per local day, one attempt per user per post, one row per
+platform channel, so two processes racing on the same database cannot break them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ChannelRow(Base):
+    """A channel the bot serves; `scheduled` stays False until an admin runs schedule."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    post_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    days: Mapped[str] = mapped_column(String(40), default="mon,tue,wed,thu,fri")
+    reveal_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # slots before this instant are neither posted nor recorded as missed: scheduling or
+    # resuming at 10:00 must not post the 09:00 question late
+    active_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    draws: Mapped[int] = mapped_column(Integer, default=0)
+    include_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exclude_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    difficulty_weights: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class QuestionRow(Base):
+    """A bank question as last synced; retired ones stay so old posts keep their text."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    topic: Mapped[str] = mapped_column(String(120), index=True)
+    difficulty: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    group_key: Mapped[str] = mapped_column(String(64), index=True)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PostRow(Base):
+    """A day's claim and, once sent, the post. `status`: pending (claimed, not yet sent),
+    sent, skipped, missed. `day` is the channel-local day for scheduled claims, NULL for
+    extra posts."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("channel_pk", "day"),
+        Index("ix_posts_channel_status", "channel_pk", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_pk: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cycle: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    question_id: Mapped[str | None] = mapped_column(ForeignKey("questions.id"), nullable=True)
+    slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    send_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reveal_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reveal_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reveal_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class UserRow(Base):
+    """The latest display name a platform gave us for a user."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReactionRow(Base):
+    """Every answer reaction currently on a post, so removing the latest vote falls back
+    to the previous one still present."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (UniqueConstraint("post_id", "user_pk", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(8))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PeekRow(Base):
+    """A user opened /answer for a post (a later choice vote then scores nothing)."""
+
+    __tablename__ = "peeks"
+    __table_args__ = (UniqueConstraint("post_id", "user_pk"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    peeked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GradeRow(Base):
+    """Every self-grade with its time: the history a personal review schedule needs."""
+
+    __tablename__ = "grades"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"))
+    grade: Mapped[str] = mapped_column(String(8))
+    graded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AttemptRow(Base):
+    """A user's current answer to a post, with the points it earns (recomputed on change).
+    `first_at` is when they first answered: streaks and leaderboard ties use it."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("post_id", "user_pk"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    choice: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    signal: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    grade: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    peeked_before: Mapped[bool] = mapped_column(Boolean, default=False)
+    after_reveal: Mapped[bool] = mapped_column(Boolean, default=False)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    points: Mapped[float] = mapped_column(Float, default=0.0)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
