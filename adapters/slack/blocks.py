@@ -14,10 +14,11 @@ from typing import Any
 from adapters.slack import text as slack_text
 from adapters.slack.emoji import emoji_for
 from bot.boundary import Button, OutMessage
+from content.render import SLACK_BLOCKS, SLACK_HEADER_TEXT, SLACK_SECTION_TEXT
 
-MAX_BLOCKS = 50
-SECTION_LIMIT = 3000
-HEADER_LIMIT = 150
+MAX_BLOCKS = SLACK_BLOCKS
+SECTION_LIMIT = SLACK_SECTION_TEXT
+HEADER_LIMIT = SLACK_HEADER_TEXT
 BUTTON_LABEL_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 CONTEXT_ELEMENTS = 10
