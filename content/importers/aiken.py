@@ -35,7 +35,7 @@ class AikenImporter:
     name = "aiken"
 
     def sniff(self, text: str, filename: str) -> float:
-        lines = [ln.strip() for ln in text.splitlines()]
+        lines = [ln.strip() for ln in text.removeprefix("\ufeff").splitlines()]
         keys = sum(1 for ln in lines if _ANSWER.match(ln))
         options = sum(1 for ln in lines if _OPTION.match(ln))
         if keys == 0 or options < 2 * keys:
@@ -47,7 +47,7 @@ class AikenImporter:
     def parse(self, text: str, source_name: str) -> ParseResult:
         questions: list[Question] = []
         block: _Block | None = None
-        for number, raw in enumerate(text.splitlines(), start=1):
+        for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
             line = raw.strip()
             if not line:
                 if block is not None and block.options:

@@ -58,7 +58,7 @@ class _Layout:
     html: bool = False
     deck: str = ""
     tags: tuple[str, ...] = ()
-    columns: list[str] | None = None
+    columns: str = ""  # Anki's '#columns:' line, split once the separator is known
     special: dict[str, int] = field(default_factory=dict)  # role -> 0-based column
     anki: bool = False
 
@@ -108,7 +108,7 @@ def _read_layout(lines: list[str], source_name: str) -> _Layout:
         elif key == "tags":
             layout.tags = tuple(value.split())
         elif key == "columns":
-            layout.columns = None if not value else [value]  # split once the separator is known
+            layout.columns = value
         elif key.endswith(" column"):
             role = key.removesuffix(" column").strip()
             if not value.isdigit() or int(value) < 1:
@@ -165,7 +165,7 @@ class DelimitedImporter:
     name = "csv"
 
     def sniff(self, text: str, filename: str) -> float:
-        lines = text.splitlines()
+        lines = text.removeprefix("\ufeff").splitlines()
         try:
             layout = _read_layout(lines, filename)
         except ParseError:
@@ -190,7 +190,7 @@ class DelimitedImporter:
         return 0.6 if delimiter == "\t" else 0.4
 
     def parse(self, text: str, source_name: str) -> ParseResult:
-        lines = text.splitlines(keepends=True)
+        lines = text.removeprefix("\ufeff").splitlines(keepends=True)
         layout = _read_layout(lines, source_name)
         body = lines[layout.body_start :]
         delimiter = layout.delimiter
@@ -231,7 +231,7 @@ class _Reader:
         """The role of each column, and whether the first row was the header naming them."""
         layout = self.layout
         if layout.columns:
-            named = next(csv.reader(layout.columns, delimiter=self.delimiter), [])
+            named = next(csv.reader([layout.columns], delimiter=self.delimiter), [])
             return [_ALIASES.get(_fold(c), "") for c in named], False
         if rows and not layout.special:
             header = _header_roles(rows[0][1])

@@ -8,8 +8,11 @@ small position walker below.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import urllib.parse
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -70,6 +73,28 @@ def _object_members(text: str, pos: int) -> dict[str, int]:
         if pos < len(text) and text[pos] == ",":
             pos = _skip(text, pos + 1)
     return members
+
+
+def _base64(value: str) -> str:
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+def _trivia_decoder(item: dict[str, Any]) -> Callable[[str], str]:
+    """How this result's strings are encoded: the API's `encode` parameter is not echoed.
+
+    The default is HTML entities; `encode=base64` encodes every string (so the type reads
+    'bXVsdGlwbGU='), `encode=url3986` and `urlLegacy` percent-encode them.
+    """
+    kind = item.get("type")
+    if isinstance(kind, str) and _base64(kind) in {"multiple", "boolean"}:
+        return lambda value: html.unescape(_base64(value)).strip()
+    question = item.get("question")
+    if isinstance(question, str) and " " not in question.strip() and "%" in question:
+        return lambda value: urllib.parse.unquote_plus(value).strip()
+    return lambda value: html.unescape(value).strip()
 
 
 def _describe(error: ValidationError) -> str:
@@ -156,10 +181,11 @@ class JsonImporter:
     def _trivia_item(item: object, line: int, source_name: str) -> Question:
         if not isinstance(item, dict):
             raise ParseError(source_name, line, "each Open Trivia DB result must be an object")
+        decode = _trivia_decoder(item)
         fields: dict[str, str] = {}
         for key in ("type", "question", "correct_answer"):
             value = item.get(key)
-            decoded = html.unescape(value).strip() if isinstance(value, str) else ""
+            decoded = decode(value) if isinstance(value, str) else ""
             if not decoded:
                 raise ParseError(source_name, line, f"result is missing a text {key!r}")
             fields[key] = decoded
@@ -168,15 +194,15 @@ class JsonImporter:
             raise ParseError(source_name, line, "incorrect_answers must be a list of text")
         category = item.get("category", "")
         level = item.get("difficulty", "")
-        topic = html.unescape(category).strip() if isinstance(category, str) else ""
-        difficulty = normalize_difficulty(level) if isinstance(level, str) else None
+        topic = decode(category) if isinstance(category, str) else ""
+        difficulty = normalize_difficulty(decode(level)) if isinstance(level, str) else None
         correct_text = fields["correct_answer"]
         if fields["type"] == "boolean":
             choices: tuple[str, ...] = ("True", "False")
             if correct_text.casefold() not in {"true", "false"}:
                 raise ParseError(source_name, line, "a boolean result's answer must be True/False")
         elif fields["type"] == "multiple":
-            options = {html.unescape(w).strip() for w in wrong} | {correct_text}
+            options = {decode(w) for w in wrong} | {correct_text}
             options.discard("")
             # Sorted so that the correct option's letter does not give it away and a
             # re-import puts every option in the same place.

@@ -16,6 +16,7 @@ last question, or named like the end of an article, closes the bank.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -50,7 +51,8 @@ _DIFFICULTY_LINE = re.compile(
 _END_SECTION = re.compile(
     r"^(?:conclusions?|in conclusion|summary|in summary|final thoughts|references|"
     r"further reading|resources|wrapping up|next steps|about the author|related\b.*|"
-    r"table of contents|contents|introduction|intro|overview|why (?:should you|you should) learn\b.*)"
+    r"table of contents|contents|introduction|intro|overview|"
+    r"why (?:should you|you should) learn\b.*)[\s:.!?]*$"
     r"|takeaways",
     re.IGNORECASE,
 )
@@ -125,7 +127,7 @@ def _clean_prompt(raw: str) -> tuple[str, Difficulty | None]:
 def _scan(text: str) -> list[_Line]:
     lines: list[_Line] = []
     fence: str | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         match = _FENCE.match(raw)
         if fence is not None:
             lines.append(_Line(number, raw, in_code=True))
@@ -209,7 +211,8 @@ def _finish_answer(body: list[_Line]) -> tuple[str, Difficulty | None]:
         kept.pop()
     while kept and not kept[0].strip():
         kept.pop(0)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)), level
+    # Answers indented under a numbered question would otherwise read as code blocks.
+    return re.sub(r"\n{3,}", "\n\n", textwrap.dedent("\n".join(kept))), level
 
 
 class MarkdownImporter:

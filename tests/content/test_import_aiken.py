@@ -91,3 +91,9 @@ def test_multi_line_prompt_is_joined() -> None:
         "Given a model in production, which signal shows drift first?"
     )
     assert result.questions[0].source.line == 1
+
+
+def test_byte_order_mark_and_crlf() -> None:
+    (question,) = _parse("\ufeffWhich?\r\nA. one\r\nB. two\r\nANSWER: B\r\n").questions
+    assert question.prompt == "Which?"
+    assert question.correct == "B"

@@ -145,3 +145,20 @@ def test_text_without_separator_is_refused() -> None:
     with pytest.raises(ParseError) as info:
         _parse("just one column\nper line\n", "notes.txt")
     assert "separator" in info.value.reason
+
+
+def test_excel_byte_order_mark_and_crlf() -> None:
+    text = "\ufeffQuestion,Answer\r\nWhat is CI?,Continuous integration\r\n"
+    (question,) = _parse(text).questions
+    assert question.prompt == "What is CI?"
+    assert question.answer == "Continuous integration"
+    assert question.source.line == 2
+
+
+def test_anki_columns_header_names_the_fields() -> None:
+    text = "#separator:semicolon\n#columns:Back;Front;Tags\nA store;What is a feature store?;ops\n"
+    (question,) = _parse(text, "deck.txt").questions
+    assert question.prompt == "What is a feature store?"
+    assert question.answer == "A store"
+    assert question.tags == ("ops",)
+    assert question.source.line == 3

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -143,3 +146,32 @@ def test_sniff_scores() -> None:
     assert imp.sniff("What is JSON? A format.", "notes.txt") == 0.0
     chosen = sniff((FIXTURES / "opentdb.json").read_text(), "opentdb.json")
     assert chosen is not None and chosen.name == "json"
+
+
+def test_open_trivia_db_base64_and_url_encodings() -> None:
+    def b64(value: str) -> str:
+        return base64.b64encode(value.encode()).decode()
+
+    item = {
+        "type": "multiple",
+        "difficulty": "hard",
+        "category": "Science: Computers",
+        "question": "Which tool serves features online?",
+        "correct_answer": "Feast",
+        "incorrect_answers": ["Airflow", "Grafana"],
+    }
+    encoded = {k: [b64(x) for x in v] if isinstance(v, list) else b64(v) for k, v in item.items()}
+    url = {k: [quote(x) for x in v] if isinstance(v, list) else quote(v) for k, v in item.items()}
+    for variant in (encoded, url):
+        text = json.dumps({"response_code": 0, "results": [variant]})
+        (question,) = _parse(text).questions
+        assert question.prompt == "Which tool serves features online?"
+        assert question.choices == ("Airflow", "Feast", "Grafana")
+        assert question.correct == "B"
+        assert question.topic == "Science: Computers"
+        assert question.difficulty == "hard"
+
+
+def test_byte_order_mark_is_ignored() -> None:
+    (question,) = _parse('\ufeff[{"prompt": "BOM?", "answer": "ignored"}]').questions
+    assert question.prompt == "BOM?"

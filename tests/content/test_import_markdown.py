@@ -191,3 +191,13 @@ def test_unlabelled_headings_skip_article_sections() -> None:
 def test_pasted_bullet_glyphs_become_markdown_lists(real: ParseResult) -> None:
     assert "\n- Model file: This is the file" in real.questions[-1].answer
     assert all("•" not in q.answer for q in real.questions)
+
+
+def test_answers_indented_under_numbered_questions_are_dedented() -> None:
+    text = (
+        "1. What is CI?\n   Merging often, with tests on every change.\n\n"
+        "2. What is CD?\n   Shipping every change that passes.\n"
+    )
+    first, second = _parse(text).questions
+    assert first.answer == "Merging often, with tests on every change."
+    assert second.source.line == 4
