@@ -32,11 +32,11 @@ SEND_LEASE = timedelta(minutes=2)
 async def run_due(deps: Deps) -> None:
     """Everything due at the clock's now: today's posts within grace, retries, reveals."""
     now = deps.clock.now()
+    await retry_unsent(deps, now)  # first, so a send failing in this run waits for the next
     async with deps.db.uow() as uow:
         channel_pks = [c.id for c in await uow.channels.scheduled()]
     for pk in channel_pks:
         await post_due(deps, pk, now)
-    await retry_unsent(deps, now)
     await reveal_due(deps, now)
 
 

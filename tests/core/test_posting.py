@@ -1,0 +1,232 @@
+"""Posting through the Core: schedules, weekends, DST, restarts, races, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from adapters.console.outbound import ConsoleOutbound
+from bot.app import Core
+from bot.boundary import ChannelRef, OutMessage, ReactionInput
+from bot.clock import FakeClock
+from tests.conftest import ALICE, CHANNEL, START, cmd, make_core
+
+
+def local_times(outbound: ConsoleOutbound, posts_at: list[datetime], zone: str) -> list[str]:
+    return [f"{t.astimezone(ZoneInfo(zone)):%a %H:%M}" for t in posts_at]
+
+
+class Stamping(ConsoleOutbound):
+    """Records when each post went out (the transcript does not carry time)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.times: list[datetime] = []
+
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+        before = len(self.posts())
+        message_id = await super().post(channel, message, idempotency_key=idempotency_key)
+        if len(self.posts()) > before:
+            self.times.append(self.clock.now())
+        return message_id
+
+
+async def _stamped_core(url: str, bank: Path, clock: FakeClock) -> tuple[Core, Stamping]:
+    outbound = Stamping(clock)
+    core = await make_core(url, bank, clock, outbound)
+    await core.start()
+    return core, outbound
+
+
+async def test_weekdays_only_and_streak_across_weekend(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    core, out = await _stamped_core(migrated_url, bank_dir, clock)
+    try:
+        replies = await core.handle_command(cmd("qotd", "schedule", time="09:00", days="mon-fri"))
+        assert "Next post Mon 2027-03-01 09:00 UTC" in replies[0].message.body
+        answered: set[str] = set()
+        for day in range(8):  # Mon 1 .. Mon 8 March, answering each post once at 10:00
+            await core.advance_to(START.replace(hour=10) + timedelta(days=day))
+            latest = out.posts()[-1]
+            if latest.message_id not in answered:
+                answered.add(latest.message_id)
+                assert latest.message is not None
+                key = latest.message.reactions[0]
+                await core.handle_reaction(
+                    ReactionInput(ALICE, CHANNEL, latest.message_id, key, True)
+                )
+        assert local_times(out, out.times, "UTC") == [
+            "Mon 09:00", "Tue 09:00", "Wed 09:00", "Thu 09:00", "Fri 09:00", "Mon 09:00",
+        ]
+        titles = [p.message.title for p in out.posts() if p.message is not None]
+        assert titles == [f"Question #{n}" for n in range(1, 7)]
+        streak = await core.handle_command(cmd("streak", actor=ALICE))
+        assert "current streak 6, best 6" in streak[0].message.body
+    finally:
+        await core.stop()
+
+
+async def _dst_posts(url: str, bank: Path, zone: str, change: datetime) -> list[str]:
+    clock = FakeClock(change - timedelta(days=3))
+    core, out = await _stamped_core(url, bank, clock)
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", timezone=zone,
+                                      days="daily"))
+        await core.advance_to(change + timedelta(days=3))
+    finally:
+        await core.stop()
+    return [f"{t.astimezone(ZoneInfo(zone)):%m-%d %H:%M}" for t in out.times]
+
+
+async def test_dst_berlin_spring(migrated_url: str, bank_dir: Path) -> None:
+    spring = await _dst_posts(migrated_url, bank_dir, "Europe/Berlin",
+                              datetime(2027, 3, 28, tzinfo=UTC))
+    assert spring == [f"03-{d} 09:00" for d in range(25, 31)]
+
+
+async def test_dst_berlin_autumn(migrated_url: str, bank_dir: Path) -> None:
+    autumn = await _dst_posts(migrated_url, bank_dir, "Europe/Berlin",
+                              datetime(2027, 10, 31, tzinfo=UTC))
+    assert autumn == ["10-28 09:00", "10-29 09:00", "10-30 09:00", "10-31 09:00",
+                      "11-01 09:00", "11-02 09:00"]
+
+
+async def test_dst_new_york_spring(migrated_url: str, bank_dir: Path) -> None:
+    spring = await _dst_posts(migrated_url, bank_dir, "America/New_York",
+                              datetime(2027, 3, 14, 12, tzinfo=UTC))
+    # from Thu 11 08:00 EST to Wed 17 08:00 EDT
+    assert spring == [f"03-{d} 09:00" for d in range(11, 17)]
+
+
+async def test_dst_new_york_autumn(migrated_url: str, bank_dir: Path) -> None:
+    autumn = await _dst_posts(migrated_url, bank_dir, "America/New_York",
+                              datetime(2027, 11, 7, 12, tzinfo=UTC))
+    # from Thu 4 08:00 EDT to Wed 10 07:00 EST
+    assert autumn == [f"11-{d:02d} 09:00" for d in range(4, 10)]
+
+
+async def test_restart_inside_grace_posts_outside_records_missed(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    first = await make_core(migrated_url, bank_dir, clock, ConsoleOutbound())
+    await first.start()
+    await first.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+    await first.stop()  # the bot goes down before Monday 09:00
+
+    clock.set(datetime(2027, 3, 1, 11, 30, tzinfo=UTC))  # 2.5 h late: inside the 3 h grace
+    inside = ConsoleOutbound()
+    second = await make_core(migrated_url, bank_dir, clock, inside)
+    await second.start()
+    assert len(inside.posts()) == 1
+    await second.stop()
+
+    clock.set(datetime(2027, 3, 2, 12, 30, tzinfo=UTC))  # Tuesday, 3.5 h late: missed
+    outside = ConsoleOutbound()
+    third = await make_core(migrated_url, bank_dir, clock, outside)
+    await third.start()
+    try:
+        assert outside.posts() == []
+        async with third.db.uow() as uow:
+            channel = await uow.channels.get(*_triple())
+            assert channel is not None
+            days = await uow.posts.days_from(channel.id, datetime(2027, 3, 1).date())
+        assert [(str(d), s) for d, s in sorted(days.items())] == [
+            ("2027-03-01", "sent"), ("2027-03-02", "missed"),
+        ]
+        await third.advance_to(datetime(2027, 3, 3, 9, 0, tzinfo=UTC))
+        assert len(outside.posts()) == 1  # Wednesday posts normally
+    finally:
+        await third.stop()
+
+
+def _triple() -> tuple[str, str, str]:
+    return (CHANNEL.platform, CHANNEL.workspace_id, CHANNEL.channel_id)
+
+
+async def test_two_cores_on_one_database_post_once(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    shared = ConsoleOutbound()
+    a_out, b_out = ConsoleOutbound(), ConsoleOutbound()
+    a = await make_core(migrated_url, bank_dir, clock, a_out)
+    b = await make_core(migrated_url, bank_dir, clock, b_out)
+    await a.start()
+    await b.start()
+    try:
+        await a.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+        clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+        await asyncio.gather(a.run_due(), b.run_due(), a.run_due(), b.run_due())
+        assert len(a_out.posts()) + len(b_out.posts()) == 1
+        assert shared.posts() == []
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+class FailsOnce(ConsoleOutbound):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 0
+
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+        if self.failures == 0:
+            self.failures += 1
+            raise ConnectionError("platform unavailable")
+        return await super().post(channel, message, idempotency_key=idempotency_key)
+
+
+async def test_send_failure_is_retried_without_double_post(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    outbound = FailsOnce()
+    core = await make_core(migrated_url, bank_dir, clock, outbound)
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+        clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+        await core.run_due()
+        assert outbound.failures == 1 and outbound.posts() == []
+        await core.run_due()  # the next run retries the same claim
+        assert len(outbound.posts()) == 1
+        assert outbound.posts()[0].message is not None
+        assert outbound.posts()[0].message.title == "Question #1"
+        await core.advance_to(datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
+        assert len(outbound.posts()) == 1
+    finally:
+        await core.stop()
+
+
+async def test_crash_between_send_and_mark_resends_with_same_key(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    """The adapter saw the post (same idempotency key) but the core died before marking
+    it sent: the retry after restart must not show a second message."""
+    outbound = ConsoleOutbound()
+    core = await make_core(migrated_url, bank_dir, clock, outbound)
+    await core.start()
+    await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+    clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    await core.run_due()
+    async with core.db.uow() as uow:  # simulate the crash: back to a claimed, leased row
+        channel = await uow.channels.get(*_triple())
+        assert channel is not None
+        post = await uow.posts.on_day(channel.id, datetime(2027, 3, 1).date())
+        assert post is not None
+        post.status, post.message_id, post.send_lease_until = "pending", None, clock.now()
+        await uow.commit()
+    await core.stop()
+    clock.set(datetime(2027, 3, 1, 9, 3, tzinfo=UTC))
+    again = await make_core(migrated_url, bank_dir, clock, outbound)
+    await again.start()
+    try:
+        assert len(outbound.posts()) == 1
+        async with again.db.uow() as uow:
+            post = await uow.posts.on_day(channel.id, datetime(2027, 3, 1).date())
+            assert post is not None and post.status == "sent"
+            assert post.message_id == outbound.posts()[0].message_id
+    finally:
+        await again.stop()
