@@ -15,6 +15,7 @@ last question, or named like the end of an article, closes the bank.
 
 from __future__ import annotations
 
+import html
 import re
 import textwrap
 from collections.abc import Set as AbstractSet
@@ -59,6 +60,13 @@ _END_SECTION = re.compile(
 _GENERIC_TOPIC = re.compile(
     r"interview questions|^(?:questions?(?: and answers)?|q\s*&\s*a|faqs?)$", re.IGNORECASE
 )
+_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.IGNORECASE)
+_DETAILS_TAG = re.compile(
+    r"^\s*(?:</?details\b[^>]*>\s*)*(?:<summary\b[^>]*>.*?</summary>)?\s*(?:</details>)?\s*$",
+    re.IGNORECASE,
+)
+_DETAILS_END = re.compile(r"</details>", re.IGNORECASE)
+_DETAILS_INLINE = re.compile(r"</?details\b[^>]*>", re.IGNORECASE)
 _RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 
 
@@ -83,6 +91,7 @@ class _Open:
     level: int
     topic: str
     body: list[_Line] = field(default_factory=list)
+    closed: bool = False  # a <details> question whose block has ended
 
 
 def _strip_emphasis(text: str) -> str:
@@ -101,6 +110,18 @@ def _is_question(text: str) -> bool:
 
 def _has_label(text: str) -> bool:
     return bool(re.match(r"^Q(?:uestion)?\s*#?\s*\d+\s*[.:)\-–—]", _strip_emphasis(text), re.I))
+
+
+def _topic_name(title: str) -> str:
+    """A section heading's title as a topic; "" for headings that name no topic."""
+    if _END_SECTION.search(title) or _GENERIC_TOPIC.search(title) or _is_question(title):
+        return ""
+    return _clean_prompt(title)[0]
+
+
+def _is_wrapper(text: str) -> bool:
+    """A line that only opens or closes a <details> toggle: markup, not content."""
+    return "<" in text and _DETAILS_TAG.match(text) is not None
 
 
 def _take_difficulty(text: str) -> tuple[str, Difficulty | None]:
@@ -162,6 +183,12 @@ def _candidates(lines: list[_Line], style: str) -> list[tuple[_Line, str, int]]:
                 rest = match.group(3)
                 if _take_difficulty(rest)[0] == "" and _is_question(match.group(2) + rest):
                     found.append((line, match.group(2) + " " + rest, 0))
+        elif style == "details":
+            summary = _SUMMARY.search(line.text)
+            if summary is not None:
+                title = html.unescape(re.sub(r"<[^>]*>", "", summary.group(1))).strip()
+                if title and _is_question(title):
+                    found.append((line, title, 0))
         elif style == "numbered" and line.heading is None:
             match = _NUMBERED.match(line.text)
             if match is not None and _is_question(match.group(2)):
@@ -177,7 +204,7 @@ def _candidates(lines: list[_Line], style: str) -> list[tuple[_Line, str, int]]:
 def _pick(lines: list[_Line]) -> list[tuple[_Line, str, int]]:
     """The questions of the style the document uses most (headings win ties)."""
     best: list[tuple[_Line, str, int]] = []
-    for style in ("heading", "bold", "numbered"):
+    for style in ("heading", "bold", "details", "numbered"):
         found = _candidates(lines, style)
         if len(found) > len(best):
             best = found
@@ -197,6 +224,9 @@ def _finish_answer(body: list[_Line]) -> tuple[str, Difficulty | None]:
         if line.in_code:
             kept.append(text.rstrip())
             continue
+        if _is_wrapper(text):
+            continue  # <details>/<summary> wrappers, including "Show answer" toggles
+        text = _DETAILS_INLINE.sub("", text)
         if text.strip()[:1] in BULLET_GLYPHS:
             item = parse_list_item(text)
             if item is not None and item.text:
@@ -227,6 +257,7 @@ class MarkdownImporter:
         scores = {
             "heading": 0.7 if markdown_ext or headings >= 3 else 0.3,
             "bold": 0.6,
+            "details": 0.6,
             "numbered": 0.25,
         }
         best = 0.1 if markdown_ext else 0.0
@@ -245,7 +276,8 @@ class MarkdownImporter:
                 source_name,
                 1,
                 "no questions found: mark each as a heading ('### Q1. ...?'), "
-                "a bold line ('**...?**') or a numbered line ('1. ...?')",
+                "a bold line ('**...?**'), a <summary>...?</summary> or a numbered line "
+                "('1. ...?')",
             )
         asks = {line.number: (raw, level) for line, raw, level in picked}
         last_question = picked[-1][0].number
@@ -271,10 +303,13 @@ class MarkdownImporter:
                     current = None
                 while topics and topics[-1][0] >= level:
                     topics.pop()
-                keep = not _END_SECTION.search(title) and not _GENERIC_TOPIC.search(title)
-                topics.append((level, _clean_prompt(title)[0] if keep else ""))
+                topics.append((level, _topic_name(title)))
                 continue
-            if current is not None:
+            if current is not None and not current.closed:
+                if current.level == 0 and _SUMMARY.search(
+                    lines[current.line - 1].text
+                ) and _DETAILS_END.search(line.text) and not line.in_code:
+                    current.closed = True  # what follows </details> is not the answer
                 current.body.append(line)
         if current is not None:
             questions.append(self._build(current, source_name))
@@ -293,14 +328,14 @@ class MarkdownImporter:
     ) -> bool:
         """Whether the non-question heading at `index` is part of the answer being read."""
         level, title = lines[index].heading or (0, "")
-        if _END_SECTION.search(title) or lines[index].number > last:
+        if current.closed or _END_SECTION.search(title) or lines[index].number > last:
             return False
         if current.level and level > current.level:
             return True  # a sub-heading under a question heading
         for later in lines[index + 1 :]:
             if later.number in asks or (later.heading is not None and not later.in_code):
                 return False  # straight into a question or another heading: a section
-            if later.text.strip():
+            if later.text.strip() and not _is_wrapper(later.text):
                 return True  # text follows, and a later question exists
         return False
 

@@ -175,3 +175,10 @@ def test_open_trivia_db_base64_and_url_encodings() -> None:
 def test_byte_order_mark_is_ignored() -> None:
     (question,) = _parse('\ufeff[{"prompt": "BOM?", "answer": "ignored"}]').questions
     assert question.prompt == "BOM?"
+
+
+def test_seed_documents_are_not_claimed() -> None:
+    """Prose with question marks belongs to the dedicated seed importers."""
+    sources = Path(__file__).parent.parent.parent / "content" / "sources"
+    for path in sorted(sources.glob("*.txt")):
+        assert JsonImporter().sniff(path.read_text(), path.name) <= 0.3, path.name

@@ -201,3 +201,35 @@ def test_answers_indented_under_numbered_questions_are_dedented() -> None:
     first, second = _parse(text).questions
     assert first.answer == "Merging often, with tests on every change."
     assert second.source.line == 4
+
+
+def test_details_summary_bank() -> None:
+    text = (FIXTURES / "formats" / "bank_details.md").read_text()
+    assert MarkdownImporter().sniff(text, "bank_details.md") >= 0.7
+    serving, batch, rollback = _parse(text, "bank_details.md").questions
+    assert serving.prompt == "What is model serving?"  # <b> inside <summary> dropped
+    assert serving.source.line == 8
+    assert serving.topic == "Serving"
+    assert serving.answer.startswith("Exposing a trained model behind an API")
+    assert serving.answer.endswith(
+        "```bash\ncurl -X POST localhost:8080/predict -d '{\"x\": 1}'\n```"
+    )
+    assert "details" not in serving.answer
+    assert batch.prompt == "Why batch predictions at night?"
+    assert batch.difficulty == "easy"
+    # The text after </details> is not part of the answer.
+    assert batch.answer == "Cheap compute and no latency requirement."
+    assert rollback.topic == "Operations"
+    assert rollback.answer == "Point the alias back to the previous registry version."
+
+
+def test_heading_questions_with_show_answer_toggles() -> None:
+    text = (
+        "## What is a shadow deployment?\n\n<details>\n<summary>Show answer</summary>\n\n"
+        "Running a new model on live traffic without using its output.\n</details>\n\n"
+        "## What is a canary?\n\n<details><summary>Answer</summary>\nA small first share of "
+        "traffic.\n</details>\n"
+    )
+    shadow, canary = _parse(text).questions
+    assert shadow.answer == "Running a new model on live traffic without using its output."
+    assert canary.answer == "A small first share of traffic."
