@@ -169,11 +169,30 @@ def similarity(a: str, b: str) -> float:
     return float(fuzz.token_set_ratio(normalized(a), normalized(b)))
 
 
+@dataclass(frozen=True)
+class Features:
+    """What the pairwise rule reads from one prompt, computed once per question."""
+
+    folded: str
+    terms: frozenset[str]
+    norm: str
+
+    @staticmethod
+    def of(prompt: str) -> Features:
+        return Features(_words(_fold(prompt)), key_terms(prompt), normalized(prompt))
+
+
+def _same(a: Features, b: Features) -> bool:
+    if a.folded == b.folded:
+        return True
+    if not keys_agree(a.terms, b.terms):
+        return False
+    return fuzz.token_set_ratio(a.norm, b.norm) >= THRESHOLD
+
+
 def same_question(a: str, b: str) -> bool:
     """The pairwise rule (tests calibrate it on labelled pairs from the seeds)."""
-    if _words(_fold(a)) == _words(_fold(b)):
-        return True
-    return keys_agree(key_terms(a), key_terms(b)) and similarity(a, b) >= THRESHOLD
+    return _same(Features.of(a), Features.of(b))
 
 
 # --------------------------------------------------------------------------- overrides
@@ -267,8 +286,7 @@ def _source_of(q: Question) -> str:
     return q.source.file.rsplit("/", 1)[-1]
 
 
-def _candidates(questions: Sequence[Question]) -> list[tuple[float, int, int]]:
-    norms = [normalized(q.prompt) for q in questions]
+def _candidates(norms: Sequence[str]) -> list[tuple[float, int, int]]:
     pairs: list[tuple[float, int, int]] = []
     for i, query in enumerate(norms[:-1]):
         rest = norms[i + 1 :]
@@ -320,15 +338,16 @@ def group(questions: Sequence[Question], overrides: Overrides | None = None) -> 
     qs = sorted(questions, key=lambda q: q.id)
     index = {q.id: i for i, q in enumerate(qs)}
     part = _Partition(qs, overrides.split)
-    folded = [_words(_fold(q.prompt)) for q in qs]
+    feats = [Features.of(q.prompt) for q in qs]
+    folded = [f.folded for f in feats]
 
     def any_pair(x: int, y: int) -> bool:
         return True
 
     matches = {
         (i, j): score
-        for score, i, j in _candidates(qs)
-        if same_question(qs[i].prompt, qs[j].prompt)
+        for score, i, j in _candidates([f.norm for f in feats])
+        if _same(feats[i], feats[j])
     }
 
     def fuzzy_pair(x: int, y: int) -> bool:

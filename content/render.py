@@ -84,14 +84,24 @@ def _hard_split(text: str, limit: int) -> list[str]:
 
 
 def _split_on(text: str, limit: int, sep: str, finer: list[str]) -> list[str]:
-    """Pack the parts of `text` between `sep` greedily; parts still too long go finer."""
+    """Pack the parts of `text` between `sep` greedily; parts still too long go finer.
+
+    A part that would start a line looking like a fence is glued to the one before it:
+    cutting there would open a code block in the next message.
+    """
     if len(text) <= limit:
         return [text]
+    parts: list[str] = []
+    for part in text.split(sep):
+        if parts and _opens_fence(part):
+            parts[-1] = f"{parts[-1]}{sep}{part}"
+        else:
+            parts.append(part)
     out: list[str] = []
     current = ""
-    for part in text.split(sep):
+    for part in parts:
         candidate = f"{current}{sep}{part}" if current else part
-        if len(candidate) <= limit and not (current and _opens_fence(part)):
+        if len(candidate) <= limit:
             current = candidate
             continue
         if current:
@@ -99,11 +109,7 @@ def _split_on(text: str, limit: int, sep: str, finer: list[str]) -> list[str]:
         if len(part) <= limit:
             current = part
         else:
-            subs = (
-                _split_on(part, limit, finer[0], finer[1:])
-                if finer
-                else _hard_split(part, limit)
-            )
+            subs = _split_on(part, limit, finer[0], finer[1:]) if finer else _hard_split(part, limit)
             out.extend(subs[:-1])
             current = subs[-1] if subs else ""
     if current:
@@ -199,7 +205,7 @@ def truncate(text: str, limit: int) -> str:
     while budget >= 0:
         cut = text[:budget]
         space = max(cut.rfind(" "), cut.rfind("\n"))
-        if space > budget // 2:
+        if not text[budget].isspace() and space > budget // 2:
             cut = cut[:space]
         cut = cut.rstrip()
         fence = _open_fence_at_end(cut)
