@@ -50,7 +50,7 @@ class QotdClient(discord.AutoShardedClient):
             **options,
         )
         self.settings = settings
-        self.outbound = DiscordOutbound(self)
+        self.outbound = DiscordOutbound(self, backoff=settings.retry_backoff)
         self.qotd_bridge = Bridge(core, self.outbound, defer_after=settings.defer_after)
         self.tree: app_commands.CommandTree[Any] = build_tree(self, self.qotd_bridge)
         self.ready_event = asyncio.Event()

@@ -38,6 +38,8 @@ class DiscordSettings(SectionSettings):
     # How long an interaction may wait for the core before we defer it: Discord drops
     # interactions not answered within 3 s.
     defer_after: float = Field(default=1.5, ge=0, le=2.5)
+    # Pause between our own retries of a create that hit a server error (times attempt).
+    retry_backoff: float = Field(default=1.0, ge=0)
     ready_timeout: float = Field(default=60.0, gt=0)
     guild_ready_timeout: float = Field(default=2.0, ge=0)
 

@@ -1,12 +1,28 @@
-"""Fixtures: a running fake Discord per test."""
+"""Fixtures: a running fake Discord per test, and the real core + real discord.py client
+wired to it (no mocks of our own code)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import discord
 import pytest
+import yarl
 
+from adapters.discord.client import RunningDiscord, start
+from adapters.discord.settings import DiscordSettings
+from bot.app import Core, build_core
+from bot.clock import FakeClock
+from bot.settings import CoreSettings
+from content.bank import bank_path, write_bank_file
+from content.model import Question, SourceRef
+from storage.migrate import upgrade
 from tests.discord.fake_discord import FakeDiscord
+
+MONDAY_8AM = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -17,3 +33,109 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
     finally:
         await server.stop()
+
+
+def choice_question() -> Question:
+    return Question.make(
+        prompt="Which tool records ML **experiments** with params and metrics?",
+        source=SourceRef(file="e2e.md", line=1),
+        kind="choice",
+        choices=("cron", "MLflow Tracking", "rsync"),
+        correct="B",
+        difficulty="easy",
+        topic="experiment tracking",
+    )
+
+
+def open_question() -> Question:
+    return Question.make(
+        prompt="What is **training/serving skew** and how do you catch it?",
+        source=SourceRef(file="e2e.md", line=10),
+        answer="Features computed differently online and offline.\n\n"
+        "```python\nassert offline(x) == online(x)\n```",
+        difficulty="medium",
+        topic="monitoring",
+    )
+
+
+class Stack:
+    """The real core on a temporary SQLite file and the real client on the fake."""
+
+    def __init__(self, fake: FakeDiscord, tmp: Path, questions: Sequence[Question]) -> None:
+        self.fake = fake
+        self.tmp = tmp
+        self.clock = FakeClock(MONDAY_8AM)
+        self.database_url = f"sqlite+aiosqlite:///{tmp / 'qotd.db'}"
+        self.bank = tmp / "bank"
+        self.bank.mkdir()
+        write_bank_file(bank_path(self.bank, "e2e.md"), "e2e.md", "markdown", list(questions))
+        self.core: Core | None = None
+        self.discord: RunningDiscord | None = None
+
+    def settings(self, **overrides: Any) -> DiscordSettings:
+        values: dict[str, Any] = {
+            "token": self.fake.token,
+            "api_base": self.fake.api_base,
+            "gateway_url": self.fake.gateway_url,
+            "guild_ready_timeout": 0.05,
+            "commands_hash_file": str(self.tmp / "commands.sha256"),
+            "ready_timeout": 10,
+            "retry_backoff": 0.01,
+            **overrides,
+        }
+        return DiscordSettings(**values)
+
+    async def up(self, **overrides: Any) -> None:
+        await upgrade(self.database_url)
+        self.core = await build_core(
+            CoreSettings(database_url=self.database_url, bank_dir=str(self.bank)),
+            clock=self.clock,
+            use_scheduler=False,
+        )
+        await self.core.start()
+        self.discord = await start(self.core, self.settings(**overrides))
+        await self.fake.wait_identified()
+
+    async def down(self) -> None:
+        if self.discord is not None:
+            await self.discord.stop()
+            self.discord = None
+        if self.core is not None:
+            await self.core.stop()
+            self.core = None
+
+    async def interact(self, payload: dict[str, Any], *, replies: int = 1) -> list[dict[str, Any]]:
+        """Dispatch an interaction and wait until the bot has answered it."""
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        await self.fake.wait_for(
+            lambda f: len(f.interaction_replies(payload)) >= replies, within=5
+        )
+        return self.fake.interaction_replies(payload)
+
+    async def advance_to(self, when: datetime) -> None:
+        assert self.core is not None
+        await self.core.advance_to(when)
+
+
+@pytest.fixture
+async def make_stack(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Any]:
+    # point_at() changes discord.py's class attributes: restore them after the test.
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+        yarl.URL(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)),
+    )
+    stacks: list[Stack] = []
+
+    def make(questions: Sequence[Question]) -> Stack:
+        stack = Stack(fake, tmp_path, questions)
+        stacks.append(stack)
+        return stack
+
+    try:
+        yield make
+    finally:
+        for stack in stacks:
+            await stack.down()

@@ -119,6 +119,8 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.identify_payloads: list[dict[str, Any]] = []
+        self._token_channel: dict[str, int] = {}  # interaction token -> its channel
+        self.interaction_messages: dict[str, list[int]] = {}  # token -> message ids
         self.add_text_channel(self.channel_id, "qotd")
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -212,13 +214,13 @@ class FakeDiscord:
                                within: float = 5.0) -> list[Recorded]:
         return await self.wait_for(
             lambda f: (found := f.find(method, path_regex)) and len(found) >= count and found,
-            timeout=within,
+            within=within,
         )
 
     async def wait_identified(self, count: int = 1, *, within: float = 5.0) -> None:
         await self.wait_for(
             lambda f: sum(1 for g in f._gateways if g.identified.is_set()) >= count,
-            timeout=within,
+            within=within,
         )
 
     async def _notify(self) -> None:
@@ -367,6 +369,7 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         interaction_id = self.new_id()
         cid = channel_id or self.channel_id
+        self._token_channel[f"itoken-{interaction_id}"] = cid
         channel = self.channels.get(cid, {"id": str(cid), "type": 0})
         return {
             "id": str(interaction_id),
@@ -383,6 +386,7 @@ class FakeDiscord:
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
             "authorizing_integration_owners": {"0": str(self.guild_id)},
             "context": 0,
         }
@@ -397,6 +401,7 @@ class FakeDiscord:
         user_option: tuple[str, FakeUser] | None = None,
         permissions: int = EVERYONE_PERMISSIONS,
         focused: str | None = None,
+        channel_id: int | None = None,
     ) -> dict[str, Any]:
         """An APPLICATION_COMMAND (type 2) interaction, or AUTOCOMPLETE (type 4) when
         `focused` names the option being typed."""
@@ -421,7 +426,7 @@ class FakeDiscord:
                                 "options": opts, "guild_id": str(self.guild_id)}
         if resolved:
             data["resolved"] = resolved
-        return self._interaction(4 if focused else 2, data, user, permissions)
+        return self._interaction(4 if focused else 2, data, user, permissions, channel_id)
 
     def command_id(self, name: str) -> int:
         for defs in self.commands.values():
@@ -458,7 +463,22 @@ class FakeDiscord:
         return data
 
     def message_in(self, channel_id: int) -> list[dict[str, Any]]:
-        return [m for m in self.messages.values() if int(m["channel_id"]) == channel_id]
+        """Messages the bot created in a channel or thread (not interaction replies)."""
+        return [
+            m for m in self.messages.values()
+            if int(m["channel_id"]) == channel_id and m["type"] == 0
+        ]
+
+    def replies_to(self, interaction: dict[str, Any]) -> list[dict[str, Any]]:
+        """The message objects created for an interaction (response, follow-ups)."""
+        ids = self.interaction_messages.get(interaction["token"], [])
+        return [self.messages[i] for i in ids]
+
+    def _interaction_message(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        channel_id = self._token_channel.get(token, self.channel_id)
+        message = self._message(channel_id, body, interaction=True)
+        self.interaction_messages.setdefault(token, []).append(int(message["id"]))
+        return message
 
     # -- REST ----------------------------------------------------------------------------
 
@@ -744,8 +764,7 @@ class FakeDiscord:
             }
         }
         if body.get("type") == 4:
-            message = self._message(self.channel_id, data, interaction=True)
-            self.messages[int(message["id"])]["interaction_token"] = token
+            message = self._interaction_message(token, data)
             response["interaction"]["response_message_id"] = message["id"]
             response["resource"] = {"type": 4, "message": message}
         elif body.get("type") == 5:
@@ -758,13 +777,11 @@ class FakeDiscord:
 
     async def _followup(self, request: web.Request, body: Any, app: str, token: str
                         ) -> web.Response:
-        message = self._message(self.channel_id, body or {}, interaction=True)
-        return _json(message)
+        return _json(self._interaction_message(token, body or {}))
 
     async def _edit_original(self, request: web.Request, body: Any, app: str, token: str
                              ) -> web.Response:
-        message = self._message(self.channel_id, body or {}, interaction=True)
-        return _json(message)
+        return _json(self._interaction_message(token, body or {}))
 
     async def _delete_original(self, request: web.Request, body: Any, app: str, token: str
                                ) -> web.Response:

@@ -1,0 +1,201 @@
+"""The Discord adapter end to end: the real core, the real discord.py client, and the
+local fake Discord on the wire. Time moves with the core's FakeClock; nothing sleeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.discord.emoji import emoji_for
+from tests.discord.conftest import Stack, choice_question, open_question
+from tests.discord.fake_discord import EPHEMERAL, EVERYONE_PERMISSIONS, MANAGE_GUILD, FakeUser
+
+ADMIN = EVERYONE_PERMISSIONS | MANAGE_GUILD
+AT_0900 = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)
+
+
+def text_of(reply: dict[str, Any]) -> str:
+    embed = (reply.get("embeds") or [{}])[0]
+    parts = [embed.get("title", ""), embed.get("description", "")]
+    parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
+    return "\n".join([reply.get("content") or "", *parts])
+
+
+def is_ephemeral(reply: dict[str, Any]) -> bool:
+    return bool(int(reply.get("flags") or 0) & EPHEMERAL)
+
+
+async def schedule(stack: Stack, admin: FakeUser, channel_id: int | None = None) -> str:
+    payload = stack.fake.slash(
+        "qotd", admin, subcommand="schedule", permissions=ADMIN, channel_id=channel_id,
+        options={"time": "09:00", "timezone": "UTC", "days": "daily"},
+    )
+    [reply] = await stack.interact(payload)
+    return text_of(reply)
+
+
+async def board_until(stack: Stack, user: FakeUser, expected: list[str]) -> str:
+    """Ask /leaderboard until every expected line shows (reactions are handled in their
+    own tasks, so the first ask may race them); each ask is a real interaction."""
+    text = ""
+    for _ in range(50):
+        payload = stack.fake.slash("leaderboard", user,
+                                   options={"period": "week", "scope": "channel"})
+        [reply] = await stack.interact(payload)
+        text = text_of(reply)
+        if all(line in text for line in expected):
+            return text
+    raise AssertionError(f"leaderboard never showed {expected}:\n{text}")
+
+
+async def test_a_day_in_a_discord_channel(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question()])
+    await stack.up()
+    fake = stack.fake
+    assert len(fake.find("PUT", rf"/applications/{fake.application_id}/commands")) == 1
+    ada, alice, bob, carol, dave, eve = (
+        fake.user(n) for n in ("ada", "alice", "bob", "carol", "dave", "eve")
+    )
+
+    assert "Scheduled" in await schedule(stack, ada)
+
+    await stack.advance_to(AT_0900)
+    [post] = fake.message_in(fake.channel_id)
+    embed = post["embeds"][0]
+    assert embed["title"] == "Question #1"
+    assert {f["name"]: f["value"] for f in embed["fields"]} == {
+        "Topic": "experiment tracking", "Difficulty": "Easy"}
+    assert "🇦 cron\n🇧 MLflow Tracking\n🇨 rsync" in embed["description"]
+    [create] = fake.find("POST", rf"/channels/{fake.channel_id}/messages")
+    assert create.json["enforce_nonce"] is True and len(create.json["nonce"]) <= 25
+    assert create.json["allowed_mentions"]["parse"] == []
+    assert fake.reactions[int(post["id"])] == [emoji_for(k) for k in "ABC"]
+
+    for user, letter in ((alice, "B"), (bob, "A"), (carol, "B")):
+        await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(user, int(post["id"]),
+                                                                  emoji_for(letter)))
+    # The bot's own reaction events are ignored rather than scored.
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(fake.bot, int(post["id"]), "🇧"))
+    board = await board_until(stack, dave, ["Alice: 1 pts", "Carol: 1 pts"])
+    assert "Qotd-Bot" not in board and "Bob: 1 pts" not in board
+
+    [streak] = await stack.interact(fake.slash("streak", alice))
+    assert is_ephemeral(streak)
+    assert "current streak 1, best 1" in text_of(streak)
+
+    [answer] = await stack.interact(fake.slash("answer", dave))
+    assert is_ephemeral(answer)
+    assert "MLflow Tracking" in text_of(answer)
+
+    refused_payload = fake.slash("qotd", eve, subcommand="schedule",
+                                 options={"time": "10:00", "timezone": "UTC"})
+    [refused] = await stack.interact(refused_payload)
+    assert is_ephemeral(refused) and "admins" in text_of(refused)
+    [status] = await stack.interact(fake.slash("qotd", eve, subcommand="status"))
+    assert "09:00" in text_of(status) and "10:00" not in text_of(status)
+
+    await stack.advance_to(datetime(2027, 1, 4, 17, 0, 30, tzinfo=UTC))
+    [thread] = fake.find("POST", rf"/channels/{fake.channel_id}/messages/{post['id']}/threads")
+    assert 1 <= len(thread.json["name"]) <= 100
+    [reveal] = fake.message_in(int(post["id"]))  # the thread shares the post's id
+    reveal_text = text_of(reveal)
+    assert "Answer to question #1" in reveal_text
+    assert "3 answered, 67% correct" in reveal_text
+    assert "MLflow Tracking" in reveal_text
+    assert len(fake.message_in(fake.channel_id)) == 1
+
+
+async def test_a_burst_of_429s_and_5xx_still_posts_once_per_channel(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question(), open_question()])
+    second = stack.fake.new_id()
+    stack.fake.add_text_channel(second, "qotd-2")
+    await stack.up()
+    fake = stack.fake
+    ada = fake.user("ada")
+    await schedule(stack, ada)
+    await schedule(stack, ada, channel_id=second)
+
+    fake.fail("POST", r"/channels/\d+/messages", 429, times=3)
+    # Created, but the answer is lost: the retry must not create a second message.
+    fake.fail("POST", r"/channels/\d+/messages", 500, times=1, after_effect=True)
+    fake.fail("POST", r"/channels/\d+/messages", 503, times=1, after_effect=True)
+    fake.fail("PUT", r"/channels/\d+/messages/\d+/reactions/.+/@me", 429, times=2)
+
+    await stack.advance_to(AT_0900)
+    attempts = [r for r in fake.requests
+                if r.method == "POST" and r.path.endswith("/messages")]
+    assert {r.status for r in attempts} >= {429, 500, 503, 200}
+    for channel in (fake.channel_id, second):
+        [post] = fake.message_in(channel)
+        assert post["embeds"][0]["title"].startswith("Question #")
+        assert len(fake.reactions[int(post["id"])]) >= 2
+
+
+async def test_restart_mid_day_keeps_buttons_and_reactions_working(make_stack: Any) -> None:
+    stack: Stack = make_stack([open_question()])
+    await stack.up()
+    fake = stack.fake
+    ada, alice, bob = fake.user("ada"), fake.user("alice"), fake.user("bob")
+    await schedule(stack, ada)
+    await stack.advance_to(AT_0900)
+    [post] = fake.message_in(fake.channel_id)
+    assert fake.reactions[int(post["id"])] == ["✅", "❌"]
+
+    answer_payload = fake.slash("answer", alice)
+    [answer] = await stack.interact(answer_payload)
+    assert is_ephemeral(answer)
+    buttons = [c for row in answer["components"] for c in row["components"]]
+    good = next(b for b in buttons if b["label"] == "Good")
+    assert good["custom_id"].startswith("qotd:grade:")
+    [answer_message] = fake.replies_to(answer_payload)
+
+    await stack.down()
+    stack.clock.set(datetime(2027, 1, 4, 12, 0, tzinfo=UTC))
+    await stack.up()
+    # Same definitions: no second registration on restart.
+    assert len(fake.find("PUT", rf"/applications/{fake.application_id}/commands")) == 1
+    assert len(fake.message_in(fake.channel_id)) == 1  # no second post after the restart
+
+    [graded] = await stack.interact(fake.button(good["custom_id"], answer_message, alice))
+    assert is_ephemeral(graded)
+    assert "Recorded your grade: Good" in text_of(graded)
+
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(bob, int(post["id"]), "✅"))
+    # Medium question: 2 points for "Good" and for a ✅ "knew it".
+    await board_until(stack, bob, ["Alice: 2 pts", "Bob: 2 pts"])
+
+
+async def test_slow_core_is_deferred_then_answered_privately(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question()])
+    await stack.up(defer_after=0)
+    fake = stack.fake
+    await schedule(stack, fake.user("ada"))
+    await stack.advance_to(AT_0900)
+    payload = fake.slash("answer", fake.user("dave"))
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda f: f.replies_to(payload), within=5)
+    callback = fake.callbacks[int(payload["id"])]
+    assert callback["type"] == 5 and int(callback["data"]["flags"]) & EPHEMERAL
+    [edit] = fake.find("PATCH", rf"/webhooks/{fake.application_id}/.+/messages/@original")
+    assert "MLflow Tracking" in text_of(edit.json)
+
+
+async def test_time_zones_and_topics_autocomplete(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question(), open_question()])
+    await stack.up()
+    fake = stack.fake
+    ada = fake.user("ada")
+    tz = fake.slash("qotd", ada, subcommand="schedule", permissions=ADMIN,
+                    options={"timezone": "europe/ber"}, focused="timezone")
+    await fake.dispatch("INTERACTION_CREATE", tz)
+    await fake.wait_for(lambda f: int(tz["id"]) in f.callbacks, within=5)
+    body = fake.callbacks[int(tz["id"])]
+    assert body["type"] == 8
+    assert body["data"]["choices"][0]["value"] == "Europe/Berlin"
+
+    topics = fake.slash("qotd", ada, subcommand="topics", permissions=ADMIN,
+                        options={"include": "experiment tracking, moni"}, focused="include")
+    await fake.dispatch("INTERACTION_CREATE", topics)
+    await fake.wait_for(lambda f: int(topics["id"]) in f.callbacks, within=5)
+    values = [c["value"] for c in fake.callbacks[int(topics["id"])]["data"]["choices"]]
+    assert values == ["experiment tracking, monitoring"]
