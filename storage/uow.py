@@ -51,12 +51,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() rolls back anything uncommitted and detaches the objects with their
+        # loaded values intact (rollback() would expire them, making them unreadable)
         session = self.session
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
-            self._session = None
+        self._session = None
+        await session.close()
 
     async def commit(self) -> None:
         await self.session.commit()
