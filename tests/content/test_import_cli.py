@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -246,3 +248,17 @@ def test_bank_dir_from_environment(
     assert code == 0 and "4 questions" in out
     monkeypatch.delenv("QOTD_BANK_DIR")
     assert default_bank_dir() == Path(__file__).parents[2] / "content" / "bank"
+
+
+def test_content_cli_imports_nothing_heavy() -> None:
+    """The whole `qotd` parser imports content.cli on every start."""
+    code = (
+        "import sys, content.cli; "
+        "heavy = {'yaml', 'rapidfuzz', 'pydantic', 'content.importers', 'content.bank'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert result.stdout.strip() == "[]"
