@@ -7,6 +7,7 @@ server.
 
 from __future__ import annotations
 
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -18,18 +19,28 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.settings import SlackSettings
 
 
-def build_client(settings: SlackSettings, *, token: str | None = None) -> AsyncWebClient:
+def build_client(
+    settings: SlackSettings, *, token: str | None = None, for_posting: bool = False
+) -> AsyncWebClient:
+    """`for_posting=True`: a client that retries only 429s.
+
+    A 5xx or a dropped connection after `chat.postMessage` may mean Slack posted and the
+    answer was lost; retrying blindly would post twice. The Outbound retries those itself,
+    after checking the channel for the message's idempotency key.
+    """
     backoff = BackoffRetryIntervalCalculator(backoff_factor=settings.retry_backoff_seconds)
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.normalized_api_url,
-        retry_handlers=[
+    handlers: list[AsyncRetryHandler] = [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=settings.max_retries)
+    ]
+    if not for_posting:
+        handlers += [
             AsyncConnectionErrorRetryHandler(
                 max_retry_count=settings.max_retries, interval_calculator=backoff
             ),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=settings.max_retries),
             AsyncServerErrorRetryHandler(
                 max_retry_count=settings.max_retries, interval_calculator=backoff
             ),
-        ],
+        ]
+    return AsyncWebClient(
+        token=token, base_url=settings.normalized_api_url, retry_handlers=handlers
     )

@@ -26,6 +26,10 @@ class SlackHttpServer:
         self.port: int | None = None
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
+        # Bolt's verifier calls int() on the timestamp header and would answer a malformed
+        # one with a 500; it is an unauthenticated request, so it gets the same 401.
+        if not request.headers.get("X-Slack-Request-Timestamp", "").strip().isdigit():
+            return web.json_response({"error": "invalid request"}, status=401)
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await self._bolt.async_dispatch(bolt_request))
 

@@ -3,15 +3,18 @@
 A post carries message metadata naming the core's idempotency key. Before sending, the
 channel's recent history (or the thread, for replies) is searched for that key, so a post
 retried after a crash or a lost response shows up once. chat.postMessage is paced per
-channel; 429s and 5xx are retried by the web client's retry handlers.
+channel; its 429s are retried by the posting client (Retry-After), while a 5xx or a dropped
+connection is retried here, only after the key was looked for again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -46,11 +49,19 @@ class SlackOutbound:
         token_for: TokenFor,
         pacer: ChannelPacer,
         history_window: int = 50,
+        post_client: AsyncWebClient | None = None,
+        post_attempts: int = 4,
+        retry_pause: float = 0.5,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
+        self._post_client = post_client or client
         self._token_for = token_for
         self._pacer = pacer
         self._window = history_window
+        self._attempts = max(1, post_attempts)
+        self._pause = retry_pause
+        self._sleep = sleep
 
     async def _auth(self, channel: ChannelRef) -> dict[str, Any]:
         token = await self._token_for(channel.workspace_id)
@@ -60,7 +71,7 @@ class SlackOutbound:
         auth = await self._auth(channel)
         ts = await self._already_posted(channel, idempotency_key, auth)
         if ts is None:
-            ts = await self._send(channel, message, idempotency_key, auth)
+            ts = await self._send_once(channel, message, idempotency_key, auth)
         else:
             log.info(
                 "post %s already in %s as %s; not sending again",
@@ -81,17 +92,11 @@ class SlackOutbound:
         idempotency_key: str,
     ) -> str:
         auth = await self._auth(channel)
-        resp = await self._client.conversations_replies(
-            channel=channel.channel_id,
-            ts=parent_message_id,
-            include_all_metadata=True,
-            limit=200,
-            **auth,
-        )
-        for existing in resp.get("messages") or []:
-            if _carries(existing, idempotency_key):
-                return str(existing["ts"])
-        ts = await self._send(channel, message, idempotency_key, auth, thread_ts=parent_message_id)
+        ts = await self._already_replied(channel, parent_message_id, idempotency_key, auth)
+        if ts is None:
+            ts = await self._send_once(
+                channel, message, idempotency_key, auth, thread_ts=parent_message_id
+            )
         if message.reactions:
             await self._react(channel, ts, message.reactions, auth)
         return ts
@@ -130,6 +135,48 @@ class SlackOutbound:
                 return str(existing["ts"])
         return None
 
+    async def _already_replied(
+        self, channel: ChannelRef, parent: str, key: str, auth: dict[str, Any]
+    ) -> str | None:
+        resp = await self._client.conversations_replies(
+            channel=channel.channel_id, ts=parent, include_all_metadata=True, limit=200, **auth
+        )
+        for existing in resp.get("messages") or []:
+            if _carries(existing, key):
+                return str(existing["ts"])
+        return None
+
+    async def _send_once(
+        self,
+        channel: ChannelRef,
+        message: OutMessage,
+        key: str,
+        auth: dict[str, Any],
+        *,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Send, retrying failures whose outcome is unknown only after looking for the key."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return await self._send(channel, message, key, auth, thread_ts=thread_ts)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as err:
+                if isinstance(err, SlackApiError) and err.response.status_code < 500:
+                    raise
+                if attempt == self._attempts:
+                    raise
+                log.warning(
+                    "posting %s failed (%s); checking before retrying", key, type(err).__name__
+                )
+                await self._sleep(self._pause * attempt)
+                found = (
+                    await self._already_replied(channel, thread_ts, key, auth)
+                    if thread_ts
+                    else await self._already_posted(channel, key, auth)
+                )
+                if found is not None:
+                    return found
+        raise AssertionError("unreachable")
+
     async def _send(
         self,
         channel: ChannelRef,
@@ -141,7 +188,7 @@ class SlackOutbound:
     ) -> str:
         await self._pacer.wait_turn(f"{channel.workspace_id}/{channel.channel_id}")
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        resp = await self._client.chat_postMessage(
+        resp = await self._post_client.chat_postMessage(
             channel=channel.channel_id,
             text=fallback_text(message),
             blocks=render_blocks(message),

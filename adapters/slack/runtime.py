@@ -110,8 +110,19 @@ async def start_slack(
         async def token_for(team_id: str) -> str | None:
             return None
 
+    token = (
+        settings.bot_token.get_secret_value()
+        if settings.bot_token and not settings.multi_workspace
+        else None
+    )
     outbound = SlackOutbound(
-        client, token_for=token_for, pacer=pacer, history_window=settings.history_window
+        client,
+        token_for=token_for,
+        pacer=pacer,
+        history_window=settings.history_window,
+        post_client=build_client(settings, token=token, for_posting=True),
+        post_attempts=settings.max_retries + 1,
+        retry_pause=settings.retry_backoff_seconds,
     )
     running = RunningSlack(core, app, client, outbound, stores=stores)
     core.router.register(PLATFORM, outbound)

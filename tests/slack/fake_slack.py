@@ -48,6 +48,7 @@ class Failure:
     status: int
     times: int
     retry_after: int
+    after_effect: bool = False
 
 
 @dataclass
@@ -170,9 +171,24 @@ class FakeSlack:
             "profile": {"display_name": name, "real_name": name.title()},
         }
 
-    def fail(self, method: str, *, status: int = 429, times: int = 1, retry_after: int = 0) -> None:
-        """Answer the next `times` calls of `method` with `status` (429s carry Retry-After)."""
-        self._failures.setdefault(method, []).append(Failure(status, times, retry_after))
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        times: int = 1,
+        retry_after: int = 0,
+        after_effect: bool = False,
+    ) -> None:
+        """Answer the next `times` calls of `method` with `status` (429s carry Retry-After).
+
+        `after_effect=True` carries the call out first and then answers with the error: the
+        "response lost" case (Slack posted, the client never heard) that retries must not
+        turn into a duplicate.
+        """
+        self._failures.setdefault(method, []).append(
+            Failure(status, times, retry_after, after_effect)
+        )
 
     def response_url(self, key: str | None = None) -> str:
         return f"{self.base_url}/response/{key or uuid.uuid4().hex}"
@@ -230,6 +246,8 @@ class FakeSlack:
             failure.times -= 1
             if failure.times <= 0:
                 failures.pop(0)
+            if failure.after_effect:
+                self._dispatch(method, params, token)
             self.calls.append(Call(method, params, token, failure.status))
             await self._notify()
             if failure.status == 429:

@@ -10,13 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
 
 from adapters.slack.runtime import RunningSlack, start_slack
 from adapters.slack.settings import SlackSettings
+from bot.app import Core, build_core
+from bot.clock import FakeClock
 from bot.plugins import CoreHandle
+from bot.settings import CoreSettings
+from storage.migrate import upgrade
+from tests.conftest import START, sample_questions, write_bank
 from tests.slack.fake_slack import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -32,6 +38,7 @@ from tests.slack.fake_slack import (
 )
 
 Mode = Literal["socket", "http"]
+CHANNEL = "C0QOTD"
 
 
 def settings_for(fake: FakeSlack, mode: Mode, **overrides: Any) -> SlackSettings:
@@ -167,3 +174,39 @@ async def slack_running(
             yield SlackDriver(fake, running, mode, http)
     finally:
         await running.stop()
+
+
+@asynccontextmanager
+async def bot_on_slack(
+    tmp_path: Path, mode: Mode, *, kind: str | None = None, **slack_overrides: Any
+) -> AsyncIterator[tuple[Core, SlackDriver]]:
+    """The real core (migrated SQLite file, small bank, FakeClock, no scheduler) served
+    to the fake Slack through the adapter, started the way `qotd run` starts it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'qotd.db'}"
+    await upgrade(url)
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    write_bank(bank, [q for q in sample_questions() if kind is None or q.kind == kind])
+    core = await build_core(
+        CoreSettings(database_url=url, bank_dir=str(bank)),
+        clock=FakeClock(START),
+        use_scheduler=False,
+    )
+    try:
+        async with FakeSlack() as fake:
+            fake.add_user("UADMIN", "ada", is_admin=True)
+            for user_id, name in (("U1", "ana"), ("U2", "ben"), ("U3", "cy")):
+                fake.add_user(user_id, name)
+            async with slack_running(fake, core, mode, **slack_overrides) as slack:
+                await core.start()
+                yield core, slack
+    finally:
+        await core.stop()
+
+
+async def say(
+    slack: SlackDriver, command: str, text: str, user: str, channel: str = CHANNEL
+) -> dict[str, Any]:
+    """Run a slash command and return its one answer."""
+    [answer] = await slack.answers(await slack.command(command, text, user=user, channel=channel))
+    return answer

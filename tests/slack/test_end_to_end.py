@@ -7,51 +7,17 @@ with `core.advance_to`; waits are on fake-server events with timeouts, never sle
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.slack.emoji import emoji_for
-from bot.app import Core, build_core
-from bot.clock import FakeClock
-from bot.settings import CoreSettings
 from content.model import Question
-from storage.migrate import upgrade
-from tests.conftest import START, sample_questions, write_bank
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import Mode, SlackDriver, slack_running
+from tests.conftest import START, sample_questions
+from tests.slack.harness import CHANNEL, Mode, bot_on_slack, say
 
-CHANNEL = "C0QOTD"
 POINTS = {"easy": 1, "medium": 2, "hard": 3}
-
-
-@asynccontextmanager
-async def bot_on_slack(
-    tmp_path: Path, mode: Mode, kind: str
-) -> AsyncIterator[tuple[Core, SlackDriver]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'qotd.db'}"
-    await upgrade(url)
-    bank = tmp_path / "bank"
-    bank.mkdir()
-    write_bank(bank, [q for q in sample_questions() if q.kind == kind])
-    core = await build_core(
-        CoreSettings(database_url=url, bank_dir=str(bank)),
-        clock=FakeClock(START),
-        use_scheduler=False,
-    )
-    try:
-        async with FakeSlack() as fake:
-            fake.add_user("UADMIN", "ada", is_admin=True)
-            for user_id, name in (("U1", "ana"), ("U2", "ben"), ("U3", "cy")):
-                fake.add_user(user_id, name)
-            async with slack_running(fake, core, mode) as slack:
-                await core.start()
-                yield core, slack
-    finally:
-        await core.stop()
 
 
 def question_for(post: dict[str, Any]) -> Question:
@@ -59,15 +25,10 @@ def question_for(post: dict[str, Any]) -> Question:
     return next(q for q in sample_questions() if q.prompt.split("?")[0] in body)
 
 
-async def say(slack: SlackDriver, command: str, text: str, user: str) -> dict[str, Any]:
-    [answer] = await slack.answers(await slack.command(command, text, user=user, channel=CHANNEL))
-    return answer
-
-
 @pytest.mark.parametrize("kind", ["open", "choice"])
 @pytest.mark.parametrize("mode", ["socket", "http"])
 async def test_a_day_of_qotd_on_slack(tmp_path: Path, mode: Mode, kind: str) -> None:
-    async with bot_on_slack(tmp_path, mode, kind) as (core, slack):
+    async with bot_on_slack(tmp_path, mode, kind=kind) as (core, slack):
         fake = slack.fake
 
         # A non-admin cannot schedule, and nothing changes.
