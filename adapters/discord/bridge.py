@@ -45,6 +45,10 @@ class Bridge:
         self.outbound = outbound
         self.defer_after = defer_after
         self._zones: list[str] | None = None
+        # discord.py runs each event handler as its own task, so a user's quick A-then-B
+        # could reach the core as B-then-A. One lock per (message, user), taken before
+        # the first await, keeps their reactions in gateway order.
+        self._order: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -113,11 +117,21 @@ class Bridge:
             key=key,
             added=added,
         )
+        slot = (payload.message_id, payload.user_id)
+        lock, users = self._order.get(slot, (asyncio.Lock(), 0))
+        self._order[slot] = (lock, users + 1)
         try:
-            replies = await self.core.handle_reaction(reaction)
+            async with lock:
+                replies = await self.core.handle_reaction(reaction)
         except Exception:
             log.exception("the core failed on a reaction in channel %s", payload.channel_id)
             return
+        finally:
+            lock, users = self._order[slot]
+            if users <= 1:
+                del self._order[slot]
+            else:
+                self._order[slot] = (lock, users - 1)
         for index, reply in enumerate(replies):
             if reply.visibility == "public":
                 await self.outbound.post(

@@ -3,8 +3,11 @@ local fake Discord on the wire. Time moves with the core's FakeClock; nothing sl
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
+
+import discord
 
 from adapters.discord.emoji import emoji_for
 from tests.discord.conftest import Stack, choice_question, open_question
@@ -34,18 +37,21 @@ async def schedule(stack: Stack, admin: FakeUser, channel_id: int | None = None)
     return text_of(reply)
 
 
-async def board_until(stack: Stack, user: FakeUser, expected: list[str]) -> str:
-    """Ask /leaderboard until every expected line shows (reactions are handled in their
-    own tasks, so the first ask may race them); each ask is a real interaction."""
+async def board_until(
+    stack: Stack, user: FakeUser, expected: list[str], absent: tuple[str, ...] = ()
+) -> str:
+    """Ask /leaderboard until every expected line shows and no absent one does (reactions
+    are handled in their own tasks, so an ask may race them); each ask is a real
+    interaction, so this waits on the bot, never on a timer."""
     text = ""
     for _ in range(50):
         payload = stack.fake.slash("leaderboard", user,
                                    options={"period": "week", "scope": "channel"})
         [reply] = await stack.interact(payload)
         text = text_of(reply)
-        if all(line in text for line in expected):
+        if all(line in text for line in expected) and not any(a in text for a in absent):
             return text
-    raise AssertionError(f"leaderboard never showed {expected}:\n{text}")
+    raise AssertionError(f"leaderboard never showed {expected} without {absent}:\n{text}")
 
 
 async def test_a_day_in_a_discord_channel(make_stack: Any) -> None:
@@ -199,3 +205,49 @@ async def test_time_zones_and_topics_autocomplete(make_stack: Any) -> None:
     await fake.wait_for(lambda f: int(topics["id"]) in f.callbacks, within=5)
     values = [c["value"] for c in fake.callbacks[int(topics["id"])]["data"]["choices"]]
     assert values == ["experiment tracking, monitoring"]
+
+
+async def test_reactions_switch_withdraw_and_foreign_emoji_with_default_intents(
+    make_stack: Any,
+) -> None:
+    stack: Stack = make_stack([choice_question()])
+    await stack.up()
+    fake = stack.fake
+    [identify] = fake.identify_payloads
+    intents = discord.Intents._from_value(identify["intents"])
+    assert intents == discord.Intents.default()
+    assert not (intents.members or intents.presences or intents.message_content)
+
+    await schedule(stack, fake.user("ada"))
+    await stack.advance_to(AT_0900)
+    [post] = fake.message_in(fake.channel_id)
+    mid = int(post["id"])
+    shouty, bob = fake.user("@everyone"), fake.user("bob")
+
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(shouty, mid, "🇧"))
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(bob, mid, "🇦"))
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(bob, mid, "🇧"))
+    # A custom emoji named like a letter and an unrelated emoji are not answers.
+    custom = fake.reaction(bob, mid, "🇧")
+    custom["emoji"] = {"id": str(fake.new_id()), "name": "B", "animated": False}
+    await fake.dispatch("MESSAGE_REACTION_ADD", custom)
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(bob, mid, "👍"))
+    await board_until(stack, bob, ["Bob: 1 pts", "Everyone: 1 pts"])
+
+    # Removing the latest letter falls back to the one still there (A, wrong).
+    await fake.dispatch("MESSAGE_REACTION_REMOVE", fake.reaction(bob, mid, "🇧", added=False))
+    await board_until(stack, bob, ["Everyone: 1 pts"], absent=("Bob: 1 pts",))
+
+    # Nothing the bot sent can ping: every body it sent is free of a live @everyone.
+    for request in fake.requests:
+        assert "@everyone" not in json.dumps(request.json, ensure_ascii=False).lower()
+
+
+async def test_two_shards_each_identify_and_the_guilds_shard_answers(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question()])
+    await stack.up(shard_count=2)
+    fake = stack.fake
+    await fake.wait_identified(2)
+    assert sorted(tuple(p["shard"]) for p in fake.identify_payloads) == [(0, 2), (1, 2)]
+    [status] = await stack.interact(fake.slash("qotd", fake.user("ann"), subcommand="status"))
+    assert "Not set up here yet" in text_of(status)

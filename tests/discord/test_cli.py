@@ -1,0 +1,99 @@
+"""`qotd discord sync` and `qotd discord invite-url`, against the fake for the parts that
+talk to Discord."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import discord
+import pytest
+import yarl
+
+from adapters.discord import cli
+from adapters.discord.settings import DiscordSettings
+from adapters.discord.translate import BOT_PERMISSIONS
+from tests.discord.fake_discord import FakeDiscord
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qotd")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli.register(sub)
+    return parser
+
+
+@pytest.fixture
+def restore_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        yarl.URL(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)))
+
+
+def test_invite_url_with_a_client_id_needs_no_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    args = _parser().parse_args(["discord", "invite-url", "--client-id", "42"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == (
+        "https://discord.com/oauth2/authorize?client_id=42"
+        f"&scope=bot+applications.commands&permissions={BOT_PERMISSIONS}"
+    )
+
+
+def test_sync_without_a_token_fails_with_an_actionable_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    args = _parser().parse_args(["discord", "sync", "--guild", "7"])
+    assert args.func(args) == 2
+    assert "DISCORD_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_a_bad_client_id_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    args = _parser().parse_args(["discord", "invite-url", "--client-id", "abc"])
+    assert args.func(args) == 2
+    assert "numeric application id" in capsys.readouterr().err
+
+
+async def test_sync_registers_in_one_guild_and_records_the_hash(
+    fake: FakeDiscord, tmp_path: Path, restore_endpoints: None
+) -> None:
+    hash_file = tmp_path / "commands.sha256"
+    settings = DiscordSettings(token=fake.token, api_base=fake.api_base,
+                               commands_hash_file=str(hash_file))
+    count = await cli._do_sync(settings, fake.guild_id)
+    assert count == 4
+    [put] = fake.find("PUT", rf"/applications/{fake.application_id}/guilds/{fake.guild_id}/commands")
+    names = sorted(c["name"] for c in put.json)
+    assert names == ["answer", "leaderboard", "qotd", "streak"]
+    qotd = next(c for c in put.json if c["name"] == "qotd")
+    subs = sorted(o["name"] for o in qotd["options"])
+    assert subs == ["pause", "post", "resume", "schedule", "skip", "stats", "status", "topics"]
+    schedule = next(o for o in qotd["options"] if o["name"] == "schedule")
+    days = next(o for o in schedule["options"] if o["name"] == "days")
+    assert [c["value"] for c in days["choices"]][:2] == ["mon-fri", "daily"]
+    timezone = next(o for o in schedule["options"] if o["name"] == "timezone")
+    assert timezone["autocomplete"] is True
+    assert hash_file.read_text().startswith(f"guild:{fake.guild_id} ")
+    # No gateway connection for a sync.
+    assert fake.identify_payloads == []
+
+
+async def test_invite_url_asks_discord_for_the_application_id(
+    fake: FakeDiscord, restore_endpoints: None
+) -> None:
+    settings = DiscordSettings(token=fake.token, api_base=fake.api_base)
+    assert await cli._application_id(settings) == fake.application_id
+
+
+async def test_a_refused_token_is_reported_without_the_token(
+    fake: FakeDiscord, restore_endpoints: None
+) -> None:
+    settings = DiscordSettings(token="wrong-secret", api_base=fake.api_base)
+    with pytest.raises(RuntimeError) as info:
+        await cli._application_id(settings)
+    assert "check DISCORD_TOKEN" in str(info.value)
+    assert "wrong-secret" not in str(info.value)
