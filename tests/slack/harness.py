@@ -164,9 +164,16 @@ class SlackDriver:
 
 @asynccontextmanager
 async def slack_running(
-    fake: FakeSlack, core: CoreHandle, mode: Mode, **overrides: Any
+    fake: FakeSlack,
+    core: CoreHandle,
+    mode: Mode,
+    *,
+    database_url: str | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[SlackDriver]:
-    running = await start_slack(core, settings_for(fake, mode, **overrides))
+    running = await start_slack(
+        core, settings_for(fake, mode, **overrides), database_url=database_url
+    )
     try:
         if mode == "socket":
             await fake.wait_connected()
@@ -197,7 +204,9 @@ async def bot_on_slack(
             fake.add_user("UADMIN", "ada", is_admin=True)
             for user_id, name in (("U1", "ana"), ("U2", "ben"), ("U3", "cy")):
                 fake.add_user(user_id, name)
-            async with slack_running(fake, core, mode, **slack_overrides) as slack:
+            async with slack_running(
+                fake, core, mode, database_url=url, **slack_overrides
+            ) as slack:
                 await core.start()
                 yield core, slack
     finally:
