@@ -184,11 +184,9 @@ async def slack_running(
 
 
 @asynccontextmanager
-async def bot_on_slack(
-    tmp_path: Path, mode: Mode, *, kind: str | None = None, **slack_overrides: Any
-) -> AsyncIterator[tuple[Core, SlackDriver]]:
-    """The real core (migrated SQLite file, small bank, FakeClock, no scheduler) served
-    to the fake Slack through the adapter, started the way `qotd run` starts it."""
+async def real_core(tmp_path: Path, *, kind: str | None = None) -> AsyncIterator[Core]:
+    """The real core on a migrated SQLite file with a small bank, on a FakeClock and
+    without the scheduler (time moves with `advance_to`). Built, not started."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'qotd.db'}"
     await upgrade(url)
     bank = tmp_path / "bank"
@@ -200,17 +198,25 @@ async def bot_on_slack(
         use_scheduler=False,
     )
     try:
-        async with FakeSlack() as fake:
-            fake.add_user("UADMIN", "ada", is_admin=True)
-            for user_id, name in (("U1", "ana"), ("U2", "ben"), ("U3", "cy")):
-                fake.add_user(user_id, name)
-            async with slack_running(
-                fake, core, mode, database_url=url, **slack_overrides
-            ) as slack:
-                await core.start()
-                yield core, slack
+        yield core
     finally:
         await core.stop()
+
+
+@asynccontextmanager
+async def bot_on_slack(
+    tmp_path: Path, mode: Mode, *, kind: str | None = None, **slack_overrides: Any
+) -> AsyncIterator[tuple[Core, SlackDriver]]:
+    """The real core served to the fake Slack through the adapter, started the way
+    `qotd run` starts it (adapter first, so the catch-up at start can post)."""
+    async with real_core(tmp_path, kind=kind) as core, FakeSlack() as fake:
+        fake.add_user("UADMIN", "ada", is_admin=True)
+        for user_id, name in (("U1", "ana"), ("U2", "ben"), ("U3", "cy")):
+            fake.add_user(user_id, name)
+        url = core.settings.database_url
+        async with slack_running(fake, core, mode, database_url=url, **slack_overrides) as slack:
+            await core.start()
+            yield core, slack
 
 
 async def say(
