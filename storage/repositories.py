@@ -255,6 +255,12 @@ class PostRepo(_Repo):
         )
         return (await self.session.scalars(stmt)).all()
 
+    async def has_pending(self, channel_pk: int) -> bool:
+        stmt = select(PostRow.id).where(
+            PostRow.channel_pk == channel_pk, PostRow.status == PENDING
+        ).limit(1)
+        return (await self.session.scalars(stmt)).first() is not None
+
     async def take_send_lease(self, post_id: int, now: datetime, until: datetime) -> bool:
         """Only one process may send a claim at a time; the lease expires if it dies."""
         stmt = (

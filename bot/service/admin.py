@@ -7,7 +7,7 @@ ephemeral errors that name the valid form.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.boundary import CommandInput, Reply, error, info
@@ -17,7 +17,7 @@ from bot.service.choosing import candidates_for, left_in_cycle
 from bot.service.deps import Deps, schedule_of
 from content.model import DIFFICULTIES
 from storage.models import ChannelRow
-from storage.repositories import PENDING, SKIPPED
+from storage.repositories import SKIPPED
 from storage.uow import UnitOfWork
 
 REVEAL_FORM = "reveal must be a whole number of hours from 1 to 23"
@@ -111,8 +111,8 @@ async def skip(deps: Deps, command: CommandInput) -> list[Reply]:
         if not channel.scheduled:
             return [error("This channel has no schedule yet: nothing to skip.")]
         sched = schedule_of(channel)
-        slot = next_slot(sched, now - timedelta(days=1))
         today = now.astimezone(ZoneInfo(sched.timezone)).date()
+        slot = posting.slot_on(sched, today) or next_slot(sched, now)
         for _ in range(30):
             day = slot_day(sched, slot)
             if day >= today and await uow.posts.on_day(channel.id, day) is None:
@@ -163,8 +163,7 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         lines.append(f"Reveal: {deps.reveal_delay(channel).total_seconds() / 3600:g} h after posting")
         lines.append(f"Questions left in cycle {channel.cycle}: {left}")
         lines.append(f"Filters: {_filters(channel)}")
-        pending = await uow.posts.unsent(now + timedelta(days=3650))
-        if any(p.channel_pk == channel.id and p.status == PENDING for p in pending):
+        if await uow.posts.has_pending(channel.id):
             lines.append("A post is waiting to be re-sent.")
     return [info("\n".join(lines), title="Status")]
 

@@ -10,12 +10,12 @@ claim that is being sent right now.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import messages
 from bot.rules.picking import NothingToPick
-from bot.rules.schedule import latest_slot, next_slot, slot_day
+from bot.rules.schedule import Schedule, latest_slot, next_slot, slot_day
 from bot.service.bank_sync import question_of
 from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
@@ -89,9 +89,9 @@ async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datet
     if channel.scheduled:
         schedule = schedule_of(channel)
         today = now.astimezone(ZoneInfo(schedule.timezone)).date()
-        if today.strftime("%a").lower() in schedule.days:
+        slot = slot_on(schedule, today)
+        if slot is not None:
             day = today
-            slot = next_slot(schedule, now - timedelta(days=1))
     post_id = None
     if day is not None:
         post_id = await uow.posts.claim(
@@ -103,6 +103,13 @@ async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datet
         )
     assert post_id is not None  # an extra post (day NULL) never conflicts
     return post_id if await _assign(uow, deps, channel, post_id) else None
+
+
+def slot_on(schedule: Schedule, day: date) -> datetime | None:
+    """The slot falling on a local calendar day, or None when the day is not scheduled."""
+    midnight = datetime.combine(day, time(0), tzinfo=ZoneInfo(schedule.timezone))
+    slot = next_slot(schedule, midnight - timedelta(seconds=1))
+    return slot if slot_day(schedule, slot) == day else None
 
 
 async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int) -> bool:
@@ -174,8 +181,8 @@ async def retry_unsent(deps: Deps, now: datetime) -> None:
     async with deps.db.uow() as uow:
         retry: list[int] = []
         for post in await uow.posts.unsent(now):
-            started = post.slot_at or post.claimed_at
-            if now - started > deps.grace:
+            # a claim is only made within grace, and may be retried for as long again
+            if now - post.claimed_at > deps.grace:
                 post.status = MISSED if post.day is not None else "failed"
                 post.send_lease_until = None
                 log.warning("post %s: gave up sending after the grace window", post.id)
