@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from adapters.slack.emoji import emoji_for
 from adapters.slack.runtime import SlackConfigError, start_slack
@@ -152,6 +153,6 @@ async def test_incomplete_settings_are_refused_with_what_to_set_and_no_secret() 
 
     core: Any = Core()
     with pytest.raises(SlackConfigError) as err:
-        await start_slack(core, SlackSettings(bot_token="xoxb-secret-value"))
+        await start_slack(core, SlackSettings(bot_token=SecretStr("xoxb-secret-value")))
     assert "SLACK_APP_TOKEN" in str(err.value) and "xoxb-secret-value" not in str(err.value)
     assert core.router.platforms() == []
