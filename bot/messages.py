@@ -15,23 +15,26 @@ from bot.boundary import NO, YES, Button, Choice, Field, OutMessage, Reply
 from bot.rules.ranking import Ranked
 from bot.rules.scoring import GRADES
 from content.model import Question
+from content.render import neutralize_mentions
 
 NAME_LIMIT = 64
 ZWSP = "\u200b"
-_MENTION = re.compile(r"(@)|(<)(?=[@!#&])")
+_BARE_AT = re.compile(r"@(?!\u200b)")
 
 
 def safe_name(name: str) -> str:
     """A display name made inert: no mentions, one line, at most NAME_LIMIT characters.
 
-    A zero-width space after every "@" breaks Discord/Slack mention parsing of
-    @everyone/@here/@name, and after "<" breaks raw `<@id>`, `<!here>`, `<#c>`, `<@&role>`.
+    content.render.neutralize_mentions defuses @everyone/@here and raw Discord/Slack
+    mention syntax; on top, every other "@" gets a zero-width space too (a name like
+    "@alice" must not become a mention where the platform links bare names), and the
+    Markdown characters that would restyle the surrounding line are dropped.
     """
-    flat = " ".join(name.split()) or "someone"
+    flat = " ".join(name.split())
     if len(flat) > NAME_LIMIT:
         flat = flat[: NAME_LIMIT - 1] + "…"
     flat = flat.replace("`", "'").replace("*", "").replace("_", " ").strip() or "someone"
-    return _MENTION.sub(lambda m: (m.group(1) or m.group(2)) + ZWSP, flat)
+    return _BARE_AT.sub("@" + ZWSP, neutralize_mentions(flat))
 
 
 def _difficulty(question: Question) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot import messages
 from bot.rules.picking import NothingToPick
-from bot.rules.schedule import Schedule, latest_slot, next_slot, slot_day
+from bot.rules.schedule import Schedule, next_slot, slot_day
 from bot.service.bank_sync import question_of
 from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
@@ -27,6 +27,7 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 SEND_LEASE = timedelta(minutes=2)
+MISSED_LOOKBACK = timedelta(days=7)
 
 
 async def run_due(deps: Deps) -> None:
@@ -54,24 +55,34 @@ async def next_due(deps: Deps, after: datetime) -> datetime | None:
 
 
 async def post_due(deps: Deps, channel_pk: int, now: datetime) -> None:
-    """Claim and send the channel's latest slot if it is within grace; otherwise record
-    the day as missed (which never breaks a streak: streaks count posts)."""
+    """Claim and send the channel's latest slot if it is within grace; record every
+    earlier unclaimed slot of the last week as missed (which never breaks a streak:
+    streaks count posts)."""
     async with deps.db.uow() as uow:
         channel = await uow.channels.by_pk(channel_pk)
         if channel is None or not channel.scheduled or channel.paused:
             return
         schedule = schedule_of(channel)
-        slot = latest_slot(schedule, now)
-        if slot is None or (channel.active_since is not None and slot < channel.active_since):
+        slots = _slots_since(schedule, channel.active_since, now)
+        if not slots:
             return
-        day = slot_day(schedule, slot)
-        if now - slot > deps.grace:
-            if await uow.posts.claim(channel.id, day, MISSED, now, slot_at=slot) is not None:
-                log.warning("channel %s missed its post for %s (outside grace)", channel.id, day)
+        latest = slots[-1]
+        overdue = slots if now - latest > deps.grace else slots[:-1]
+        if overdue:
+            claimed = await uow.posts.days_from(channel.id, slot_day(schedule, overdue[0]))
+            for slot in overdue:
+                day = slot_day(schedule, slot)
+                if day not in claimed and await uow.posts.claim(
+                    channel.id, day, MISSED, now, slot_at=slot
+                ) is not None:
+                    log.warning("channel %s missed its post for %s (outside grace)",
+                                channel.id, day)
             await uow.commit()
+        if now - latest > deps.grace:
             return
         post_id = await uow.posts.claim(
-            channel.id, day, PENDING, now, slot_at=slot, lease_until=now + SEND_LEASE
+            channel.id, slot_day(schedule, latest), PENDING, now, slot_at=latest,
+            lease_until=now + SEND_LEASE,
         )
         if post_id is None:
             return
@@ -79,6 +90,19 @@ async def post_due(deps: Deps, channel_pk: int, now: datetime) -> None:
             return
         await uow.commit()
     await send_post(deps, post_id)
+
+
+def _slots_since(schedule: Schedule, active_since: datetime | None, now: datetime) -> list[datetime]:
+    """Slots in (now - MISSED_LOOKBACK, now], none before the channel became active."""
+    start = now - MISSED_LOOKBACK
+    if active_since is not None and active_since > start:
+        start = active_since - timedelta(microseconds=1)
+    slots: list[datetime] = []
+    slot = next_slot(schedule, start)
+    while slot <= now:
+        slots.append(slot)
+        slot = next_slot(schedule, slot)
+    return slots
 
 
 async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datetime) -> int | None:

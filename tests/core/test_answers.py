@@ -151,7 +151,7 @@ async def test_reveal_results_and_practice_after(core: Core, console: ConsoleOut
     body = thread.message.body
     assert "3 answered, 67% correct." in body
     assert "- A: 0\n- B ✓: 2\n- C: 1" in body
-    assert "First correct: @\u200beveryone <\u200b@\u200b&123> Carol" in body
+    assert "First correct: @\u200beveryone <@\u200b&123> Carol" in body
     assert "@everyone" not in body
     clock.advance(timedelta(minutes=1))
     await _react(core, BOB, message_id, "B")  # after the reveal: the scored vote stands

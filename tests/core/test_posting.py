@@ -124,7 +124,7 @@ async def test_restart_inside_grace_posts_outside_records_missed(
     assert len(inside.posts()) == 1
     await second.stop()
 
-    clock.set(datetime(2027, 3, 2, 12, 30, tzinfo=UTC))  # Tuesday, 3.5 h late: missed
+    clock.set(datetime(2027, 3, 4, 12, 30, tzinfo=UTC))  # Thursday, 3.5 h late: missed
     outside = ConsoleOutbound()
     third = await make_core(migrated_url, bank_dir, clock, outside)
     await third.start()
@@ -135,10 +135,11 @@ async def test_restart_inside_grace_posts_outside_records_missed(
             assert channel is not None
             days = await uow.posts.days_from(channel.id, datetime(2027, 3, 1).date())
         assert [(str(d), s) for d, s in sorted(days.items())] == [
-            ("2027-03-01", "sent"), ("2027-03-02", "missed"),
+            ("2027-03-01", "sent"), ("2027-03-02", "missed"), ("2027-03-03", "missed"),
+            ("2027-03-04", "missed"),
         ]
-        await third.advance_to(datetime(2027, 3, 3, 9, 0, tzinfo=UTC))
-        assert len(outside.posts()) == 1  # Wednesday posts normally
+        await third.advance_to(datetime(2027, 3, 5, 9, 0, tzinfo=UTC))
+        assert len(outside.posts()) == 1  # Friday posts normally
     finally:
         await third.stop()
 
