@@ -8,14 +8,16 @@ and the end-to-end tests both go through `start_slack`, so tests run the product
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import build_app
 from adapters.slack.client import build_client
+from adapters.slack.http_server import SlackHttpServer
 from adapters.slack.oauth import OAuthStores, oauth_settings, open_stores
 from adapters.slack.outbound import SlackOutbound
 from adapters.slack.pacing import ChannelPacer
@@ -38,13 +40,13 @@ class RunningSlack:
     client: AsyncWebClient
     outbound: SlackOutbound
     socket: AsyncSocketModeHandler | None = None
-    http: object | None = None
+    http: SlackHttpServer | None = None
     stores: OAuthStores | None = None
-    closed: bool = field(default=False)
+    closed: bool = False
 
     @property
     def http_port(self) -> int | None:
-        return getattr(self.http, "port", None)
+        return self.http.port if self.http is not None else None
 
     async def stop(self) -> None:
         if self.closed:
@@ -54,12 +56,34 @@ class RunningSlack:
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         if self.http is not None:
-            await self.http.stop()  # type: ignore[attr-defined]
+            await self.http.stop()
         if self.stores is not None:
             await self.stores.close()
-        session = getattr(self.client, "session", None)
-        if session is not None and not session.closed:
-            await session.close()
+
+
+async def _check_tokens(settings: SlackSettings, client: AsyncWebClient) -> None:
+    """Ask Slack whether the tokens work before going live.
+
+    Without this a wrong bot token shows up only when the first post fails, and a wrong
+    app token makes the Socket Mode client retry forever. Only Slack's error code is
+    reported, never the token.
+    """
+    if not settings.multi_workspace:
+        try:
+            await client.auth_test()
+        except SlackApiError as err:
+            raise SlackConfigError(
+                f"Slack refused SLACK_BOT_TOKEN ({err.response.get('error')}); "
+                "copy the Bot User OAuth Token (xoxb-…) from the app's Install App page"
+            ) from None
+    if settings.app_token is not None:
+        try:
+            await client.apps_connections_open(app_token=settings.app_token.get_secret_value())
+        except SlackApiError as err:
+            raise SlackConfigError(
+                f"Slack refused SLACK_APP_TOKEN ({err.response.get('error')}); generate an "
+                "app-level token (xapp-…) with connections:write under Basic Information"
+            ) from None
 
 
 async def start_slack(
@@ -74,8 +98,6 @@ async def start_slack(
     problems = settings.problems()
     if problems:
         raise SlackConfigError("Slack is not fully configured: " + "; ".join(problems))
-    from adapters.slack.http_server import SlackHttpServer
-
     stores: OAuthStores | None = None
     signing = settings.signing_secret.get_secret_value() if settings.signing_secret else None
     pacer = pacer or ChannelPacer(settings.post_interval_seconds)
@@ -125,8 +147,9 @@ async def start_slack(
         retry_pause=settings.retry_backoff_seconds,
     )
     running = RunningSlack(core, app, client, outbound, stores=stores)
-    core.router.register(PLATFORM, outbound)
     try:
+        await _check_tokens(settings, client)
+        core.router.register(PLATFORM, outbound)
         if settings.socket_mode:
             assert settings.app_token is not None
             running.socket = AsyncSocketModeHandler(app, settings.app_token.get_secret_value())

@@ -17,8 +17,16 @@ from adapters.slack.runtime import SlackConfigError, start_slack
 from adapters.slack.settings import SlackSettings
 from bot.ports import OutboundRouter
 from tests.conftest import START
-from tests.slack.fake_slack import BOT_USER_ID, reaction_event
-from tests.slack.harness import CHANNEL, Mode, SlackDriver, bot_on_slack, say
+from tests.slack.fake_slack import BOT_USER_ID, FakeSlack, reaction_event
+from tests.slack.harness import (
+    CHANNEL,
+    Mode,
+    SlackDriver,
+    bot_on_slack,
+    real_core,
+    say,
+    settings_for,
+)
 
 MODES: list[Mode] = ["socket", "http"]
 SCHEDULE = "schedule time:09:00 timezone:UTC days:daily"
@@ -104,6 +112,8 @@ async def test_only_real_votes_reach_the_core(tmp_path: Path, mode: Mode) -> Non
 
 async def test_http_mode_rejects_bad_signatures_and_stale_timestamps(tmp_path: Path) -> None:
     async with bot_on_slack(tmp_path, "http") as (_, slack):
+        at_start = [c.method for c in slack.fake.calls]
+        assert at_start == ["auth.test"], "the token check at start"
         body = "command=%2Fqotd&text=schedule+09%3A00&user_id=UADMIN&team_id=T0FAKE001&channel_id=C0QOTD"
         form = "application/x-www-form-urlencoded"
         status, _ = await slack.post_signed(
@@ -116,7 +126,7 @@ async def test_http_mode_rejects_bad_signatures_and_stale_timestamps(tmp_path: P
             body, form, headers={"X-Slack-Request-Timestamp": "soon"}
         )
         assert status == 401
-        assert slack.fake.calls == [] and slack.fake.responses == []
+        assert [c.method for c in slack.fake.calls] == at_start and slack.fake.responses == []
         assert "Not set up here yet" in (await say(slack, "/qotd", "status", "U1"))["text"]
 
 
@@ -156,3 +166,21 @@ async def test_incomplete_settings_are_refused_with_what_to_set_and_no_secret() 
         await start_slack(core, SlackSettings(bot_token=SecretStr("xoxb-secret-value")))
     assert "SLACK_APP_TOKEN" in str(err.value) and "xoxb-secret-value" not in str(err.value)
     assert core.router.platforms() == []
+
+
+@pytest.mark.parametrize(
+    ("tokens", "named"),
+    [
+        ({"bot_token": SecretStr("xoxb-wrong-secret")}, "SLACK_BOT_TOKEN (invalid_auth)"),
+        ({"app_token": SecretStr("xapp-wrong-secret")}, "SLACK_APP_TOKEN (invalid_auth)"),
+    ],
+)
+async def test_tokens_slack_refuses_stop_the_start_with_a_clear_message(
+    tmp_path: Path, tokens: dict[str, Any], named: str
+) -> None:
+    async with real_core(tmp_path) as core, FakeSlack() as fake:
+        with pytest.raises(SlackConfigError) as err:
+            await start_slack(core, settings_for(fake, "socket", **tokens))
+        assert named in str(err.value) and "wrong-secret" not in str(err.value)
+        assert core.router.platforms() == []
+        assert fake.unacked() == [] and not fake.envelopes
