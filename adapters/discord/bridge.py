@@ -58,7 +58,7 @@ class Bridge:
         name: str,
         subcommand: str | None = None,
         *,
-        likely_ephemeral: bool = False,
+        likely_ephemeral: bool = True,
         user: discord.abc.User | None = None,
         **options: object,
     ) -> None:
@@ -176,7 +176,9 @@ class Bridge:
         likely_ephemeral: bool,
     ) -> None:
         task = asyncio.ensure_future(work)
-        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        done: set[asyncio.Future[list[Reply]]] = set()
+        if self.defer_after > 0:  # 0 means always defer (e.g. a far-away database)
+            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         deferred: bool | None = None  # the deferred message's ephemerality, if deferred
         if not done:
             await interaction.response.defer(ephemeral=likely_ephemeral, thinking=True)

@@ -56,7 +56,7 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         reveal: app_commands.Range[int, 1, 23] | None = None,
     ) -> None:
         await bridge.command(
-            interaction, "qotd", "schedule", likely_ephemeral=False,
+            interaction, "qotd", "schedule",
             time=time, timezone=timezone, days=days.value if days else None, reveal=reveal,
         )
 
@@ -106,7 +106,7 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
     async def answer(
         interaction: discord.Interaction, number: app_commands.Range[int, 1] | None = None
     ) -> None:
-        await bridge.command(interaction, "answer", likely_ephemeral=True, number=number)
+        await bridge.command(interaction, "answer", number=number)
 
     @tree.command(name="leaderboard", description="Top answerers")
     @app_commands.describe(period="Time window", scope="This channel or the whole server")
@@ -121,7 +121,7 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         scope: Choice[str] | None = None,
     ) -> None:
         await bridge.command(
-            interaction, "leaderboard",
+            interaction, "leaderboard", likely_ephemeral=False,
             period=period.value if period else None, scope=scope.value if scope else None,
         )
 
@@ -137,7 +137,10 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         text = FAILURE_TEXT
         log.warning("slash command failed: %s", type(exc).__name__, exc_info=exc)
         if isinstance(exc, app_commands.TransformerError):
-            text = f"That option is not valid: {exc}"
+            text = (
+                f"{str(exc.value)[:100]!r} is not one of the choices for this option; "
+                "pick one from the list Discord offers. Nothing was changed."
+            )
         embed = discord.Embed(description=text, color=0xEF4444)
         if interaction.response.is_done():
             await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -36,7 +36,7 @@ class DiscordSettings(SectionSettings):
     guild_id: int | None = None
     commands_hash_file: str = ".qotd-discord-commands.sha256"
     # How long an interaction may wait for the core before we defer it: Discord drops
-    # interactions not answered within 3 s.
+    # interactions not answered within 3 s. 0 defers every interaction at once.
     defer_after: float = Field(default=1.5, ge=0, le=2.5)
     # Pause between our own retries of a create that hit a server error (times attempt).
     retry_backoff: float = Field(default=1.0, ge=0)

@@ -365,12 +365,24 @@ class FakeDiscord:
 
     def _interaction(
         self, type_: int, data: dict[str, Any], user: FakeUser, permissions: int,
-        channel_id: int | None = None,
+        channel_id: int | None = None, *, in_dm: bool = False,
     ) -> dict[str, Any]:
         interaction_id = self.new_id()
         cid = channel_id or self.channel_id
         self._token_channel[f"itoken-{interaction_id}"] = cid
         channel = self.channels.get(cid, {"id": str(cid), "type": 0})
+        if in_dm:
+            # A DM with the bot: no guild, `user` instead of `member`.
+            dm = {"id": str(cid), "type": 1, "last_message_id": None,
+                  "recipients": [user.payload()]}
+            return {
+                "id": str(interaction_id), "application_id": str(self.application_id),
+                "type": type_, "data": data, "channel_id": str(cid), "channel": dm,
+                "user": user.payload(), "token": f"itoken-{interaction_id}", "version": 1,
+                "app_permissions": "0", "locale": "en-US", "entitlements": [],
+                "attachment_size_limit": 10 * 1024 * 1024,
+                "authorizing_integration_owners": {"1": str(user.id)}, "context": 1,
+            }
         return {
             "id": str(interaction_id),
             "application_id": str(self.application_id),
@@ -402,6 +414,7 @@ class FakeDiscord:
         permissions: int = EVERYONE_PERMISSIONS,
         focused: str | None = None,
         channel_id: int | None = None,
+        in_dm: bool = False,
     ) -> dict[str, Any]:
         """An APPLICATION_COMMAND (type 2) interaction, or AUTOCOMPLETE (type 4) when
         `focused` names the option being typed."""
@@ -423,10 +436,13 @@ class FakeDiscord:
         if subcommand is not None:
             opts = [{"name": subcommand, "type": 1, "options": opts}]
         data: dict[str, Any] = {"id": str(self.command_id(name)), "name": name, "type": 1,
-                                "options": opts, "guild_id": str(self.guild_id)}
+                                "options": opts}
+        if not in_dm:
+            data["guild_id"] = str(self.guild_id)
         if resolved:
             data["resolved"] = resolved
-        return self._interaction(4 if focused else 2, data, user, permissions, channel_id)
+        return self._interaction(4 if focused else 2, data, user, permissions, channel_id,
+                                 in_dm=in_dm)
 
     def command_id(self, name: str) -> int:
         for defs in self.commands.values():
