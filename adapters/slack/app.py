@@ -32,6 +32,7 @@ from bot.boundary import (
     OutMessage,
     ReactionInput,
     Reply,
+    UserRef,
 )
 from bot.plugins import CoreHandle
 
@@ -118,6 +119,12 @@ def build_app(
         try:
             team_id = command.get("team_id") or ""
             actor = await actor_for(client, team_id, command["user_id"])
+            target = parsed.user
+            if target is not None:
+                # The mention's label is the legacy username (or absent); the core keeps
+                # one display name per user, so resolve it the same way as for actors.
+                found = await directory.lookup(client, team_id, target.user_id)
+                target = UserRef(found.user_id, found.display_name)
             replies = await core.handle_command(
                 CommandInput(
                     name=parsed.name,
@@ -125,7 +132,7 @@ def build_app(
                     channel=ChannelRef("slack", team_id, command["channel_id"]),
                     subcommand=parsed.subcommand,
                     options=dict(parsed.options),
-                    user=parsed.user,
+                    user=target,
                 )
             )
         except Exception:

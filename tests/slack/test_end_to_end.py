@@ -116,7 +116,7 @@ async def test_a_day_of_qotd_on_slack(tmp_path: Path, mode: Mode, kind: str) -> 
         assert f"ana: {points} pts, streak 1 ← you" in board["text"]
         assert f"ben: {points} pts, streak 1" in board["text"]
         assert f"cy: {points} pts" not in board["text"]
-        streak = await say(slack, "/streak", "<@U2|ben>", "U1")
+        streak = await say(slack, "/streak", "<@U2>", "U1")
         assert (
             streak["response_type"] == "ephemeral"
             and "ben: current streak 1, best 1." in streak["text"]
