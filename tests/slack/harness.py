@@ -41,6 +41,21 @@ Mode = Literal["socket", "http"]
 CHANNEL = "C0QOTD"
 
 
+class FakeTime:
+    """Monotonic time and sleep that only move when told (pacing without waiting)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
 def settings_for(fake: FakeSlack, mode: Mode, **overrides: Any) -> SlackSettings:
     values: dict[str, Any] = {
         "bot_token": BOT_TOKEN,

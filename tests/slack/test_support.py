@@ -13,21 +13,9 @@ from adapters.slack.dedup import SeenEvents
 from adapters.slack.oauth import BOT_SCOPES
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.settings import SlackSettings
+from tests.slack.harness import FakeTime
 
 MANIFEST = Path(__file__).parents[2] / "adapters" / "slack" / "manifest.yml"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
 
 
 async def test_pacer_spaces_sends_per_channel_only() -> None:
