@@ -13,6 +13,7 @@ import pytest
 import yarl
 
 from adapters.discord.client import RunningDiscord, start
+from adapters.discord.plugin import plugin
 from adapters.discord.settings import DiscordSettings
 from bot.app import Core, build_core
 from bot.clock import FakeClock
@@ -85,7 +86,9 @@ class Stack:
         }
         return DiscordSettings(**values)
 
-    async def up(self, **overrides: Any) -> None:
+    async def up(self, *, use_plugin: bool = False, **overrides: Any) -> None:
+        """Start core and client; `use_plugin` goes through the entry-point plugin, which
+        reads its settings from the environment like `qotd run` does."""
         await upgrade(self.database_url)
         self.core = await build_core(
             CoreSettings(database_url=self.database_url, bank_dir=str(self.bank)),
@@ -93,7 +96,12 @@ class Stack:
             use_scheduler=False,
         )
         await self.core.start()
-        self.discord = await start(self.core, self.settings(**overrides))
+        if use_plugin:
+            running = await plugin.start(self.core)
+            assert isinstance(running, RunningDiscord)
+            self.discord = running
+        else:
+            self.discord = await start(self.core, self.settings(**overrides))
         await self.fake.wait_identified()
 
     async def down(self) -> None:

@@ -212,10 +212,11 @@ class FakeDiscord:
 
     async def wait_for_request(self, method: str, path_regex: str, *, count: int = 1,
                                within: float = 5.0) -> list[Recorded]:
-        return await self.wait_for(
-            lambda f: (found := f.find(method, path_regex)) and len(found) >= count and found,
+        found: list[Recorded] = await self.wait_for(
+            lambda f: (hits := f.find(method, path_regex)) and len(hits) >= count and hits,
             within=within,
         )
+        return found
 
     async def wait_identified(self, count: int = 1, *, within: float = 5.0) -> None:
         await self.wait_for(
@@ -501,7 +502,8 @@ class FakeDiscord:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith(API_PREFIX):
-            return await handler(request)
+            passthrough: web.StreamResponse = await handler(request)
+            return passthrough
         body: Any = None
         raw = await request.read()
         if raw:
@@ -571,7 +573,8 @@ class FakeDiscord:
                 continue
             match = re.fullmatch(pattern, path)
             if match:
-                return await handler(request, body, *match.groups())
+                response: web.StreamResponse = await handler(request, body, *match.groups())
+                return response
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
     def _routes(self) -> list[tuple[str, str, Any]]:
@@ -807,7 +810,7 @@ class FakeDiscord:
         recipient = (body or {}).get("recipient_id")
         channel_id = self.new_id()
         dm = {"id": str(channel_id), "type": 1, "last_message_id": None,
-              "recipients": [FakeUser(int(recipient), "member").payload()]}
+              "recipients": [FakeUser(int(str(recipient)), "member").payload()]}
         self.channels[channel_id] = dm
         return _json(dm)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import discord
 import pytest
 import yarl
+from pydantic import SecretStr
 
 from adapters.discord import cli
 from adapters.discord.settings import DiscordSettings
@@ -62,7 +63,7 @@ async def test_sync_registers_in_one_guild_and_records_the_hash(
     fake: FakeDiscord, tmp_path: Path, restore_endpoints: None
 ) -> None:
     hash_file = tmp_path / "commands.sha256"
-    settings = DiscordSettings(token=fake.token, api_base=fake.api_base,
+    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base,
                                commands_hash_file=str(hash_file))
     count = await cli._do_sync(settings, fake.guild_id)
     assert count == 4
@@ -85,14 +86,14 @@ async def test_sync_registers_in_one_guild_and_records_the_hash(
 async def test_invite_url_asks_discord_for_the_application_id(
     fake: FakeDiscord, restore_endpoints: None
 ) -> None:
-    settings = DiscordSettings(token=fake.token, api_base=fake.api_base)
+    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base)
     assert await cli._application_id(settings) == fake.application_id
 
 
 async def test_a_refused_token_is_reported_without_the_token(
     fake: FakeDiscord, restore_endpoints: None
 ) -> None:
-    settings = DiscordSettings(token="wrong-secret", api_base=fake.api_base)
+    settings = DiscordSettings(token=SecretStr("wrong-secret"), api_base=fake.api_base)
     with pytest.raises(RuntimeError) as info:
         await cli._application_id(settings)
     assert "check DISCORD_TOKEN" in str(info.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import discord
 
@@ -265,7 +265,7 @@ async def test_deferred_public_reply_that_turns_out_private_is_not_shown_publicl
     # Slash options with choices cannot carry "decade", so drive the bridge directly with
     # a real interaction object and the real core's refusal of that period.
     payload = fake.slash("leaderboard", fake.user("dave"))
-    interaction = discord.Interaction(data=payload, state=client._connection)
+    interaction = discord.Interaction(data=cast(Any, payload), state=client._connection)
     command = CommandInput(
         name="leaderboard", options={"period": "decade"},
         actor=Actor(str(payload["member"]["user"]["id"]), "Dave"),

@@ -8,6 +8,7 @@ import asyncio
 import aiohttp
 import discord
 import pytest
+import yarl
 
 from tests.discord.fake_discord import FakeDiscord
 
@@ -91,7 +92,7 @@ async def test_real_client_logs_in_identifies_and_gets_ready(
 ) -> None:
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
-                        discord.gateway.yarl.URL(fake.gateway_url))
+                        yarl.URL(fake.gateway_url))
     client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
     ready = asyncio.Event()
     seen: list[discord.RawReactionActionEvent] = []
