@@ -104,6 +104,7 @@ class FakeSlack:
         self.envelopes: dict[str, Envelope] = {}
         self.unexpected_acks: list[dict[str, Any]] = []
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._ts = itertools.count(100)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -188,6 +189,12 @@ class FakeSlack:
             Failure(status, times, retry_after, after_effect)
         )
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep every call of `method` waiting until the returned event is set (a slow
+        Slack, without a clock: the test decides when it answers)."""
+        gate = self._holds[method] = asyncio.Event()
+        return gate
+
     def response_url(self, key: str | None = None) -> str:
         return f"{self.base_url}/response/{key or uuid.uuid4().hex}"
 
@@ -238,6 +245,14 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
         token = token or params.pop("token", None)
 
+        gate = self._holds.get(method)
+        if gate is not None:
+            self.calls.append(Call(method, params, token, 0))  # status 0: still waiting
+            await self._notify()
+            await gate.wait()
+            self.calls.pop(
+                next(i for i, c in enumerate(self.calls) if c.status == 0 and c.method == method)
+            )
         failures = self._failures.get(method) or []
         if failures:
             failure = failures[0]

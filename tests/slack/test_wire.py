@@ -4,6 +4,7 @@ limits and lost responses."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -184,3 +185,22 @@ async def test_tokens_slack_refuses_stop_the_start_with_a_clear_message(
         assert named in str(err.value) and "wrong-secret" not in str(err.value)
         assert core.router.platforms() == []
         assert fake.unacked() == [] and not fake.envelopes
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_commands_are_acknowledged_before_any_slow_work(tmp_path: Path, mode: Mode) -> None:
+    async with bot_on_slack(tmp_path, mode) as (_, slack):
+        gate = slack.fake.hold("users.info")  # the first thing the work after the ack needs
+        key = await slack.command("/qotd", "status", user="U1")  # returns once acknowledged
+        await slack.fake.wait_for(lambda: any(c.status == 0 for c in slack.fake.calls))
+        assert not [r for r in slack.fake.responses if r["key"] == key], "acked, answer pending"
+        gate.set()
+        [answer] = await slack.answers(key)
+        assert "Not set up here yet" in answer["text"]
+
+
+async def test_http_mode_answers_slacks_url_verification_challenge(tmp_path: Path) -> None:
+    async with bot_on_slack(tmp_path, "http") as (_, slack):
+        body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"})
+        status, text = await slack.post_signed(body, "application/json")
+        assert status == 200 and "c-123" in text
