@@ -19,7 +19,7 @@ import discord
 from adapters.discord import render
 from adapters.discord.emoji import key_for
 from adapters.discord.outbound import NO_MENTIONS, DiscordOutbound
-from adapters.discord.translate import actor, channel_ref
+from adapters.discord.translate import actor, channel_ref, missing_permissions
 from adapters.discord.views import view_for
 from bot.boundary import (
     ButtonInput,
@@ -62,7 +62,8 @@ class Bridge:
         user: discord.abc.User | None = None,
         **options: object,
     ) -> None:
-        if interaction.guild_id is None or interaction.channel_id is None:
+        channel_id = home_channel_id(interaction)
+        if interaction.guild_id is None or channel_id is None:
             await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
             return
         command = CommandInput(
@@ -73,14 +74,15 @@ class Bridge:
                 interaction.user.display_name,
                 interaction.permissions.value,
             ),
-            channel=channel_ref(interaction.guild_id, interaction.channel_id),
+            channel=channel_ref(interaction.guild_id, channel_id),
             options={k: str(v) for k, v in options.items() if v is not None and v != ""},
             user=UserRef(str(user.id), user.display_name) if user is not None else None,
         )
         await self._deliver(interaction, self.core.handle_command(command), likely_ephemeral)
 
     async def button(self, interaction: discord.Interaction[Any], action: str) -> None:
-        if interaction.guild_id is None or interaction.channel_id is None:
+        channel_id = home_channel_id(interaction)
+        if interaction.guild_id is None or channel_id is None:
             await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
             return
         pressed = ButtonInput(
@@ -89,7 +91,7 @@ class Bridge:
                 interaction.user.display_name,
                 interaction.permissions.value,
             ),
-            channel=channel_ref(interaction.guild_id, interaction.channel_id),
+            channel=channel_ref(interaction.guild_id, channel_id),
             action=action,
             message_id=str(interaction.message.id) if interaction.message else None,
         )
@@ -143,6 +145,23 @@ class Bridge:
                 # Discord has no ephemeral messages outside interactions and an unasked DM
                 # for every reaction would be noise.
                 log.debug("ephemeral reply to a reaction not shown: %s", reply.message.title)
+
+    async def warn_missing_permissions(self, interaction: discord.Interaction[Any]) -> None:
+        """After a schedule, tell the admin privately which of the bot's permissions this
+        channel denies: otherwise the first sign would be a silent missed post."""
+        missing = missing_permissions(interaction.app_permissions.value)
+        if not missing or not interaction.response.is_done():
+            return
+        text = (
+            "Heads-up: in this channel the bot lacks " + ", ".join(missing)
+            + ". Posts, reactions or the answer thread will fail until a server admin "
+            "grants them (channel settings > Permissions)."
+        )
+        await interaction.followup.send(
+            embed=discord.Embed(description=text, color=render.COLOURS["error"]),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
 
     # -- autocomplete --------------------------------------------------------------------
 
@@ -216,6 +235,15 @@ class Bridge:
                         ephemeral=ephemeral, allowed_mentions=NO_MENTIONS,
                     )
                 first = False
+
+
+def home_channel_id(interaction: discord.Interaction[Any]) -> int | None:
+    """The channel a command is about: in a thread (the reveal thread, say) that is the
+    channel the thread hangs off, where the schedule and the posts live."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+        return channel.parent_id
+    return interaction.channel_id
 
 
 async def _ready(replies: list[Reply]) -> list[Reply]:

@@ -59,6 +59,7 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
             interaction, "qotd", "schedule",
             time=time, timezone=timezone, days=days.value if days else None, reveal=reveal,
         )
+        await bridge.warn_missing_permissions(interaction)
 
     def simple(name: str, description: str) -> None:
         async def callback(interaction: discord.Interaction) -> None:

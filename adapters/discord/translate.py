@@ -34,6 +34,24 @@ BOT_PERMISSIONS = (
 )
 
 
+_NAMES = {
+    VIEW_CHANNEL: "View Channel",
+    SEND_MESSAGES: "Send Messages",
+    SEND_MESSAGES_IN_THREADS: "Send Messages in Threads",
+    CREATE_PUBLIC_THREADS: "Create Public Threads",
+    EMBED_LINKS: "Embed Links",
+    ADD_REACTIONS: "Add Reactions",
+    READ_MESSAGE_HISTORY: "Read Message History",
+}
+
+
+def missing_permissions(granted: int) -> list[str]:
+    """The bot's needed permissions that `granted` lacks, by their names in Discord's UI."""
+    if granted & ADMINISTRATOR:
+        return []
+    return [name for bit, name in _NAMES.items() if not granted & bit]
+
+
 def is_admin(permissions: int) -> bool:
     """Manage Server or Manage Channels (Administrator implies both)."""
     return bool(permissions & (ADMINISTRATOR | MANAGE_GUILD | MANAGE_CHANNELS))

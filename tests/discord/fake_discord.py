@@ -110,6 +110,8 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> defs
         self.callbacks: dict[int, dict[str, Any]] = {}  # interaction id -> callback body
         self.retry_after = 0.05
+        # What interactions report as the bot's permissions in the channel.
+        self.app_permissions = EVERYONE_PERMISSIONS | (1 << 14) | (1 << 35) | (1 << 38)
         self.heartbeat_interval_ms = 45_000
         self._nonces: dict[tuple[int, str], tuple[float, int]] = {}
         self._failures: list[_Failure] = []
@@ -395,7 +397,7 @@ class FakeDiscord:
             "member": self.member_payload(user, permissions),
             "token": f"itoken-{interaction_id}",
             "version": 1,
-            "app_permissions": str(EVERYONE_PERMISSIONS | (1 << 14) | (1 << 35) | (1 << 38)),
+            "app_permissions": str(self.app_permissions),
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],

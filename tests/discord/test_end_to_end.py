@@ -111,6 +111,35 @@ async def test_a_day_in_a_discord_channel(make_stack: Any) -> None:
     assert "MLflow Tracking" in reveal_text
     assert len(fake.message_in(fake.channel_id)) == 1
 
+    # /answer from inside the answer thread is about the channel the thread hangs off.
+    [in_thread] = await stack.interact(fake.slash("answer", dave, channel_id=int(post["id"])))
+    assert "MLflow Tracking" in text_of(in_thread)
+
+    # Nothing the bot sent anywhere could ping.
+    for request in fake.requests:
+        if isinstance(request.json, dict) and (
+            request.json.get("embeds") or (request.json.get("data") or {}).get("embeds")
+        ):
+            mentions = request.json.get("allowed_mentions") or request.json["data"].get(
+                "allowed_mentions"
+            )
+            assert mentions["parse"] == [], request.path
+
+
+async def test_scheduling_where_the_bot_lacks_permissions_warns_the_admin(
+    make_stack: Any,
+) -> None:
+    stack: Stack = make_stack([choice_question()])
+    await stack.up()
+    fake = stack.fake
+    fake.app_permissions &= ~((1 << 6) | (1 << 35))  # no Add Reactions, no threads
+    payload = fake.slash("qotd", fake.user("ada"), subcommand="schedule", permissions=ADMIN,
+                         options={"time": "09:00", "timezone": "UTC", "days": "daily"})
+    scheduled, warning = await stack.interact(payload, replies=2)
+    assert "Scheduled" in text_of(scheduled)
+    assert is_ephemeral(warning)
+    assert "lacks Create Public Threads, Add Reactions." in text_of(warning)
+
 
 async def test_a_burst_of_429s_and_5xx_still_posts_once_per_channel(make_stack: Any) -> None:
     stack: Stack = make_stack([choice_question(), open_question()])
