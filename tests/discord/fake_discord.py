@@ -34,6 +34,7 @@ OP_DISPATCH = 0
 OP_HEARTBEAT = 1
 OP_IDENTIFY = 2
 OP_RESUME = 6
+OP_RECONNECT = 7
 OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
@@ -116,11 +117,14 @@ class FakeDiscord:
         self._nonces: dict[tuple[int, str], tuple[float, int]] = {}
         self._failures: list[_Failure] = []
         self._gateways: list[_Gateway] = []
+        self._sessions: list[_Gateway] = []  # every identified session, for RESUME
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.identify_payloads: list[dict[str, Any]] = []
+        self.resume_payloads: list[dict[str, Any]] = []
+        self.heartbeats = 0
         self._token_channel: dict[str, int] = {}  # interaction token -> its channel
         self.interaction_messages: dict[str, list[int]] = {}  # token -> message ids
         self.add_text_channel(self.channel_id, "qotd")
@@ -261,10 +265,19 @@ class FakeDiscord:
                 frame = json.loads(msg.data)
                 op = frame.get("op")
                 if op == OP_HEARTBEAT:
+                    self.heartbeats += 1
                     await ws.send_str(json.dumps({"op": OP_HEARTBEAT_ACK}))
+                    await self._notify()
                 elif op == OP_IDENTIFY:
                     await self._identify(gw, frame["d"])
                 elif op == OP_RESUME:
+                    self.resume_payloads.append(frame["d"])
+                    previous = next((g for g in self._sessions
+                                     if g.session_id == frame["d"].get("session_id")), None)
+                    if previous is None or frame["d"].get("token") != self.token:
+                        await ws.send_str(json.dumps({"op": 9, "d": False}))  # INVALID_SESSION
+                        continue
+                    gw.shard, gw.session_id = previous.shard, previous.session_id
                     gw.identified.set()
                     await ws.send_str(
                         json.dumps({"op": OP_DISPATCH, "t": "RESUMED", "s": next(self._seq), "d": {}})
@@ -303,7 +316,15 @@ class FakeDiscord:
                 )
             )
         gw.identified.set()
+        self._sessions.append(gw)
         await self._notify()
+
+    async def request_reconnect(self) -> None:
+        """Ask every connected client to reconnect (op 7), as Discord does before it moves
+        a session; the client should RESUME on `resume_gateway_url`."""
+        for gw in list(self._gateways):
+            gw.identified.clear()
+            await gw.ws.send_str(json.dumps({"op": OP_RECONNECT, "d": None}))
 
     def guild_payload(self) -> dict[str, Any]:
         return {

@@ -122,3 +122,50 @@ async def test_real_client_logs_in_identifies_and_gets_ready(
     finally:
         await client.close()
         await asyncio.wait_for(task, 5)
+
+
+async def test_heartbeats_are_acked_and_a_reconnect_resumes_the_session(
+    fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        yarl.URL(fake.gateway_url))
+    fake.heartbeat_interval_ms = 50
+    client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    ready = asyncio.Event()
+    resumed = asyncio.Event()
+    reactions: list[int] = []
+    reacted = asyncio.Event()
+
+    @client.event
+    async def on_ready() -> None:
+        ready.set()
+
+    @client.event
+    async def on_resumed() -> None:
+        resumed.set()
+
+    @client.event
+    async def on_raw_reaction_add(payload: discord.RawReactionActionEvent) -> None:
+        reactions.append(payload.user_id)
+        reacted.set()
+
+    task = asyncio.create_task(client.start(fake.token))
+    try:
+        await asyncio.wait_for(ready.wait(), 5)
+        await fake.wait_for(lambda f: f.heartbeats >= 3, within=5)
+        assert client.latency < 1  # ACKs arrive, so the client measures a latency
+
+        await fake.request_reconnect()
+        await asyncio.wait_for(resumed.wait(), 5)
+        [resume] = fake.resume_payloads
+        assert resume["session_id"].startswith("session-") and resume["token"] == fake.token
+        assert len(fake.identify_payloads) == 1  # resumed, not re-identified
+
+        user = fake.user("ana")
+        await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(user, 1, "🇦"))
+        await asyncio.wait_for(reacted.wait(), 5)
+        assert reactions == [user.id]
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, 5)
