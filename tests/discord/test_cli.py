@@ -98,3 +98,31 @@ async def test_a_refused_token_is_reported_without_the_token(
         await cli._application_id(settings)
     assert "check DISCORD_TOKEN" in str(info.value)
     assert "wrong-secret" not in str(info.value)
+
+
+async def test_command_options_match_the_core_command_table(
+    fake: FakeDiscord, tmp_path: Path, restore_endpoints: None
+) -> None:
+    """The option names are what the core reads (docs/architecture.md, command table)."""
+    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base,
+                               commands_hash_file=str(tmp_path / "h"))
+    await cli._do_sync(settings, None)
+    [put] = fake.find("PUT", rf"/applications/{fake.application_id}/commands")
+
+    def names(options: list[dict[str, object]]) -> set[str]:
+        return {str(o["name"]) for o in options}
+
+    by_name = {c["name"]: c for c in put.json}
+    subs = {o["name"]: o.get("options", []) for o in by_name["qotd"]["options"]}
+    assert names(subs["schedule"]) == {"time", "timezone", "days", "reveal"}
+    assert names(subs["topics"]) == {"include", "exclude", "difficulty", "reset"}
+    assert names(subs["stats"]) == {"user"}
+    for bare in ("pause", "resume", "skip", "post", "status"):
+        assert subs[bare] == []
+    assert names(by_name["answer"]["options"]) == {"number"}
+    assert names(by_name["leaderboard"]["options"]) == {"period", "scope"}
+    assert names(by_name["streak"]["options"]) == {"user"}
+    period = next(o for o in by_name["leaderboard"]["options"] if o["name"] == "period")
+    assert [c["value"] for c in period["choices"]] == ["week", "month", "all"]
+    # Every command works in servers only: none is offered in DMs.
+    assert all(c.get("dm_permission") is False or c.get("contexts") == [0] for c in put.json)
