@@ -90,6 +90,13 @@ async def test_a_day_in_a_discord_channel(make_stack: Any) -> None:
     assert is_ephemeral(streak)
     assert "current streak 1, best 1" in text_of(streak)
 
+    [other] = await stack.interact(fake.slash("streak", dave, user_option=("user", carol)))
+    assert "Carol: current streak 1, best 1" in text_of(other)
+    [stats] = await stack.interact(
+        fake.slash("qotd", dave, subcommand="stats", user_option=("user", bob))
+    )
+    assert "Stats for Bob" in text_of(stats) and "Correct: 0 (0%)" in text_of(stats)
+
     [answer] = await stack.interact(fake.slash("answer", dave))
     assert is_ephemeral(answer)
     assert "MLflow Tracking" in text_of(answer)
