@@ -66,8 +66,15 @@ class QotdClient(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(QotdButton)
         if self.auto_sync:
-            await sync_if_changed(self, Path(self.settings.commands_hash_file),
-                                  self.settings.guild_id)
+            try:
+                await sync_if_changed(self, Path(self.settings.commands_hash_file),
+                                      self.settings.guild_id)
+            except discord.HTTPException as exc:
+                # The commands registered last time keep working; don't refuse to start.
+                log.warning(
+                    "could not register slash commands (%s %s); run `qotd discord sync` later",
+                    exc.status, exc.text,
+                )
 
     async def on_ready(self) -> None:
         self.ready_event.set()

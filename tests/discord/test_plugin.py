@@ -75,3 +75,14 @@ async def test_a_refused_token_fails_start_clearly(
     with pytest.raises(RuntimeError, match="refused the token") as info:
         await stack.up(token="not-the-right-one")
     assert "not-the-right-one" not in str(info.value)
+
+
+async def test_a_failed_command_sync_does_not_stop_the_bot(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question()])
+    fake = stack.fake
+    fake.fail("PUT", r"/applications/\d+/commands", 403)
+    await stack.up()
+    assert not fake.find("PUT", r"/applications/\d+/commands")  # refused, not recorded as 2xx
+    assert not (stack.tmp / "commands.sha256").exists()  # so the next start tries again
+    [status] = await stack.interact(fake.slash("qotd", fake.user("ann"), subcommand="status"))
+    assert "Not set up here yet" in str(status["embeds"][0]["description"])
