@@ -69,14 +69,14 @@ def _fold(name: str) -> str:
 
 def _html_to_markdown(text: str) -> str:
     """Anki stores fields as HTML; keep the simple formatting, drop the rest."""
-    text = re.sub(r"\[sound:[^\]]*\]", "", text)
+    text = re.sub(r"\[sound:[^\][]*\]", "", text)
     text = re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE)
-    text = re.sub(r"</?(?:div|p)\b[^>]*>", "\n", text, flags=re.IGNORECASE)
-    text = re.sub(r"<li\b[^>]*>", "\n- ", text, flags=re.IGNORECASE)
-    text = re.sub(r"</?(?:b|strong)\b[^>]*>", "**", text, flags=re.IGNORECASE)
-    text = re.sub(r"</?(?:i|em)\b[^>]*>", "*", text, flags=re.IGNORECASE)
-    text = re.sub(r"</?code\b[^>]*>", "`", text, flags=re.IGNORECASE)
-    text = re.sub(r"<[^>]*>", "", text)
+    text = re.sub(r"</?(?:div|p)\b[^<>]*>", "\n", text, flags=re.IGNORECASE)
+    text = re.sub(r"<li\b[^<>]*>", "\n- ", text, flags=re.IGNORECASE)
+    text = re.sub(r"</?(?:b|strong)\b[^<>]*>", "**", text, flags=re.IGNORECASE)
+    text = re.sub(r"</?(?:i|em)\b[^<>]*>", "*", text, flags=re.IGNORECASE)
+    text = re.sub(r"</?code\b[^<>]*>", "`", text, flags=re.IGNORECASE)
+    text = re.sub(r"<[^<>]*>", "", text)
     text = html.unescape(text).replace("\xa0", " ")
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -9,10 +9,13 @@ small position walker below.
 from __future__ import annotations
 
 import base64
+import bisect
 import html
 import json
+import re
 import urllib.parse
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -34,8 +37,14 @@ _OTDB_CODES = {
 }
 
 
+@lru_cache(maxsize=1)
+def _newlines(text: str) -> tuple[int, ...]:
+    return tuple(match.start() for match in re.finditer("\n", text))
+
+
 def _line_at(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+    """1-based line of `offset`; cached newline offsets keep big files linear."""
+    return bisect.bisect_left(_newlines(text), offset) + 1
 
 
 def _skip(text: str, pos: int) -> int:

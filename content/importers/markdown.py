@@ -60,13 +60,9 @@ _END_SECTION = re.compile(
 _GENERIC_TOPIC = re.compile(
     r"interview questions|^(?:questions?(?: and answers)?|q\s*&\s*a|faqs?)$", re.IGNORECASE
 )
-_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.IGNORECASE)
-_DETAILS_TAG = re.compile(
-    r"^\s*(?:</?details\b[^>]*>\s*)*(?:<summary\b[^>]*>.*?</summary>)?\s*(?:</details>)?\s*$",
-    re.IGNORECASE,
-)
-_DETAILS_END = re.compile(r"</details>", re.IGNORECASE)
-_DETAILS_INLINE = re.compile(r"</?details\b[^>]*>", re.IGNORECASE)
+# Tag patterns stop at the next '<' so that a line full of unclosed tags stays linear.
+_DETAILS_INLINE = re.compile(r"</?details\b[^<>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
 _RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 
 
@@ -119,9 +115,29 @@ def _topic_name(title: str) -> str:
     return _clean_prompt(title)[0]
 
 
+def _summary(text: str) -> tuple[str, str] | None:
+    """(the line without its <summary>...</summary>, the summary's inner text), if any.
+
+    Found with str.find rather than a regex so that a line of unclosed tags stays linear.
+    """
+    low = text.lower()
+    start = low.find("<summary")
+    opened = low.find(">", start) if start >= 0 else -1
+    end = low.find("</summary>", opened) if opened >= 0 else -1
+    if end < 0:
+        return None
+    return text[:start] + text[end + len("</summary>") :], text[opened + 1 : end]
+
+
 def _is_wrapper(text: str) -> bool:
     """A line that only opens or closes a <details> toggle: markup, not content."""
-    return "<" in text and _DETAILS_TAG.match(text) is not None
+    if "<" not in text:
+        return False
+    found = _summary(text)
+    rest = found[0] if found is not None else text
+    return not _DETAILS_INLINE.sub("", rest).strip() and (
+        found is not None or _DETAILS_INLINE.search(text) is not None
+    )
 
 
 def _take_difficulty(text: str) -> tuple[str, Difficulty | None]:
@@ -134,9 +150,8 @@ def _take_difficulty(text: str) -> tuple[str, Difficulty | None]:
             )
             found = found or level
         text = pattern.sub("", text)
-    text = re.sub(r"\s{2,}", " ", text).strip()
-    text = re.sub(r"^[\s\-–—|:]+|[\s\-–—|:]+$", "", text)
-    return text, found
+    text = re.sub(r"\s{2,}", " ", text)
+    return text.strip(" \t\r\n-–—|:"), found
 
 
 def _clean_prompt(raw: str) -> tuple[str, Difficulty | None]:
@@ -184,9 +199,9 @@ def _candidates(lines: list[_Line], style: str) -> list[tuple[_Line, str, int]]:
                 if _take_difficulty(rest)[0] == "" and _is_question(match.group(2) + rest):
                     found.append((line, match.group(2) + " " + rest, 0))
         elif style == "details":
-            summary = _SUMMARY.search(line.text)
+            summary = _summary(line.text)
             if summary is not None:
-                title = html.unescape(re.sub(r"<[^>]*>", "", summary.group(1))).strip()
+                title = html.unescape(_TAG.sub("", summary[1])).strip()
                 if title and _is_question(title):
                     found.append((line, title, 0))
         elif style == "numbered" and line.heading is None:
@@ -306,9 +321,12 @@ class MarkdownImporter:
                 topics.append((level, _topic_name(title)))
                 continue
             if current is not None and not current.closed:
-                if current.level == 0 and _SUMMARY.search(
-                    lines[current.line - 1].text
-                ) and _DETAILS_END.search(line.text) and not line.in_code:
+                if (
+                    current.level == 0
+                    and _summary(lines[current.line - 1].text) is not None
+                    and "</details>" in line.text.lower()
+                    and not line.in_code
+                ):
                     current.closed = True  # what follows </details> is not the answer
                 current.body.append(line)
         if current is not None:

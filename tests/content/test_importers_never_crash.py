@@ -6,6 +6,8 @@ fix it, and a half-valid question would reach the bank.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -132,3 +134,23 @@ def test_known_hostile_inputs(importer: Importer) -> None:
         "\r\n\r\n\u2028",
     ]:
         _check(importer, text)
+
+
+_LONG = 20_000
+_PATHOLOGICAL = [
+    "### Q1. " + "- " * _LONG + "x?",
+    "<summary>" * _LONG + "?",
+    "<details" * _LONG + "\n<summary>a?</summary>\n" + "<summary" * _LONG,
+    "#html:true\nq\t" + "<b" * _LONG + "[sound:" * _LONG,
+    "**a?**\nDifficulty:" + " *" * _LONG + "x",
+    "[" + ",".join(['{"prompt": "p?", "answer": "a"}'] * _LONG) + "]",
+]
+
+
+@pytest.mark.parametrize("importer", all_importers(), ids=lambda imp: imp.name)
+def test_pathological_lines_stay_fast(importer: Importer) -> None:
+    """Regexes that backtrack quadratically turned 50k-character lines into minutes."""
+    for text in _PATHOLOGICAL:
+        started = time.perf_counter()
+        _check(importer, text)
+        assert time.perf_counter() - started < 5.0, text[:40]
