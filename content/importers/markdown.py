@@ -1,7 +1,7 @@
-"""Markdown banks: questions as headings, bold lines or numbered lines, answers below.
+"""Markdown banks: questions as headings, bold lines, <summary> toggles or numbered lines.
 
 Interview-question collections on GitHub are mostly Markdown, written by hand with one
-of three habits for marking a question. Each document is read with the one habit it uses
+of four habits for marking a question. Each document is read with the one habit it uses
 most, so that a numbered list inside an answer is not mistaken for the next question.
 Answers are kept as Markdown; the renderer, not the importer, adapts them to a platform.
 
@@ -74,8 +74,6 @@ class _Line:
     text: str
     in_code: bool
     heading: tuple[int, str] | None = None  # level, title
-    question: str | None = None  # the raw prompt if this line asks a question
-    level: int = 0  # heading level of a question heading, 0 for bold/numbered
 
 
 @dataclass
@@ -217,7 +215,7 @@ def _candidates(lines: list[_Line], style: str) -> list[tuple[_Line, str, int]]:
 
 
 def _pick(lines: list[_Line]) -> list[tuple[_Line, str, int]]:
-    """The questions of the style the document uses most (headings win ties)."""
+    """The questions of the style the document uses most (earlier styles win ties)."""
     best: list[tuple[_Line, str, int]] = []
     for style in ("heading", "bold", "details", "numbered"):
         found = _candidates(lines, style)
@@ -261,7 +259,7 @@ def _finish_answer(body: list[_Line]) -> tuple[str, Difficulty | None]:
 
 
 class MarkdownImporter:
-    """Heading, bold-line or numbered-line question banks in Markdown."""
+    """Question banks in Markdown, read with the one question-marking habit they use."""
 
     name = "markdown"
 
