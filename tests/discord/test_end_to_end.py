@@ -11,6 +11,7 @@ import discord
 
 from adapters.discord.emoji import emoji_for
 from bot.boundary import Actor, ChannelRef, CommandInput, OutMessage
+from content.model import Question, SourceRef
 from tests.discord.conftest import Stack, choice_question, open_question
 from tests.discord.fake_discord import EPHEMERAL, EVERYONE_PERMISSIONS, MANAGE_GUILD, FakeUser
 
@@ -363,3 +364,47 @@ async def test_outbound_edit_and_direct_message(make_stack: Any) -> None:
     dm_channel = next(c for c in fake.channels.values() if c["type"] == 1)
     [sent] = fake.message_in(int(dm_channel["id"]))
     assert sent["embeds"][0]["description"] == "psst"
+
+
+async def test_long_answers_are_split_over_messages_never_inside_code(make_stack: Any) -> None:
+    code = "```python\n" + "\n".join(f"feature_{i} = compute({i})" for i in range(300)) + "\n```"
+    long_answer = ("Skew shows up when online and offline features differ. " * 30 + "\n\n") * 4
+    question = Question.make(
+        prompt="Explain feature skew, with code.",
+        source=SourceRef(file="e2e.md", line=20),
+        answer=long_answer + code + "\n\nCheck it in CI.",
+        difficulty="hard",
+        topic="monitoring",
+    )
+    stack: Stack = make_stack([question])
+    await stack.up()
+    fake = stack.fake
+    await schedule(stack, fake.user("ada"))
+    await stack.advance_to(AT_0900)
+    [post] = fake.message_in(fake.channel_id)
+
+    answer_payload = fake.slash("answer", fake.user("dave"))
+    await fake.dispatch("INTERACTION_CREATE", answer_payload)
+    # The grade buttons sit under the last part, so they mark the reply as complete.
+    replies = await fake.wait_for(
+        lambda f: (r := f.interaction_replies(answer_payload)) and r[-1].get("components") and r,
+        within=5,
+    )
+    assert len(replies) >= 2
+    await stack.advance_to(datetime(2027, 1, 4, 17, 0, 30, tzinfo=UTC))
+    thread_messages = fake.message_in(int(post["id"]))
+    assert len(thread_messages) >= 2
+
+    for group in (replies, thread_messages):
+        descriptions = [m["embeds"][0].get("description", "") for m in group]
+        for text in descriptions:
+            assert len(text) <= 4096
+            assert text.count("```") % 2 == 0  # every chunk opens and closes its fences
+        joined = "\n".join(descriptions)
+        assert "feature_299 = compute(299)" in joined and "Check it in CI." in joined
+    assert all(is_ephemeral(r) for r in replies)
+    # The grade buttons come once, under the last part of the answer.
+    with_buttons = [r for r in replies if r.get("components")]
+    assert with_buttons == [replies[-1]]
+    nonces = [r.json["nonce"] for r in fake.find("POST", rf"/channels/{post['id']}/messages")]
+    assert len(set(nonces)) == len(nonces) == len(thread_messages)
