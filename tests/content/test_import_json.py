@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -152,17 +153,17 @@ def test_open_trivia_db_base64_and_url_encodings() -> None:
     def b64(value: str) -> str:
         return base64.b64encode(value.encode()).decode()
 
-    item = {
-        "type": "multiple",
-        "difficulty": "hard",
-        "category": "Science: Computers",
-        "question": "Which tool serves features online?",
-        "correct_answer": "Feast",
-        "incorrect_answers": ["Airflow", "Grafana"],
-    }
-    encoded = {k: [b64(x) for x in v] if isinstance(v, list) else b64(v) for k, v in item.items()}
-    url = {k: [quote(x) for x in v] if isinstance(v, list) else quote(v) for k, v in item.items()}
-    for variant in (encoded, url):
+    def result(encode: Callable[[str], str]) -> dict[str, object]:
+        return {
+            "type": encode("multiple"),
+            "difficulty": encode("hard"),
+            "category": encode("Science: Computers"),
+            "question": encode("Which tool serves features online?"),
+            "correct_answer": encode("Feast"),
+            "incorrect_answers": [encode("Airflow"), encode("Grafana")],
+        }
+
+    for variant in (result(b64), result(quote)):
         text = json.dumps({"response_code": 0, "results": [variant]})
         (question,) = _parse(text).questions
         assert question.prompt == "Which tool serves features online?"
