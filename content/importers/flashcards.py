@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from content.importers.base import ParseError, ParseResult
 from content.importers.callouts import bullet_note, strip_ok_mark
 from content.importers.code_blocks import code_run_end, fence_code, is_code_start
-from content.model import LETTERS, Difficulty, Note, Question, SourceRef, normalize_difficulty
+from content.model import LETTERS, Difficulty, Kind, Note, Question, SourceRef, normalize_difficulty
 
 _LEVEL_WORDS = frozenset(
     {"beginner", "intermediate", "advanced", "easy", "medium", "hard", "junior", "senior"}
@@ -63,13 +63,34 @@ class _Ctx:
     def s(self, i: int) -> str:
         return self.lines[i].strip() if 0 <= i < len(self.lines) else ""
 
-    def add(self, line: int, **fields: object) -> None:
+    def add(
+        self,
+        line: int,
+        *,
+        prompt: str,
+        answer: str = "",
+        kind: Kind = "open",
+        choices: tuple[str, ...] = (),
+        correct: str | None = None,
+        explanation: str = "",
+        difficulty: Difficulty | None = None,
+        hints: tuple[str, ...] = (),
+        notes: tuple[Note, ...] = (),
+    ) -> None:
         """Build through `Question.make`; a field the model refuses becomes a ParseError."""
         try:
             question = Question.make(
+                prompt=prompt,
                 source=SourceRef(file=self.source, line=line + 1),
+                answer=answer,
+                kind=kind,
+                choices=choices,
+                correct=correct,
+                explanation=explanation,
+                difficulty=difficulty,
                 topic=self.topic,
-                **fields,  # type: ignore[arg-type]
+                hints=hints,
+                notes=notes,
             )
         except ValidationError as exc:
             reason = "; ".join(str(e.get("msg", "")) for e in exc.errors())
@@ -127,6 +148,11 @@ class FlashcardsImporter:
                     i = after
                     break
             else:
+                if ctx.s(i).endswith("?"):
+                    ctx.warnings.append(
+                        f"{source_name}:{i + 1}: reads like a question but is not laid out as "
+                        "a card, a choice question, a prompt or a practice question; skipped"
+                    )
                 i += 1
         if not ctx.questions:
             raise ParseError(

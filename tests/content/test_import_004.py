@@ -213,3 +213,13 @@ def test_parse_raises_only_parse_error(text: str) -> None:
 )
 def test_parse_raises_only_parse_error_on_shaped_text(lines: list[str]) -> None:
     _parse_or_refuse("\n".join(lines))
+
+
+def test_a_question_in_no_known_layout_is_reported_not_silently_lost() -> None:
+    text = "beginner\nWhat is A?\nA is a letter.\nClick to reveal answer\nWhat is B?\n"
+    result = FlashcardsImporter().parse(text, "p.txt")
+    assert [q.prompt for q in result.questions] == ["What is A?"]
+    assert result.warnings == (
+        "p.txt:5: reads like a question but is not laid out as a card, a choice question, "
+        "a prompt or a practice question; skipped",
+    )
