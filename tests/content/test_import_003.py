@@ -267,3 +267,21 @@ def test_trailing_callout_split() -> None:
     assert [(n.label, n.text) for n in split.notes] == [
         ("Pro Tip", "Always do the thing that works well.")
     ]
+
+
+def test_dockerfile_and_shell_samples_in_the_same_answer_get_their_own_fences() -> None:
+    text = (
+        "Section 01\n\nContainers (Docker, K8s)\n\nQ1\nHow do you containerise a model?Mid\n\n"
+        "Dockerfile\n\nFROM python:3.11-slim\nWORKDIR /app\nRUN pip install -r r.txt\n\n"
+        "Build and run it:\n\ndocker build -t model .\ndocker run -p 8000:8000 model\n"
+        "Pro Tip\nPin the base image by digest so rebuilds are reproducible.\n"
+    )
+    (q,) = HtmlSectionsImporter().parse(text, "d.txt").questions
+    assert q.topic == "Containers" and q.tags == ("docker", "k8s")
+    assert q.answer == (
+        "**Dockerfile**\n\n"
+        "```dockerfile\nFROM python:3.11-slim\nWORKDIR /app\nRUN pip install -r r.txt\n```\n\n"
+        "Build and run it:\n\n"
+        "```shell\ndocker build -t model .\ndocker run -p 8000:8000 model\n```"
+    )
+    assert [n.label for n in q.notes] == ["Pro Tip"]
