@@ -99,7 +99,7 @@ def _load(args: argparse.Namespace) -> Bank | None:
 def cmd_import(args: argparse.Namespace) -> int:
     from content.bank import BankError
     from content.dedup import OverridesError
-    from content.importing import STATUSES, import_files
+    from content.importing import STATUSES, display_path, import_files
 
     bank_dir = _bank_dir(args)
     try:
@@ -137,10 +137,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{f.path} ({f.format}): found {f.found}, {counts}")
         if args.dry_run:
             action = "dry run: nothing written"
-        elif f.written:
-            action = f"wrote {f.bank_file}"
         else:
-            action = f"{f.bank_file} unchanged"
+            shown = display_path(f.bank_file) if f.bank_file else "bank file"
+            action = f"wrote {shown}" if f.written else f"{shown} unchanged"
         print(f"  {action} (new {f.added}, kept from bank {f.kept_from_bank})")
         if f.missing_from_source:
             ids = ", ".join(f.missing_from_source)

@@ -262,3 +262,36 @@ def test_content_cli_imports_nothing_heavy() -> None:
         cwd=Path(__file__).parents[2],
     )
     assert result.stdout.strip() == "[]"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_seed_dry_run_totals(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The done-criterion: every seed sniffed and counted, through the command itself."""
+    sources = sorted((ROOT / "content" / "sources").glob("*.txt"))
+    code, out, _ = run(capsys, "import", "--dry-run", "--json", "--bank-dir", tmp_path,
+                       *sources)
+    assert code == 0
+    report = json.loads(out)
+    assert [f["found"] for f in report["files"]] == [100, 22, 30, 36, 17]
+    assert report["total"]["found"] == 205 and report["total"]["ready"] == 198
+    assert report["duplicate_groups"] > 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_committed_bank_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    bank_dir = ROOT / "content" / "bank"
+    code, out, err = run(capsys, "bank", "validate", "--bank-dir", bank_dir)
+    assert code == 0, err
+    assert out.startswith("bank OK: 205 questions in 5 files (ready 198,")
+    code, out, _ = run(capsys, "bank", "duplicates", "--bank-dir", bank_dir)
+    groups: list[list[str]] = []
+    for line in out.splitlines()[:-1]:
+        if line.startswith("    = "):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    drift = [g for g in groups if "model drift" in g[0]]
+    assert len(drift) == 1
+    assert sorted(ln.rsplit("/", 1)[-1][:3] for ln in drift[0]) == ["000", "001", "003"]
