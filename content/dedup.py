@@ -3,11 +3,14 @@
 Two prompts are the same question when
 1. their *key phrases* agree: the first clause, with the lead-in ("Can you explain the
    concept of", "How do you handle", ...) and the trailing context ("in MLOps", "for ML
-   models in production") removed, reduced to its content words. One side may add at most
-   one qualifier ("reproducibility" ~ "model reproducibility"), but words that differ on
-   *both* sides ("data drift" vs "model drift", "canary" vs "blue green") keep them apart:
-   the distinguishing words are exactly what fuzzy scores would average away; and
+   models in production") removed, reduced to its content words (crudely stemmed, weak
+   qualifiers such as "model" dropped, so "model reproducibility" ~ "reproducibility").
+   Every term on each side needs a fuzzy counterpart (`TERM_MATCH`) on the other, so a
+   word on one side only ("data" drift vs "model" drift, "regulatory" challenges, "canary"
+   vs "blue green") keeps them apart: the distinguishing words are exactly what a fuzzy
+   score over the whole prompt would average away; and
 2. rapidfuzz's `token_set_ratio` of the normalised prompts reaches `THRESHOLD`.
+Identical prompts (after folding case and punctuation) always match.
 
 Candidate pairs come from `rapidfuzz.process.extract` (C++ loops, one call per question),
 so ~1000 questions take well under a second; the guard runs only on candidates.
@@ -179,7 +182,9 @@ class Features:
 
     @staticmethod
     def of(prompt: str) -> Features:
-        return Features(_words(_fold(prompt)), key_terms(prompt), normalized(prompt))
+        folded = _words(_fold(prompt))
+        # "What is MLOps?" is all stop and context words: compare it by its folded text.
+        return Features(folded, key_terms(prompt), normalized(prompt) or folded)
 
 
 def _same(a: Features, b: Features) -> bool:

@@ -235,3 +235,12 @@ def test_fast_enough_for_a_thousand_questions() -> None:
     elapsed = time.perf_counter() - start
     assert sum(len(g.members) for g in groups) == 1000
     assert elapsed < 3.0, f"grouping 1000 questions took {elapsed:.1f}s"
+
+
+def test_identical_prompts_of_only_stop_words_still_group() -> None:
+    """ "What is MLOps?" is all stop and context words; two sources asking it are one question."""
+    a, b = q("What is MLOps?", "000.txt", 5), q("What is MLOps?", "001.txt", 5)
+    other = q("Why is MLOps important?", "001.txt", 9)
+    groups = group([a, b, other])
+    assert groups.canonical_of(a.id) == groups.canonical_of(b.id)
+    assert groups.canonical_of(other.id) == other.id
