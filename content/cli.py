@@ -102,6 +102,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     from content.importing import STATUSES, display_path, import_files
 
     bank_dir = _bank_dir(args)
+    if args.fmt is not None:
+        from content.importers import by_name
+
+        try:
+            by_name(args.fmt)
+        except KeyError as exc:
+            _err(f"qotd import: {exc.args[0]}")
+            return 2
     try:
         report = import_files(
             list(args.paths),
@@ -110,9 +118,6 @@ def cmd_import(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             overwrite=args.overwrite,
         )
-    except KeyError as exc:
-        _err(f"qotd import: {exc.args[0]}")
-        return 2
     except BankError as exc:
         _err(f"qotd import: the bank in {bank_dir} has problems; fix them first:")
         for problem in exc.problems:
