@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 Period = Literal["week", "month", "all"]
 PERIODS: tuple[str, ...] = ("week", "month", "all")
@@ -29,14 +30,48 @@ class Ranked:
 
 def period_start(period: Period, now: datetime, timezone: str) -> datetime | None:
     """Start (aware UTC) of the current week (Monday 00:00 local) or month (1st 00:00
-    local) in `timezone`; None for "all"."""
-    raise NotImplementedError
+    local) in `timezone`; None for "all".
+
+    A local midnight that does not exist (a zone that springs forward at 00:00) resolves
+    to the transition instant, which is when that local day really began.
+    """
+    if now.tzinfo is None:
+        raise ValueError("period_start needs an aware datetime")
+    if period == "all":
+        return None
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    if period == "week":
+        first = today - timedelta(days=today.weekday())
+    elif period == "month":
+        first = today.replace(day=1)
+    else:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    return datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _order(standing: Standing) -> tuple[float, int, datetime, str]:
+    return (-standing.points, -standing.current_streak, standing.first_answer_at, standing.user_id)
 
 
 def rank(standings: Sequence[Standing]) -> list[Ranked]:
-    raise NotImplementedError
+    """Order by points, then current streak, then the earlier first answer. Entries equal
+    on all three share a rank (1, 1, 3); the user id only fixes their printed order."""
+    ordered = sorted(standings, key=_order)
+    ranked: list[Ranked] = []
+    for position, standing in enumerate(ordered, start=1):
+        previous = ranked[-1] if ranked else None
+        if previous is not None and _order(previous.standing)[:3] == _order(standing)[:3]:
+            ranked.append(Ranked(rank=previous.rank, standing=standing))
+        else:
+            ranked.append(Ranked(rank=position, standing=standing))
+    return ranked
 
 
 def board(ranked: Sequence[Ranked], caller_id: str, top: int = 10) -> tuple[list[Ranked], Ranked | None]:
     """The top `top`, plus the caller's own entry when it is not among them (else None)."""
-    raise NotImplementedError
+    head = list(ranked[:top])
+    if any(r.standing.user_id == caller_id for r in head):
+        return head, None
+    mine = next((r for r in ranked[top:] if r.standing.user_id == caller_id), None)
+    return head, mine

@@ -13,6 +13,7 @@ from typing import Literal
 Signal = Literal["again", "hard", "good", "easy", "yes", "no"]
 GRADES: tuple[str, ...] = ("again", "hard", "good", "easy")
 POINTS: dict[str, int] = {"easy": 1, "medium": 2, "hard": 3}
+_KNEW_IT: frozenset[str] = frozenset({"good", "easy", "yes"})
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,29 @@ class AttemptFacts:
 def is_correct(facts: AttemptFacts) -> bool | None:
     """Choice: vote == key. Open: good/easy/yes True, hard True, again/no False.
     None when there is nothing to judge (no vote / no signal)."""
-    raise NotImplementedError
+    if facts.kind == "choice":
+        if facts.choice is None or facts.correct is None:
+            return None
+        return facts.choice.strip().upper() == facts.correct.strip().upper()
+    if facts.signal is None:
+        return None
+    return facts.signal in _KNEW_IT or facts.signal == "hard"
+
+
+def base_points(difficulty: str | None) -> int:
+    """What a full-credit attempt is worth; unknown or missing difficulty counts as medium."""
+    return POINTS.get(difficulty or "medium", POINTS["medium"])
 
 
 def points(facts: AttemptFacts) -> float:
-    raise NotImplementedError
+    """Points this attempt earns; see the module docstring for the table."""
+    if facts.after_reveal:
+        return 0.0
+    if is_correct(facts) is not True:
+        return 0.0
+    full = float(base_points(facts.difficulty))
+    if facts.kind == "choice":
+        return 0.0 if facts.peeked_before else full
+    if facts.signal == "hard":
+        return full / 2
+    return full

@@ -25,4 +25,17 @@ class Streak:
 def compute_streak(posts: Sequence[PostMoment], attempts: Mapping[int, datetime]) -> Streak:
     """`posts`: the channel's sent posts in posting order. `attempts`: post_id -> when
     this user first recorded an attempt on it."""
-    raise NotImplementedError
+    run = 0
+    best = 0
+    last = len(posts) - 1
+    for index, post in enumerate(posts):
+        answered_at = attempts.get(post.post_id)
+        deadline = posts[index + 1].posted_at if index < last else None
+        counted = answered_at is not None and (deadline is None or answered_at < deadline)
+        if counted:
+            run += 1
+            best = max(best, run)
+        elif index < last:
+            run = 0
+        # an unanswered latest post is still open: the run so far stays current
+    return Streak(current=run, best=best)
