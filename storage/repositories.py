@@ -28,6 +28,7 @@ PENDING = "pending"
 SENT = "sent"
 SKIPPED = "skipped"
 MISSED = "missed"
+FAILED = "failed"  # an extra post that could not be sent within the grace window
 
 
 class _Repo:

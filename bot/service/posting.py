@@ -21,7 +21,7 @@ from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
 from bot.service.results import results_of
 from storage.models import ChannelRow
-from storage.repositories import MISSED, PENDING, SENT
+from storage.repositories import FAILED, MISSED, PENDING, SENT
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,11 @@ async def run_due(deps: Deps) -> None:
     """Everything due at the clock's now: today's posts within grace, retries, reveals."""
     now = deps.clock.now()
     await retry_unsent(deps, now)  # first, so a send failing in this run waits for the next
+    live = set(deps.router.platforms())
     async with deps.db.uow() as uow:
-        channel_pks = [c.id for c in await uow.channels.scheduled()]
+        # a channel whose platform has no adapter running in this process is left alone:
+        # claiming would only fail to send (another process may serve that platform)
+        channel_pks = [c.id for c in await uow.channels.scheduled() if c.platform in live]
     for pk in channel_pks:
         await post_due(deps, pk, now)
     await reveal_due(deps, now)
@@ -207,8 +210,9 @@ async def retry_unsent(deps: Deps, now: datetime) -> None:
         for post in await uow.posts.unsent(now):
             # a claim is only made within grace, and may be retried for as long again
             if now - post.claimed_at > deps.grace:
-                post.status = MISSED if post.day is not None else "failed"
+                post.status = MISSED if post.day is not None else FAILED
                 post.send_lease_until = None
+                post.question_id = None  # never shown: back into the cycle
                 log.warning("post %s: gave up sending after the grace window", post.id)
             elif await uow.posts.take_send_lease(post.id, now, now + SEND_LEASE):
                 retry.append(post.id)
@@ -218,8 +222,13 @@ async def retry_unsent(deps: Deps, now: datetime) -> None:
 
 
 async def reveal_due(deps: Deps, now: datetime) -> None:
+    live = set(deps.router.platforms())
     async with deps.db.uow() as uow:
-        due = [p.id for p in await uow.posts.due_reveals(now)]
+        due = []
+        for post in await uow.posts.due_reveals(now):
+            channel = await uow.channels.by_pk(post.channel_pk)
+            if channel is not None and channel.platform in live:
+                due.append(post.id)
     for post_id in due:
         await reveal(deps, post_id, now)
 

@@ -231,3 +231,70 @@ async def test_crash_between_send_and_mark_resends_with_same_key(
             assert post.message_id == outbound.posts()[0].message_id
     finally:
         await again.stop()
+
+
+async def test_channels_keep_their_own_schedules(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    tokyo = ChannelRef("console", "ws1", "tokyo")
+    outbound = ConsoleOutbound()
+    core = await make_core(migrated_url, bank_dir, clock, outbound)
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", days="mon-fri"))
+        await core.handle_command(cmd("qotd", "schedule", channel=tokyo, time="09:00",
+                                      timezone="Asia/Tokyo", days="tue"))
+        await core.advance_to(datetime(2027, 3, 3, 0, 0, tzinfo=UTC))  # Wed 09:00 in Tokyo
+        main = [e.message_id for e in outbound.posts(CHANNEL)]
+        east = [e.message_id for e in outbound.posts(tokyo)]
+        assert len(main) == 2  # Mon and Tue 09:00 UTC
+        assert len(east) == 1  # Tue 09:00 JST = Tue 00:00 UTC
+        status = (await core.handle_command(cmd("qotd", "status", channel=tokyo)))[0]
+        assert "Next post: Tue 2027-03-09 09:00 Asia/Tokyo" in status.message.body
+    finally:
+        await core.stop()
+
+
+class AlwaysFails(ConsoleOutbound):
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+        raise ConnectionError("platform down")
+
+
+async def test_send_failing_past_grace_records_missed(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    core = await make_core(migrated_url, bank_dir, clock, AlwaysFails())
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", days="daily"))
+        for minutes in range(0, 240, 30):  # retried every run until the grace is over
+            await core.advance_to(datetime(2027, 3, 1, 9, tzinfo=UTC) + timedelta(minutes=minutes))
+        async with core.db.uow() as uow:
+            channel = await uow.channels.get(*_triple())
+            assert channel is not None
+            post = await uow.posts.on_day(channel.id, datetime(2027, 3, 1).date())
+            assert post is not None
+            assert (post.status, post.question_id, post.message_id) == ("missed", None, None)
+            assert await uow.posts.asked_in_cycle(channel.id, 1) == set()
+    finally:
+        await core.stop()
+
+
+async def test_platform_without_adapter_is_left_alone(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    slack = ChannelRef("slack", "T1", "C1")
+    outbound = ConsoleOutbound()
+    core = await make_core(migrated_url, bank_dir, clock, outbound)
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", days="daily"))
+        await core.handle_command(cmd("qotd", "schedule", channel=slack, days="daily"))
+        await core.advance_to(datetime(2027, 3, 1, 10, tzinfo=UTC))
+        assert len(outbound.posts(CHANNEL)) == 1 and outbound.posts(slack) == []
+        async with core.db.uow() as uow:
+            channel = await uow.channels.get("slack", "T1", "C1")
+            assert channel is not None
+            assert await uow.posts.days_from(channel.id, datetime(2027, 1, 1).date()) == {}
+    finally:
+        await core.stop()
