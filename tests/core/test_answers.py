@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from adapters.console.outbound import ConsoleOutbound
 from bot.app import Core
 from bot.boundary import Actor, ButtonInput, ReactionInput
 from bot.clock import FakeClock
-from tests.conftest import ALICE, BOB, CHANNEL, cmd
+from tests.conftest import ALICE, BOB, CHANNEL, cmd, make_core, sample_questions, write_bank
 
 CAROL = Actor("u-carol", "@everyone <@&123> Carol")
 
@@ -171,3 +172,32 @@ async def test_reveal_hours_per_channel(core: Core, console: ConsoleOutbound,
     assert len(console.posts()) == 1 and start < clock.now()
     await core.advance_to(datetime(2027, 3, 1, 11, 0, tzinfo=UTC))
     assert len(console.threads()) == 1
+
+
+async def test_near_duplicates_count_once_and_show_as_see_also(
+    migrated_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    questions = sample_questions()
+    skew, drift = questions[2], questions[1]  # Monitoring: open skew, choice drift
+    bank = tmp_path / "merged-bank"
+    bank.mkdir()
+    write_bank(bank, questions)
+    (bank / "overrides.yaml").write_text(f"merge:\n  - [{skew.id}, {drift.id}]\n")
+    console = ConsoleOutbound()
+    core = await make_core(migrated_url, bank, clock, console)
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "topics", reset="yes"))
+        status = (await core.handle_command(cmd("qotd", "status")))[0].message.body
+        assert "Questions left in cycle 1: 5" in status  # six questions, five groups
+        await core.handle_command(cmd("qotd", "topics", include="Monitoring"))
+        status = (await core.handle_command(cmd("qotd", "status")))[0].message.body
+        assert "Questions left in cycle 1: 1" in status
+        await core.handle_command(cmd("qotd", "post"))
+        reply = (await core.handle_command(cmd("answer", actor=ALICE)))[0].message.body
+        shown = console.posts()[-1].message
+        assert shown is not None
+        other = drift if shown.body == skew.prompt else skew
+        assert f"**See also**\n- {other.prompt}" in reply
+    finally:
+        await core.stop()
