@@ -298,3 +298,25 @@ async def test_platform_without_adapter_is_left_alone(
             assert await uow.posts.days_from(channel.id, datetime(2027, 1, 1).date()) == {}
     finally:
         await core.stop()
+
+
+async def test_reveal_missed_while_down_happens_at_start(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    outbound = ConsoleOutbound()
+    first = await make_core(migrated_url, bank_dir, clock, outbound)
+    await first.start()
+    await first.handle_command(cmd("qotd", "schedule", days="daily"))
+    await first.advance_to(datetime(2027, 3, 1, 9, 30, tzinfo=UTC))
+    await first.stop()
+    assert len(outbound.posts()) == 1 and outbound.threads() == []
+    clock.set(datetime(2027, 3, 1, 18, 0, tzinfo=UTC))  # the 17:00 reveal passed while down
+    second = await make_core(migrated_url, bank_dir, clock, outbound)
+    await second.start()
+    try:
+        [thread] = outbound.threads()
+        assert thread.parent_id == outbound.posts()[0].message_id
+        assert thread.message is not None and thread.message.title == "Answer to question #1"
+        assert "Nobody answered this one." in thread.message.body
+    finally:
+        await second.stop()
