@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.outbound import ConsoleOutbound
+from adapters.console.plugin import interact
 from adapters.console.session import HELP, Session, UnknownLine, parse_duration
 from bot.app import Core
 from bot.cli_core import prepare
@@ -98,3 +100,12 @@ async def test_post_react_answer_grade_and_advance(session: Session) -> None:
     assert "Good" in graded and "2 points" in graded  # question #1 is a medium one
     reveal = "\n".join(await session.run_line("advance 8h"))
     assert "[m2 in thread of m1]" in reveal and "1 answered" in reveal
+
+
+async def test_interactive_loop_reads_until_end_of_input(session: Session) -> None:
+    out = io.StringIO()
+    await interact(session, stdin=io.StringIO("now\nbogus line\nadvance 1d\n"), out=out)
+    text = out.getvalue()
+    assert "> now\nnow: Mon 2027-01-04 07:00 UTC" in text
+    assert 'unknown command "bogus line"; try help' in text  # the REPL keeps going
+    assert "now: Tue 2027-01-05 07:00 UTC" in text
