@@ -15,6 +15,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app import Core, build_core
 from bot.plugins import AdapterPlugin, RunningAdapter, discover
 from bot.settings import CoreSettings, load_core
@@ -58,6 +60,27 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
+def _password(url: str) -> str:
+    _, sep, rest = url.partition("://")
+    creds = rest.rpartition("@")[0] if sep else ""
+    return creds.partition(":")[2]
+
+
+def guarded(url: str, work: Callable[[], int]) -> int:
+    """Run a command; a database that cannot be reached or used is one clear line on
+    stderr (with the password masked), not a traceback."""
+    try:
+        return work()
+    except (OSError, SQLAlchemyError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        secret = _password(url)
+        if secret:
+            message = message.replace(secret, "***")
+        print(f"qotd: the database {redact(url)} failed: {message}. Check DATABASE_URL or "
+              "--db, and that the server is running.", file=sys.stderr)
+        return 1
+
+
 async def prepare(settings: CoreSettings, **core_options: Any) -> Core:
     """Migrate, then build the core (not started): what run, console and sync share."""
     await upgrade(settings.database_url)
@@ -69,9 +92,13 @@ async def prepare(settings: CoreSettings, **core_options: Any) -> Core:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     settings = settings_for(args.db)
-    asyncio.run(upgrade(settings.database_url))
-    print(f"database {redact(settings.database_url)} is at the latest schema")
-    return 0
+
+    def work() -> int:
+        asyncio.run(upgrade(settings.database_url))
+        print(f"database {redact(settings.database_url)} is at the latest schema")
+        return 0
+
+    return guarded(settings.database_url, work)
 
 
 def _db_sync(args: argparse.Namespace) -> int:
@@ -89,7 +116,7 @@ def _db_sync(args: argparse.Namespace) -> int:
         print(f"bank synced: {report.upserted} questions, {report.retired} retired")
         return 0
 
-    return asyncio.run(sync())
+    return guarded(settings.database_url, lambda: asyncio.run(sync()))
 
 
 # -- qotd run --------------------------------------------------------------------------
@@ -150,7 +177,7 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
 def _run(args: argparse.Namespace) -> int:
     settings = settings_for(args.db)
     configure_logging(settings.log_level)
-    return asyncio.run(serve(settings, discover()))
+    return guarded(settings.database_url, lambda: asyncio.run(serve(settings, discover())))
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

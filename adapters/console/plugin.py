@@ -21,7 +21,7 @@ from typing import Any
 
 from adapters.console.outbound import ConsoleOutbound
 from adapters.console.session import HELP, Session, UnknownLine, run_script
-from bot.cli_core import prepare, settings_for
+from bot.cli_core import guarded, prepare, settings_for
 from bot.clock import FakeClock
 from bot.plugins import CoreHandle
 from bot.settings import CoreSettings
@@ -181,7 +181,7 @@ def console_command(args: argparse.Namespace) -> int:
             return 2
         with tempfile.TemporaryDirectory(prefix="qotd-console-") as tmp:
             db = args.db or f"sqlite+aiosqlite:///{Path(tmp) / 'console.db'}"
-            return asyncio.run(_console(args, user, db, script))
+            return guarded(db, lambda: asyncio.run(_console(args, user, db, script)))
     except UnknownLine as exc:
         print(f"qotd console: {exc}", file=sys.stderr)
         return 2

@@ -134,3 +134,14 @@ def test_qotd_run_without_platforms_posts_a_question_and_ends_at_eof(tmp_path: P
                             capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr
     assert "== Question #" not in second.stdout
+
+
+def test_unreachable_database_is_one_line_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = "postgresql+asyncpg://qotd:s3cr3t-pw@127.0.0.1:1/qotd"
+    assert main(["db", "upgrade", "--db", url]) == 1
+    err = capsys.readouterr().err
+    assert "postgresql+asyncpg://qotd:***@127.0.0.1:1/qotd failed" in err
+    assert "s3cr3t-pw" not in err
+    assert "Traceback" not in err
