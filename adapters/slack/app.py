@@ -23,6 +23,7 @@ from adapters.slack.blocks import BUTTON_ACTION_PREFIX, fallback_text, render_bl
 from adapters.slack.commands import UsageError, parse
 from adapters.slack.dedup import SeenEvents
 from adapters.slack.emoji import key_for
+from adapters.slack.ordering import KeyedLocks
 from adapters.slack.users import UserDirectory
 from bot.boundary import (
     Actor,
@@ -74,6 +75,7 @@ def build_app(
     oauth_settings: AsyncOAuthSettings | None = None,
     directory: UserDirectory | None = None,
     seen: SeenEvents | None = None,
+    in_order: KeyedLocks | None = None,
 ) -> AsyncApp:
     """A Bolt app wired to the core.
 
@@ -84,6 +86,7 @@ def build_app(
     """
     directory = directory or UserDirectory()
     seen = seen or SeenEvents()
+    in_order = in_order if in_order is not None else KeyedLocks()
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret or "",
@@ -156,12 +159,12 @@ def build_app(
             return
         team_id = body.get("team_id") or context.team_id or ""
         channel = ChannelRef("slack", team_id, item["channel"])
-        actor = await actor_for(client, team_id, user_id)
-        replies = await core.handle_reaction(
-            ReactionInput(
-                actor, channel, str(item["ts"]), key, event.get("type") == "reaction_added"
+        added = event.get("type") == "reaction_added"
+        async with in_order.hold((team_id, user_id)):  # before any await: arrival order
+            actor = await actor_for(client, team_id, user_id)
+            replies = await core.handle_reaction(
+                ReactionInput(actor, channel, str(item["ts"]), key, added)
             )
-        )
         for reply in replies:
             if reply.visibility == "ephemeral":
                 await client.chat_postEphemeral(

@@ -7,6 +7,8 @@ and the end-to-end tests both go through `start_slack`, so tests run the product
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from adapters.slack.app import build_app
 from adapters.slack.client import build_client
 from adapters.slack.http_server import SlackHttpServer
 from adapters.slack.oauth import OAuthStores, oauth_settings, open_stores
+from adapters.slack.ordering import KeyedLocks
 from adapters.slack.outbound import SlackOutbound
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.settings import SlackSettings
@@ -27,6 +30,7 @@ from bot.plugins import CoreHandle
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
+STOP_GRACE_SECONDS = 5.0
 
 
 class SlackConfigError(RuntimeError):
@@ -42,6 +46,7 @@ class RunningSlack:
     socket: AsyncSocketModeHandler | None = None
     http: SlackHttpServer | None = None
     stores: OAuthStores | None = None
+    reactions: KeyedLocks | None = None
     closed: bool = False
 
     @property
@@ -52,6 +57,10 @@ class RunningSlack:
         if self.closed:
             return
         self.closed = True
+        if self.reactions is not None:
+            # Votes already being recorded finish; a stuck one does not hold up shutdown.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.reactions.idle(), STOP_GRACE_SECONDS)
         self.core.router.unregister(PLATFORM)
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
@@ -102,6 +111,7 @@ async def start_slack(
     signing = settings.signing_secret.get_secret_value() if settings.signing_secret else None
     pacer = pacer or ChannelPacer(settings.post_interval_seconds)
     directory = UserDirectory(admin_ids=settings.admin_ids())
+    reactions = KeyedLocks()
     if settings.multi_workspace:
         url = settings.database_url or database_url
         if not url:
@@ -116,6 +126,7 @@ async def start_slack(
             signing_secret=signing,
             oauth_settings=oauth_settings(settings, stores),
             directory=directory,
+            in_order=reactions,
         )
         token_for = stores.token_for
     else:
@@ -127,6 +138,7 @@ async def start_slack(
             client=client,
             signing_secret=None if settings.socket_mode else signing,
             directory=directory,
+            in_order=reactions,
         )
 
         async def token_for(team_id: str) -> str | None:
@@ -146,7 +158,7 @@ async def start_slack(
         post_attempts=settings.max_retries + 1,
         retry_pause=settings.retry_backoff_seconds,
     )
-    running = RunningSlack(core, app, client, outbound, stores=stores)
+    running = RunningSlack(core, app, client, outbound, stores=stores, reactions=reactions)
     try:
         await _check_tokens(settings, client)
         core.router.register(PLATFORM, outbound)

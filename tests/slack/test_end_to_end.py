@@ -7,6 +7,7 @@ with `core.advance_to`; waits are on fake-server events with timeouts, never sle
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,9 @@ async def test_a_day_of_qotd_on_slack(tmp_path: Path, mode: Mode, kind: str) -> 
             await slack.event(event, event_id=f"EvVote{n}")
             if user == "U1":
                 await slack.event(event, event_id=f"EvVote{n}", retry=1)
+
+        assert slack.running.reactions is not None
+        await asyncio.wait_for(slack.running.reactions.idle(), 5)  # every vote recorded
 
         # /answer is ephemeral to the caller; an open question offers self-grade buttons.
         peek = await say(slack, "/answer", "", "U3")

@@ -11,6 +11,7 @@ import yaml
 from adapters.slack.app import COMMANDS
 from adapters.slack.dedup import SeenEvents
 from adapters.slack.oauth import BOT_SCOPES
+from adapters.slack.ordering import KeyedLocks
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.settings import SlackSettings
 from tests.slack.harness import FakeTime
@@ -81,3 +82,27 @@ def test_manifest_declares_every_command_scope_and_event_we_handle() -> None:
     }
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
+
+
+async def test_keyed_locks_keep_one_keys_order_and_report_idle() -> None:
+    locks = KeyedLocks()
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def work(key: str, name: str, wait: bool) -> None:
+        async with locks.hold(key):
+            if wait:
+                await release.wait()
+            order.append(name)
+
+    first = asyncio.create_task(work("U1", "u1-first", True))
+    second = asyncio.create_task(work("U1", "u1-second", False))
+    other = asyncio.create_task(work("U2", "u2", False))
+    await other
+    assert order == ["u2"], "another user is not held up"
+    idle = asyncio.create_task(locks.idle())
+    await asyncio.sleep(0)
+    assert not idle.done() and len(locks) == 1
+    release.set()
+    await asyncio.gather(first, second, idle)
+    assert order == ["u2", "u1-first", "u1-second"] and len(locks) == 0
