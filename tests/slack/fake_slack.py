@@ -463,7 +463,13 @@ class FakeSlack:
             self._sockets.remove(ws)
             if not self._sockets:
                 self._connected.clear()
+            await self._notify()
         return ws
+
+    @property
+    def connections(self) -> int:
+        """Open Socket Mode websockets."""
+        return len(self._sockets)
 
     async def _on_ack(self, data: dict[str, Any]) -> None:
         envelope = self.envelopes.get(str(data.get("envelope_id", "")))

@@ -4,6 +4,8 @@ starts adapters, stopped cleanly."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,39 @@ async def test_start_from_the_environment_registers_the_outbound_and_stop_unregi
         finally:
             await running.stop()
         assert core.router.platforms() == []
+
+
+async def test_qotd_run_serves_slack_on_its_own_loop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`qotd run`'s serve() with only Slack configured: the command answers over Socket
+    Mode, and cancelling the run stops the adapter (websocket closed)."""
+    from bot.cli_core import serve
+    from bot.settings import CoreSettings
+    from tests.conftest import sample_questions, write_bank
+
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    write_bank(bank, sample_questions())
+    settings = CoreSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", bank_dir=str(bank)
+    )
+    async with FakeSlack() as fake:
+        fake.add_user("U1", "ana")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+        monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
+        monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+        run = asyncio.create_task(serve(settings, [plugin], install_signals=False))
+        try:
+            await fake.wait_connected(within=20)
+            url = fake.response_url("run")
+            await fake.send_envelope(
+                "slash_commands", slash_command("/qotd", "status", user_id="U1", response_url=url)
+            )
+            [answer] = await fake.wait_for(lambda: fake.responses)
+            assert "Not set up here yet" in answer["text"]
+        finally:
+            run.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+        await fake.wait_for(lambda: fake.connections == 0)
