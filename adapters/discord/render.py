@@ -78,7 +78,15 @@ def embeds(message: OutMessage) -> list[dict[str, Any]]:
         for f in message.fields[:FIELDS_LIMIT]
     ]
     footer = clean(message.footer, FOOTER_LIMIT)
-    fixed = len(title) + len(footer) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+
+    def fixed_size() -> int:
+        return len(title) + len(footer) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+
+    # Fields alone can pass the 6000 total (25 x 1280): drop trailing ones rather than
+    # have Discord refuse the whole message.
+    while fields and fixed_size() > MESSAGE_EMBEDS_TOTAL - 200:
+        fields.pop()
+    fixed = fixed_size()
     first_limit = max(200, min(DESCRIPTION_LIMIT, MESSAGE_EMBEDS_TOTAL - fixed))
     text = neutralize_mentions(body_text(message))
     chunks = split_markdown(text, first_limit) if text else []

@@ -88,6 +88,13 @@ def test_titles_and_fields_are_truncated_to_discord_limits() -> None:
     assert len(embed["fields"][0]["value"]) <= 1024
 
 
+def test_too_many_large_fields_are_dropped_to_fit_one_message() -> None:
+    fields = tuple(Field(f"name {i}", "v" * 1000) for i in range(25))
+    [embed] = render.embeds(OutMessage(tone="info", title="t", body="b", fields=fields))
+    assert _total(embed) <= render.MESSAGE_EMBEDS_TOTAL
+    assert 0 < len(embed["fields"]) < 25 and embed["fields"][0]["name"] == "name 0"
+
+
 def test_nonce_is_deterministic_short_and_distinct_per_key_and_page() -> None:
     a = render.nonce("post:42")
     assert a == render.nonce("post:42") and len(a) <= 25
