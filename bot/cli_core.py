@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Core, build_core
+from bot.clock import Clock
 from bot.plugins import AdapterPlugin, RunningAdapter, discover
 from bot.settings import CoreSettings, load_core
 from storage.migrate import upgrade
@@ -127,9 +128,12 @@ def _plugin(plugins: list[AdapterPlugin], name: str) -> AdapterPlugin | None:
 
 
 async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
-                install_signals: bool = True) -> int:
+                install_signals: bool = True, clock: Clock | None = None) -> int:
     """Start the configured adapters (or the console) with the core on this one loop, and
-    stop everything when a signal arrives or the console's input ends."""
+    stop everything when a signal arrives or the console's input ends.
+
+    `clock` is for tests that drive time (Core.advance_to); the scheduler still runs on
+    this loop next to the adapters, as in production."""
     chosen = [p for p in plugins if p.is_configured()]
     if not chosen:
         console = _plugin(plugins, "console")
@@ -140,7 +144,7 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
         chosen = [console]
     log.info("database %s; adapters: %s", redact(settings.database_url),
              ", ".join(p.name for p in chosen))
-    core = await prepare(settings, use_scheduler=True)
+    core = await prepare(settings, use_scheduler=True, clock=clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if install_signals:

@@ -93,10 +93,18 @@ async def test_a_day_in_a_discord_channel(make_stack: Any) -> None:
 
     [other] = await stack.interact(fake.slash("streak", dave, user_option=("user", carol)))
     assert "Carol: current streak 1, best 1" in text_of(other)
-    [stats] = await stack.interact(
-        fake.slash("qotd", dave, subcommand="stats", user_option=("user", bob))
-    )
-    assert "Stats for Bob" in text_of(stats) and "Correct: 0 (0%)" in text_of(stats)
+    # Bob's wrong vote scores nothing, so the board cannot show it has landed: ask his
+    # stats (real interactions, no timer) until his attempt is there.
+    stats_text = ""
+    for _ in range(50):
+        [stats] = await stack.interact(
+            fake.slash("qotd", dave, subcommand="stats", user_option=("user", bob))
+        )
+        stats_text = text_of(stats)
+        if "Attempts: 1" in stats_text:
+            break
+    assert "Stats for Bob" in stats_text and "Attempts: 1" in stats_text
+    assert "Correct: 0 (0%)" in stats_text
 
     [answer] = await stack.interact(fake.slash("answer", dave))
     assert is_ephemeral(answer)
