@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.boundary import CommandInput, Reply, error, info
-from bot.rules.schedule import ScheduleError, next_slot, parse_schedule, slot_day
+from bot.rules.schedule import Schedule, ScheduleError, next_slot, parse_schedule, slot_day
 from bot.service import posting
 from bot.service.choosing import candidates_for, left_in_cycle
 from bot.service.deps import Deps, schedule_of
@@ -36,6 +36,18 @@ async def _channel(uow: UnitOfWork, deps: Deps, command: CommandInput) -> Channe
 
 def _local(when: datetime, zone: str) -> str:
     return f"{when.astimezone(ZoneInfo(zone)):%a %Y-%m-%d %H:%M} {zone}"
+
+
+async def _next_open_slot(uow: UnitOfWork, channel_pk: int, sched: Schedule,
+                          after: datetime) -> datetime:
+    """The next slot whose day is not already taken: a `qotd post` or `qotd skip` claims
+    a day, and announcing that day's slot as the next post would be wrong."""
+    slot = next_slot(sched, after)
+    for _ in range(60):
+        if await uow.posts.on_day(channel_pk, slot_day(sched, slot)) is None:
+            break
+        slot = next_slot(sched, slot)
+    return slot
 
 
 async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
@@ -65,8 +77,8 @@ async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
         channel.active_since = now
         await uow.commit()
         pk, delay = channel.id, deps.reveal_delay(channel)
+        first = await _next_open_slot(uow, pk, sched, now)
     await deps.channel_changed(pk)
-    first = next_slot(sched, now)
     return [
         info(
             f"Scheduled: {sched.describe()}. Next post {_local(first, sched.timezone)}; "
@@ -97,10 +109,11 @@ async def _set_paused(deps: Deps, command: CommandInput, paused: bool) -> list[R
             channel.active_since = now  # a slot that passed while paused is not caught up
         await uow.commit()
         pk, sched = channel.id, schedule_of(channel)
+        upcoming = await _next_open_slot(uow, pk, sched, now)
     await deps.channel_changed(pk)
     if paused:
         return [info("Paused: no questions until `qotd resume`. Streaks are not affected.")]
-    return [info(f"Resumed. Next post {_local(next_slot(sched, now), sched.timezone)}.")]
+    return [info(f"Resumed. Next post {_local(upcoming, sched.timezone)}.")]
 
 
 async def skip(deps: Deps, command: CommandInput) -> list[Reply]:
@@ -157,7 +170,8 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
             lines.append(f"Schedule: {sched.describe()}")
             lines.append(f"State: {'paused' if channel.paused else 'running'}")
             if not channel.paused:
-                lines.append(f"Next post: {_local(next_slot(sched, now), sched.timezone)}")
+                upcoming = await _next_open_slot(uow, channel.id, sched, now)
+                lines.append(f"Next post: {_local(upcoming, sched.timezone)}")
         else:
             lines.append("Schedule: none (only `qotd post` posts here)")
         lines.append(f"Reveal: {deps.reveal_delay(channel).total_seconds() / 3600:g} h after posting")

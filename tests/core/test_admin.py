@@ -114,6 +114,12 @@ async def test_post_now_takes_todays_claim_then_extra(core: Core, console: Conso
     await core.handle_command(cmd("qotd", "schedule", days="daily"))
     today = await core.handle_command(cmd("qotd", "post"))  # 07:00, before the 09:00 slot
     assert "Posted question #2 (today's question, 2027-03-01)" in today[0].message.body
+    # Today's slot is taken: status announces tomorrow's, not a 09:00 that will not post.
+    status = (await core.handle_command(cmd("qotd", "status")))[0].message.body
+    assert "Next post: Tue 2027-03-02 09:00 UTC" in status
+    await core.handle_command(cmd("qotd", "skip"))  # tomorrow's, now
+    status = (await core.handle_command(cmd("qotd", "status")))[0].message.body
+    assert "Next post: Wed 2027-03-03 09:00 UTC" in status
     await core.advance_to(datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
     assert len(console.posts()) == 2  # the 09:00 job found today claimed
     extra = await core.handle_command(cmd("qotd", "post"))
