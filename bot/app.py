@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import content
-from bot.boundary import ButtonInput, CommandInput, ReactionInput, Reply
+from bot.boundary import ButtonInput, ChannelRef, CommandInput, ReactionInput, Reply
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.ports import OutboundRouter
 from bot.scheduler import JobScheduler
@@ -133,6 +133,13 @@ class Core:
     async def topic_names(self) -> list[str]:
         async with self.db.uow() as uow:
             return await uow.questions.topics()
+
+    async def is_scheduled(self, channel: ChannelRef) -> bool:
+        """Whether an admin has scheduled this channel (paused or not)."""
+        async with self.db.uow() as uow:
+            row = await uow.channels.get(channel.platform, channel.workspace_id,
+                                         channel.channel_id)
+            return row is not None and row.scheduled
 
 
 async def build_core(

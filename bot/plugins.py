@@ -12,7 +12,7 @@ import argparse
 from importlib.metadata import entry_points
 from typing import Protocol
 
-from bot.boundary import ButtonInput, CommandInput, ReactionInput, Reply
+from bot.boundary import ButtonInput, ChannelRef, CommandInput, ReactionInput, Reply
 from bot.ports import OutboundRouter
 
 
@@ -29,6 +29,8 @@ class CoreHandle(Protocol):
     async def handle_button(self, button: ButtonInput) -> list[Reply]: ...
 
     async def topic_names(self) -> list[str]: ...
+
+    async def is_scheduled(self, channel: ChannelRef) -> bool: ...
 
 
 class RunningAdapter(Protocol):

@@ -102,10 +102,9 @@ async def interact(session: Session, *, stdin: Any = None, out: Any = None) -> N
 
 
 async def first_question(session: Session) -> list[str]:
-    """On a channel never set up: schedule it with the defaults and post one question now,
-    so a newcomer sees the bot work before reading any docs."""
-    status = await session.core.handle_command(session.command_input("qotd", "status"))
-    if not status or "Not set up here yet" not in status[0].message.body:
+    """On a channel never scheduled: schedule it with the defaults and post one question
+    now, so a newcomer sees the bot work before reading any docs."""
+    if await session.core.is_scheduled(session.channel):
         return session.flush()
     blocks = await session.run_line("/qotd schedule")
     blocks += await session.run_line("/qotd post")

@@ -68,7 +68,7 @@ async def _login(settings: DiscordSettings) -> Any:
     import discord
 
     from adapters.discord.client import QotdClient, point_at
-    from bot.boundary import ButtonInput, CommandInput, ReactionInput, Reply
+    from bot.boundary import ButtonInput, ChannelRef, CommandInput, ReactionInput, Reply
     from bot.ports import OutboundRouter
 
     class _Offline:
@@ -87,6 +87,9 @@ async def _login(settings: DiscordSettings) -> Any:
 
         async def topic_names(self) -> list[str]:
             return []
+
+        async def is_scheduled(self, channel: ChannelRef) -> bool:
+            return False
 
     token = settings.token_value()
     point_at(settings)
