@@ -50,7 +50,7 @@ def question_post(number: int, question: Question) -> OutMessage:
         )
         reactions: tuple[str, ...] = tuple(question.letters)
         footer = (
-            "React with the letter of your answer (your latest letter counts). "
+            "React with the emoji of your option (your latest one counts). "
             "/answer shows the answer to you alone; peeking before voting scores nothing."
         )
     else:

@@ -50,7 +50,7 @@ async def test_choice_post_shape(core: Core, console: ConsoleOutbound) -> None:
                                                        ("Difficulty", "Easy")]
     assert [c.key for c in post.choices] == ["A", "B", "C"]
     assert post.reactions == ("A", "B", "C")
-    assert "React with the letter" in post.footer
+    assert "React with the emoji of your option" in post.footer
 
 
 async def test_vote_switch_and_withdraw(core: Core, console: ConsoleOutbound,
