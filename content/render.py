@@ -216,6 +216,92 @@ def truncate(text: str, limit: int) -> str:
     return ELLIPSIS[:limit]
 
 
+# --------------------------------------------------------------------------- tables
+
+# Neither Discord nor Slack renders Markdown tables: raw pipes are hard to read, worse on a
+# phone. A table narrow enough becomes an aligned code block; a wider one, whose code block
+# would wrap mid-row on a phone, becomes a nested list (row label, then one line per column).
+TABLE_CODE_WIDTH = 56
+_TABLE_DELIM_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
+
+
+def _cells(line: str) -> list[str]:
+    row = line.strip()
+    if row.startswith("|"):
+        row = row[1:]
+    if row.endswith("|") and not row.endswith("\\|"):
+        row = row[:-1]
+    return [cell.strip().replace("\\|", "|") for cell in _CELL_SPLIT_RE.split(row)]
+
+
+def _plain_cell(cell: str) -> str:
+    return cell.replace("**", "").replace("__", "").replace("`", "")
+
+
+def _is_table_start(lines: list[str], i: int) -> bool:
+    return ("|" in lines[i] and i + 1 < len(lines) and bool(_TABLE_DELIM_RE.match(lines[i + 1]))
+            and "|" in lines[i + 1] + lines[i])
+
+
+def _table_lines(rows: list[list[str]], width: int) -> list[str]:
+    columns = max(len(row) for row in rows)
+    rows = [row + [""] * (columns - len(row)) for row in rows]
+    plain = [[_plain_cell(cell) for cell in row] for row in rows]
+    widths = [max(len(row[c]) for row in plain) for c in range(columns)]
+    header, body = plain[0], rows[1:]
+    if sum(widths) + 3 * (columns - 1) <= width or not body:
+        def line(cells: list[str]) -> str:
+            return " | ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+        rule = "-+-".join("-" * w for w in widths)
+        return ["```", line(header), rule, *(line(row) for row in plain[1:]), "```"]
+    out: list[str] = []
+    for row, plain_row in zip(body, plain[1:], strict=True):
+        out.append(f"- **{plain_row[0]}**" if plain_row[0] else "-")
+        for name, cell in zip(header[1:], row[1:], strict=True):
+            if cell:
+                out.append(f"  - {name}: {cell}" if name else f"  - {cell}")
+    return out
+
+
+def tables_for_chat(md: str, width: int = TABLE_CODE_WIDTH) -> str:
+    """Markdown pipe tables (outside code fences) rewritten for chat platforms, which
+    have no tables. Every cell is kept, except in the list form the top-left one (it
+    names the row labels, which the list shows in bold). Everything else is unchanged."""
+    lines = md.replace("\r\n", "\n").split("\n")
+    out: list[str] = []
+    fence: str | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if fence is not None:
+            closed = _CLOSE_RE.match(line)
+            if closed and len(closed.group(1)) >= len(fence):
+                fence = None
+            out.append(line)
+            i += 1
+            continue
+        opened = _OPEN_RE.match(line)
+        if opened:
+            fence = opened.group(1)
+        elif _is_table_start(lines, i):
+            rows = [_cells(line)]
+            i += 2
+            while i < len(lines) and lines[i].strip() and "|" in lines[i]:
+                rows.append(_cells(lines[i]))
+                i += 1
+            if out and out[-1].strip():
+                out.append("")
+            out.extend(_table_lines(rows, width))
+            if i < len(lines) and lines[i].strip():
+                out.append("")
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- mentions
 
 _EVERYONE_RE = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
@@ -238,7 +324,6 @@ _ESCAPE_RE = re.compile(r"&(?!(?:amp|lt|gt);)|<|>")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _LINK_RE = re.compile(r"\[([^\]\n]+)\]\((\S+?)\)")
 _CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
-_TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
 def _escape(text: str) -> str:
@@ -287,9 +372,10 @@ def _line(line: str) -> str:
 
 def to_slack_mrkdwn(md: str) -> str:
     """Markdown as Slack mrkdwn: *bold*, _italic_, ~strike~, <url|text>, headings as bold,
-    fenced code without its language tag, tables as code (Slack has none), &<> escaped."""
+    fenced code without its language tag, tables through tables_for_chat (Slack has
+    none), &<> escaped."""
     out: list[str] = []
-    lines = md.replace("\r\n", "\n").split("\n")
+    lines = tables_for_chat(md).split("\n")
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -306,15 +392,6 @@ def to_slack_mrkdwn(md: str) -> str:
                 i += 1
             out.append("```")
             i += 1
-            continue
-        if line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_SEP_RE.match(
-            lines[i + 1]
-        ):
-            out.append("```")
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                out.append(_escape(lines[i]))
-                i += 1
-            out.append("```")
             continue
         out.append(_line(line))
         i += 1

@@ -22,6 +22,7 @@ from content.render import (
     DISCORD_FIELDS,
     neutralize_mentions,
     split_markdown,
+    tables_for_chat,
     truncate,
 )
 
@@ -57,8 +58,9 @@ def clean(text: str, limit: int) -> str:
 
 
 def body_text(message: OutMessage) -> str:
-    """The Markdown that goes into descriptions: the body, then the lettered options."""
-    parts = [message.body.strip()] if message.body.strip() else []
+    """The Markdown that goes into descriptions: the body (tables rewritten, as Discord
+    has none), then the lettered options."""
+    parts = [tables_for_chat(message.body.strip())] if message.body.strip() else []
     if message.choices:
         parts.append("\n".join(f"{emoji_for(c.key)} {c.text}" for c in message.choices))
     return "\n\n".join(parts)

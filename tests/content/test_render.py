@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from content.render import (
     DISCORD_CONTENT,
     ELLIPSIS,
-    SLACK_SECTION_TEXT,
     ZWSP,
     neutralize_mentions,
     split_markdown,
+    tables_for_chat,
     to_slack_mrkdwn,
     truncate,
 )
@@ -205,15 +205,48 @@ def test_mrkdwn_code_block_drops_language_and_escapes() -> None:
     assert to_slack_mrkdwn(md) == "```\nif a &lt; b and **x**:\n    pass\n```"
 
 
-def test_mrkdwn_table_becomes_code() -> None:
-    md = "| a | b |\n|---|---|\n| 1 | 2 |\n\nafter"
-    assert to_slack_mrkdwn(md) == "```\n| a | b |\n|---|---|\n| 1 | 2 |\n```\n\nafter"
+def test_mrkdwn_narrow_table_becomes_aligned_code() -> None:
+    md = "| a | bb |\n|---|---|\n| 1 | 2 |\n\nafter"
+    assert to_slack_mrkdwn(md) == "```\na | bb\n--+---\n1 | 2\n```\n\nafter"
 
 
-def test_mrkdwn_keeps_neutralised_mentions_single_escaped() -> None:
-    out = to_slack_mrkdwn(neutralize_mentions("ping <!channel> now"))
-    assert out == "ping &lt;!channel&gt; now"
+def test_narrow_table_is_an_aligned_code_block_between_paragraphs() -> None:
+    md = ("Compare:\n| Aspect | **Horovod** | DDP |\n| :--- | --- | ---: |\n"
+          "| Setup | MPI | built-in |\n| Speed | good | `fast` |\nAfter.")
+    assert tables_for_chat(md) == (
+        "Compare:\n\n```\n"
+        "Aspect | Horovod | DDP\n"
+        "-------+---------+---------\n"
+        "Setup  | MPI     | built-in\n"
+        "Speed  | good    | fast\n"
+        "```\n\nAfter."
+    )
 
 
-def test_limits_are_the_platform_values() -> None:
-    assert (DISCORD_CONTENT, SLACK_SECTION_TEXT) == (2000, 3000)
+def test_wide_table_becomes_a_nested_list_keeping_every_cell() -> None:
+    md = (
+        "| Feature | Batch Inference | Real-Time Inference |\n| --- | --- | --- |\n"
+        "| Use Case | Large-scale predictions (e.g., fraud detection at night) "
+        "| Immediate predictions |\n| Latency | High | |"
+    )
+    assert tables_for_chat(md) == (
+        "- **Use Case**\n"
+        "  - Batch Inference: Large-scale predictions (e.g., fraud detection at night)\n"
+        "  - Real-Time Inference: Immediate predictions\n"
+        "- **Latency**\n"
+        "  - Batch Inference: High"
+    )
+    assert "• *Use Case*" in to_slack_mrkdwn(md)
+
+
+def test_tables_inside_code_and_pipes_in_prose_are_left_alone() -> None:
+    md = "```\n| a | b |\n|---|---|\n```\nuse a | b to pipe\n\nx || y"
+    assert tables_for_chat(md) == md
+
+
+@given(st.text(alphabet="|-: ab\n*", max_size=200))
+def test_tables_for_chat_never_crashes_and_balances_fences(md: str) -> None:
+    out = tables_for_chat(md)
+    assert sum(1 for line in out.split("\n") if line.startswith("```")) % 2 == 0
+    if not any(re.fullmatch(r"[\s|:-]*-{3,}[\s|:-]*", line) for line in md.split("\n")):
+        assert out == md.replace("\r\n", "\n")  # no delimiter row: no table, no change
