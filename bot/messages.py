@@ -85,6 +85,12 @@ def _notes(question: Question) -> list[str]:
     return [f"**{note.label}:** {note.text}" for note in question.notes]
 
 
+def _see_also(alternates: Sequence[Question]) -> list[str]:
+    if not alternates:
+        return []
+    return ["**See also**\n" + "\n".join(f"- {alt.prompt.splitlines()[0]}" for alt in alternates)]
+
+
 def answer_reply(
     number: int, post_id: int, question: Question, alternates: Sequence[Question]
 ) -> Reply:
@@ -93,9 +99,7 @@ def answer_reply(
     if question.explanation:
         parts.append(f"**Why**\n{question.explanation}")
     parts.extend(_notes(question))
-    if alternates:
-        see_also = "\n".join(f"- {alt.prompt.splitlines()[0]}" for alt in alternates)
-        parts.append(f"**See also**\n{see_also}")
+    parts.extend(_see_also(alternates))
     buttons: tuple[Button, ...] = ()
     footer = f"Source: {question.source}"
     if question.kind == "open":
@@ -133,8 +137,10 @@ class Results:
     first_correct: str | None  # raw display name; made safe here
 
 
-def reveal(number: int, question: Question, results: Results) -> OutMessage:
-    """The thread reply at reveal time: the answer and how the channel did."""
+def reveal(number: int, question: Question, results: Results,
+           alternates: Sequence[Question] = ()) -> OutMessage:
+    """The thread reply at reveal time: the answer, how the channel did, and the same
+    question as other sources ask it."""
     lines = [f"**Answer**\n{_answer_text(question)}"]
     if question.explanation:
         lines.append(f"**Why**\n{question.explanation}")
@@ -148,6 +154,7 @@ def reveal(number: int, question: Question, results: Results) -> OutMessage:
         lines.append("\n".join(f"- {label}: {count}" for label, count in results.distribution))
     if results.first_correct is not None:
         lines.append(f"First correct: {safe_name(results.first_correct)}")
+    lines.extend(_see_also(alternates))
     return OutMessage(
         tone="reveal",
         title=f"Answer to question #{number}",

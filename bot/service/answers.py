@@ -12,7 +12,7 @@ from datetime import datetime
 from bot import messages
 from bot.boundary import NO, YES, ButtonInput, CommandInput, ReactionInput, Reply, error
 from bot.rules.scoring import GRADES, AttemptFacts, Signal, is_correct, points
-from bot.service.bank_sync import question_of
+from bot.service.bank_sync import alternates_of, question_of
 from bot.service.deps import Deps
 from content.model import Question
 from storage.models import AttemptRow, PostRow
@@ -104,10 +104,7 @@ async def handle_answer(deps: Deps, command: CommandInput) -> list[Reply]:
         row = await uow.questions.get(post.question_id)
         assert row is not None and post.number is not None
         question = question_of(row.data)
-        alternates = [
-            question_of(alt.data) for alt in await uow.questions.group(row.group_key)
-            if alt.id != row.id
-        ]
+        alternates = await alternates_of(uow, row.id, row.group_key)
         user_pk = await uow.users.upsert(
             ref.platform, ref.workspace_id, command.actor.user_id, command.actor.display_name, now
         )

@@ -58,3 +58,10 @@ async def sync_bank(
 
 def question_of(data: dict[str, Any]) -> Question:
     return Question.model_validate(data)
+
+
+async def alternates_of(uow: UnitOfWork, question_id: str, group_key: str
+                        ) -> list[Question]:
+    """The other questions of a near-duplicate group: shown as "see also", never posted."""
+    return [question_of(alt.data) for alt in await uow.questions.group(group_key)
+            if alt.id != question_id]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot import messages
 from bot.rules.picking import NothingToPick
 from bot.rules.schedule import Schedule, next_slot, slot_day
-from bot.service.bank_sync import question_of
+from bot.service.bank_sync import alternates_of, question_of
 from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
 from bot.service.results import results_of
@@ -245,7 +245,8 @@ async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
         assert channel is not None and row is not None and post.message_id is not None
         question = question_of(row.data)
         results = await results_of(uow, post.id, question)
-        message = messages.reveal(post.number, question, results)
+        alternates = await alternates_of(uow, row.id, row.group_key)
+        message = messages.reveal(post.number, question, results, alternates)
         ref, parent = ref_of(channel), post.message_id
     try:
         reply_id = await deps.router.for_channel(ref).reply_in_thread(

@@ -199,5 +199,9 @@ async def test_near_duplicates_count_once_and_show_as_see_also(
         assert shown is not None
         other = drift if shown.body == skew.prompt else skew
         assert f"**See also**\n- {other.prompt}" in reply
+        await core.advance_to(clock.now() + timedelta(hours=9))
+        [thread] = console.threads()
+        assert thread.message is not None
+        assert f"**See also**\n- {other.prompt}" in thread.message.body
     finally:
         await core.stop()
