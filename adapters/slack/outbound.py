@@ -101,14 +101,18 @@ class SlackOutbound:
             await self._react(channel, ts, message.reactions, auth)
         return ts
 
-    async def send_ephemeral(self, channel: ChannelRef, user_id: str, message: OutMessage) -> None:
-        await self._client.chat_postEphemeral(
-            channel=channel.channel_id,
-            user=user_id,
-            text=fallback_text(message),
-            blocks=render_blocks(message),
+    async def _rendered(self, channel: ChannelRef, message: OutMessage) -> dict[str, Any]:
+        """What every Web API call that shows a message carries: the blocks, the
+        notification fallback text, the channel and the workspace's token."""
+        return {
+            "channel": channel.channel_id,
+            "text": fallback_text(message),
+            "blocks": render_blocks(message),
             **await self._auth(channel),
-        )
+        }
+
+    async def send_ephemeral(self, channel: ChannelRef, user_id: str, message: OutMessage) -> None:
+        await self._client.chat_postEphemeral(user=user_id, **await self._rendered(channel, message))
 
     async def add_reactions(
         self, channel: ChannelRef, message_id: str, keys: Sequence[str]
@@ -116,13 +120,7 @@ class SlackOutbound:
         await self._react(channel, message_id, keys, await self._auth(channel))
 
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
-        await self._client.chat_update(
-            channel=channel.channel_id,
-            ts=message_id,
-            text=fallback_text(message),
-            blocks=render_blocks(message),
-            **await self._auth(channel),
-        )
+        await self._client.chat_update(ts=message_id, **await self._rendered(channel, message))
 
     async def _already_posted(
         self, channel: ChannelRef, key: str, auth: dict[str, Any]

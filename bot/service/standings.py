@@ -89,28 +89,35 @@ def _period(value: str) -> Period:
     return periods[value]
 
 
-async def streak(deps: Deps, command: CommandInput) -> list[Reply]:
+async def _channel_and_user(uow: UnitOfWork, command: CommandInput) -> tuple[int, int] | None:
+    """The channel's and the target user's keys (`[user]` option, else the caller), or
+    None when either has never been seen: nothing to count, and nothing is created."""
     target = command.user or command.actor
     ref = command.channel
+    channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
+    user = await uow.users.find(ref.platform, ref.workspace_id, target.user_id)
+    return None if channel is None or user is None else (channel.id, user.id)
+
+
+async def streak(deps: Deps, command: CommandInput) -> list[Reply]:
+    target = command.user or command.actor
     async with deps.db.uow() as uow:
-        channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
-        user = await uow.users.find(ref.platform, ref.workspace_id, target.user_id)
-        if channel is None or user is None:
+        keys = await _channel_and_user(uow, command)
+        if keys is None:
             return [messages.streak_reply(target.display_name, 0, 0)]
-        result = await _user_streak(uow, channel.id, user.id)
+        result = await _user_streak(uow, *keys)
     return [messages.streak_reply(target.display_name, result.current, result.best)]
 
 
 async def stats(deps: Deps, command: CommandInput) -> list[Reply]:
     target = command.user or command.actor
-    ref = command.channel
     async with deps.db.uow() as uow:
-        channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
-        user = await uow.users.find(ref.platform, ref.workspace_id, target.user_id)
-        if channel is None or user is None:
+        keys = await _channel_and_user(uow, command)
+        if keys is None:
             return [messages.stats_reply(target.display_name, 0, 0, [], 0, 0)]
-        facts = await uow.queries.attempt_facts([channel.id], user.id)
-        result = await _user_streak(uow, channel.id, user.id)
+        channel_pk, user_pk = keys
+        facts = await uow.queries.attempt_facts([channel_pk], user_pk)
+        result = await _user_streak(uow, channel_pk, user_pk)
     judged = [f for f in facts if f.correct is not None]
     by_topic: dict[str, list[AttemptFact]] = defaultdict(list)
     for fact in judged:

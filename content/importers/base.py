@@ -6,6 +6,7 @@ one place, the caller, and so that they can be property-tested on arbitrary text
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,3 +45,15 @@ class Importer(Protocol):
     def sniff(self, text: str, filename: str) -> float: ...
 
     def parse(self, text: str, source_name: str) -> ParseResult: ...
+
+
+def guarded_parse(parse: Callable[[str, str], ParseResult], text: str, source_name: str,
+                  what: str) -> ParseResult:
+    """Run a parser whose internals may trip on text nobody foresaw, keeping the
+    Importer contract: nothing but ParseError (file:line) leaves `parse`."""
+    try:
+        return parse(text, source_name)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(source_name, 1, f"unreadable {what} ({exc!r})") from exc

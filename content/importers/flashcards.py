@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from content.importers.base import ParseError, ParseResult
+from content.importers.base import ParseError, ParseResult, guarded_parse
 from content.importers.callouts import bullet_note, strip_ok_mark
 from content.importers.code_blocks import code_run_end, fence_code, is_code_start
 from content.model import LETTERS, Difficulty, Kind, Note, Question, SourceRef, normalize_difficulty
@@ -127,12 +127,7 @@ class FlashcardsImporter:
         return 0.9 if found >= 2 else 0.3 if found == 1 else 0.0
 
     def parse(self, text: str, source_name: str) -> ParseResult:
-        try:
-            return self._parse(text, source_name)
-        except ParseError:
-            raise
-        except Exception as exc:  # the contract: nothing but ParseError leaves parse()
-            raise ParseError(source_name, 1, f"unreadable flash-card page ({exc!r})") from exc
+        return guarded_parse(self._parse, text, source_name, "flash-card page")
 
     def _parse(self, text: str, source_name: str) -> ParseResult:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

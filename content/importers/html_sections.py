@@ -19,7 +19,7 @@ from math import comb
 
 from pydantic import ValidationError
 
-from content.importers.base import ParseError, ParseResult
+from content.importers.base import ParseError, ParseResult, guarded_parse
 from content.importers.callouts import split_trailing_callouts
 from content.importers.code_blocks import (
     code_run_end,
@@ -296,12 +296,7 @@ class HtmlSectionsImporter:
         return 0.95 if sections else 0.6
 
     def parse(self, text: str, source_name: str) -> ParseResult:
-        try:
-            return self._parse(text, source_name)
-        except ParseError:
-            raise
-        except Exception as exc:  # the contract: nothing but ParseError leaves parse()
-            raise ParseError(source_name, 1, f"unreadable html-sections page ({exc!r})") from exc
+        return guarded_parse(self._parse, text, source_name, "html-sections page")
 
     def _parse(self, text: str, source_name: str) -> ParseResult:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
