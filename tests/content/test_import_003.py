@@ -14,6 +14,7 @@ from content.importers.callouts import split_trailing_callouts
 from content.importers.code_blocks import detect_language, fence, fence_code
 from content.importers.html_sections import HtmlSectionsImporter
 from content.model import Question
+from tests.content.fuzzing import parse_or_refuse
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "content" / "sources"
@@ -202,25 +203,6 @@ def test_a_question_without_a_level_is_kept_with_a_warning() -> None:
     assert any("Q1 has no level" in w for w in result.warnings)
 
 
-def _parse_or_refuse(text: str) -> None:
-    """Either a ParseError naming the file, or questions that point inside the text."""
-    try:
-        result = HtmlSectionsImporter().parse(text, "fuzz.txt")
-    except ParseError as err:
-        assert err.path == "fuzz.txt" and err.line >= 1
-        return
-    assert result.questions
-    for q in result.questions:
-        assert q.prompt.strip()
-        assert 1 <= q.source.line <= len(text.splitlines()) + 1
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text())
-def test_parse_raises_only_parse_error(text: str) -> None:
-    _parse_or_refuse(text)
-
-
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
@@ -246,7 +228,7 @@ def test_parse_raises_only_parse_error(text: str) -> None:
     )
 )
 def test_parse_raises_only_parse_error_on_shaped_text(lines: list[str]) -> None:
-    _parse_or_refuse("\n".join(lines))
+    parse_or_refuse(HtmlSectionsImporter(), "\n".join(lines))
 
 
 def test_language_detection_and_fences() -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from content.importers.base import ParseError
 from content.importers.flashcards import FlashcardsImporter
 from content.model import Note, Question
+from tests.content.fuzzing import parse_or_refuse
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "content" / "sources"
@@ -160,25 +161,6 @@ def test_a_missing_final_answer_leaves_the_question_needing_a_key() -> None:
     assert any("needs a key" in w for w in result.warnings)
 
 
-def _parse_or_refuse(text: str) -> None:
-    """Either a ParseError naming the file, or questions that point inside the text."""
-    try:
-        result = FlashcardsImporter().parse(text, "fuzz.txt")
-    except ParseError as err:
-        assert err.path == "fuzz.txt" and err.line >= 1
-        return
-    assert result.questions
-    for q in result.questions:
-        assert q.prompt.strip()
-        assert 1 <= q.source.line <= len(text.splitlines()) + 1
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text())
-def test_parse_raises_only_parse_error(text: str) -> None:
-    _parse_or_refuse(text)
-
-
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
@@ -212,7 +194,7 @@ def test_parse_raises_only_parse_error(text: str) -> None:
     )
 )
 def test_parse_raises_only_parse_error_on_shaped_text(lines: list[str]) -> None:
-    _parse_or_refuse("\n".join(lines))
+    parse_or_refuse(FlashcardsImporter(), "\n".join(lines))
 
 
 def test_a_question_in_no_known_layout_is_reported_not_silently_lost() -> None:
