@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -151,7 +151,6 @@ def _triple() -> tuple[str, str, str]:
 async def test_two_cores_on_one_database_post_once(
     migrated_url: str, bank_dir: Path, clock: FakeClock
 ) -> None:
-    shared = ConsoleOutbound()
     a_out, b_out = ConsoleOutbound(), ConsoleOutbound()
     a = await make_core(migrated_url, bank_dir, clock, a_out)
     b = await make_core(migrated_url, bank_dir, clock, b_out)
@@ -162,7 +161,12 @@ async def test_two_cores_on_one_database_post_once(
         clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
         await asyncio.gather(a.run_due(), b.run_due(), a.run_due(), b.run_due())
         assert len(a_out.posts()) + len(b_out.posts()) == 1
-        assert shared.posts() == []
+        async with a.db.uow() as uow:
+            channel = await uow.channels.get(CHANNEL.platform, CHANNEL.workspace_id,
+                                             CHANNEL.channel_id)
+            assert channel is not None
+            days = await uow.posts.days_from(channel.id, date(2027, 3, 1))
+        assert days == {date(2027, 3, 1): "sent"}
     finally:
         await a.stop()
         await b.stop()
