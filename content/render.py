@@ -304,7 +304,7 @@ def tables_for_chat(md: str, width: int = TABLE_CODE_WIDTH) -> str:
 
 # --------------------------------------------------------------------------- mentions
 
-_EVERYONE_RE = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_EVERYONE_RE = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 _DISCORD_MENTION_RE = re.compile(r"<@([!&]?\d+)>")
 _SLACK_MENTION_RE = re.compile(r"<((?:!(?:channel|here|everyone|subteam\^)|@[UWB])[^<>]*)>", re.I)
 
@@ -323,6 +323,7 @@ def neutralize_mentions(text: str) -> str:
 _ESCAPE_RE = re.compile(r"&(?!(?:amp|lt|gt);)|<|>")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _LINK_RE = re.compile(r"\[([^\]\n]+)\]\((\S+?)\)")
+_WEB_LINK_RE = re.compile(r"^(?:https?://|mailto:)[^\s<>]+$", re.IGNORECASE)
 _CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
 
 
@@ -336,7 +337,13 @@ def _inline(text: str) -> str:
     links: list[str] = []
 
     def keep_link(m: re.Match[str]) -> str:
-        links.append(f"<{_escape(m.group(2))}|{_escape(m.group(1))}>")
+        label, target = m.group(1), m.group(2)
+        if not _WEB_LINK_RE.match(target):
+            # `<!here|x>`, `<!subteam^S1|x>`, `<@U1|x>` would ping: only web links
+            # become Slack links; anything else stays visible text.
+            return _escape(f"{label} ({target})")
+        label = label.replace("|", "/")  # Slack ends the URL at the first `|`
+        links.append(f"<{_escape(target.replace('|', '%7C'))}|{_escape(label)}>")
         return f"\x00{len(links) - 1}\x00"
 
     text = _LINK_RE.sub(keep_link, text)

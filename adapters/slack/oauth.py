@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import desc, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.settings import SlackSettings
+from storage.engine import make_engine
 
 BOT_SCOPES = (
     "chat:write",
@@ -34,11 +36,26 @@ class OAuthStores:
     states: AsyncSQLAlchemyOAuthStateStore
 
     async def token_for(self, team_id: str) -> str | None:
-        """The bot token installed for a workspace; a clear error when there is none."""
-        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
-        if bot is None or not bot.bot_token:
+        """The latest bot token installed for a workspace; a clear error when there is
+        none. Looked up by team alone: `async_find_bot(enterprise_id=None, …)` misses a
+        workspace of an Enterprise Grid org, whose installation carries its org's id,
+        and a scheduled post knows only the workspace."""
+        bots = self.installations.bots.c
+        query = (
+            select(bots.bot_token)
+            .where(
+                bots.client_id == self.installations.client_id,
+                bots.team_id == team_id,
+                bots.bot_token.is_not(None),
+            )
+            .order_by(desc(bots.installed_at))
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            token = (await conn.execute(query)).scalar()
+        if not token:
             raise LookupError(f"qotd is not installed in Slack workspace {team_id}")
-        return bot.bot_token
+        return str(token)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -47,7 +64,7 @@ class OAuthStores:
 async def open_stores(settings: SlackSettings, database_url: str) -> OAuthStores:
     if not settings.client_id:
         raise ValueError("SLACK_CLIENT_ID is needed for a multi-workspace install")
-    engine = create_async_engine(database_url)
+    engine = make_engine(database_url)  # the core's engine set-up: SQLite pragmas, schema
     installations = AsyncSQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
     states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
     await installations.create_tables()  # type: ignore[no-untyped-call]

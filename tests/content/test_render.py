@@ -250,3 +250,14 @@ def test_tables_for_chat_never_crashes_and_balances_fences(md: str) -> None:
     assert sum(1 for line in out.split("\n") if line.startswith("```")) % 2 == 0
     if not any(re.fullmatch(r"[\s|:-]*-{3,}[\s|:-]*", line) for line in md.split("\n")):
         assert out == md.replace("\r\n", "\n")  # no delimiter row: no table, no change
+
+
+def test_mrkdwn_links_only_for_web_targets() -> None:
+    assert to_slack_mrkdwn("[hi](!here)") == "hi (!here)"
+    assert to_slack_mrkdwn("[me](@U123ABC)") == "me (@U123ABC)"
+    assert to_slack_mrkdwn("[a|b](https://x.y/p|q)") == "<https://x.y/p%7Cq|a/b>"
+    assert to_slack_mrkdwn("[mail](mailto:a@b.c)") == "<mailto:a@b.c|mail>"
+
+
+def test_at_channel_is_neutralised_like_here_and_everyone() -> None:
+    assert neutralize_mentions("@channel @Here") == f"@{ZWSP}channel @{ZWSP}Here"

@@ -8,8 +8,11 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from slack_sdk.oauth.installation_store import Installation
 
+from adapters.slack.oauth import open_stores
+from adapters.slack.settings import SlackSettings
 from tests.conftest import START
 from tests.slack.fake_slack import (
     APP_ID,
@@ -80,3 +83,25 @@ async def test_the_install_page_is_served_in_our_loop_with_state_kept_in_the_dat
             "https://slack.com/oauth/v2/authorize?state=" in page and "client_id=1111.2222" in page
         )
         assert "client-secret" not in page
+
+
+async def test_a_workspace_of_an_enterprise_grid_org_finds_its_token(tmp_path: Path) -> None:
+    """Grid workspaces are saved with their org's id; a scheduled post knows only the
+    workspace, so the token is looked up by workspace (the latest install wins)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'oauth.db'}"
+    settings = SlackSettings(client_id="1111.2222", client_secret="client-secret")
+    stores = await open_stores(settings, url)
+    try:
+        for n, token in enumerate(("xoxb-old", "xoxb-new")):
+            await stores.installations.async_save(
+                Installation(
+                    app_id=APP_ID, enterprise_id="E0GRID", team_id="T0GRID", bot_token=token,
+                    bot_id=BOT_ID, bot_user_id=BOT_USER_ID, user_id="UADMIN",
+                    installed_at=time.time() + n,
+                )
+            )
+        assert await stores.token_for("T0GRID") == "xoxb-new"
+        with pytest.raises(LookupError, match="not installed in Slack workspace T0NONE"):
+            await stores.token_for("T0NONE")
+    finally:
+        await stores.close()

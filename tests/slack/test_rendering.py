@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.slack.blocks import MAX_BLOCKS, SECTION_LIMIT, fallback_text, render_blocks
 from adapters.slack.emoji import TO_EMOJI, emoji_for, key_for
 from bot.boundary import NO, OPTION_KEYS, YES, Button, Choice, Field, OutMessage
+from bot.messages import safe_name
 
 
 def test_every_neutral_key_has_a_standard_emoji_and_maps_back() -> None:
@@ -69,6 +70,23 @@ def test_user_text_cannot_ping_anyone() -> None:
     rendered = str(render_blocks(message)) + fallback_text(message)
     assert "<!" not in rendered and "<@" not in rendered
     assert "&lt;!here&gt;" in rendered and "&amp; more" in rendered
+
+
+def test_markdown_links_cannot_smuggle_a_ping() -> None:
+    """A display name or topic written as a Markdown link would become `<!here|x>` if
+    any link target were turned into Slack's link syntax."""
+    name = safe_name("[boss](!channel)")
+    message = OutMessage(
+        tone="info",
+        title="Leaderboard",
+        body=f"1. {name}: 3 pts\n2. [x](!subteam^S1) [y](@U123ABC) [z](!here) @channel\n"
+        "[docs](https://example.com/a?b=1&c=2)",
+        fields=(Field("Topic", "[t](!everyone)"),),
+    )
+    rendered = str(render_blocks(message)) + fallback_text(message)
+    assert "<!" not in rendered and "<@" not in rendered
+    assert "@channel" not in rendered  # a zero-width space sits after the @
+    assert "<https://example.com/a?b=1&amp;c=2|docs>" in rendered
 
 
 def test_long_bodies_are_split_within_limits_and_capped_at_fifty_blocks() -> None:
