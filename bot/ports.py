@@ -17,15 +17,20 @@ class Outbound(Protocol):
 
     `idempotency_key` is the core's claim (e.g. "post:42"): an adapter must make a retried
     send with the same key appear once (Discord: message nonce + enforce_nonce; Slack:
-    message metadata checked against recent history).
+    message metadata checked against recent history). `resend` is True when an earlier
+    attempt with this key may have reached the platform (a retry after a failure or a
+    crash): an adapter that de-duplicates by looking needs to look only then, which
+    spares rate-limited history reads on every first send.
     """
 
-    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
         """Post publicly in the channel; add `message.reactions`; return the message id."""
         ...
 
     async def reply_in_thread(
-        self, channel: ChannelRef, parent_message_id: str, message: OutMessage, *, idempotency_key: str
+        self, channel: ChannelRef, parent_message_id: str, message: OutMessage, *,
+        idempotency_key: str, resend: bool = False,
     ) -> str:
         """Reply in the thread of `parent_message_id` (creating the thread if needed)."""
         ...

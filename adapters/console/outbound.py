@@ -36,7 +36,8 @@ class ConsoleOutbound:
     def _next_id(self) -> str:
         return f"m{next(self._ids)}"
 
-    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
         if idempotency_key in self._sent:
             return self._sent[idempotency_key]
         message_id = self._next_id()
@@ -55,6 +56,7 @@ class ConsoleOutbound:
         message: OutMessage,
         *,
         idempotency_key: str,
+        resend: bool = False,
     ) -> str:
         if idempotency_key in self._sent:
             return self._sent[idempotency_key]

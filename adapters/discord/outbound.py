@@ -36,7 +36,8 @@ class DiscordOutbound:
         self._attempts = max(1, attempts)
         self._backoff = backoff
 
-    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
         target = self._channel(channel, int(channel.channel_id))
         first_id = await self._send_pages(target, message, idempotency_key)
         await self.add_reactions(channel, first_id, message.reactions)
@@ -49,6 +50,7 @@ class DiscordOutbound:
         message: OutMessage,
         *,
         idempotency_key: str,
+        resend: bool = False,
     ) -> str:
         thread_id = await self._thread_for(channel, int(parent_message_id), message)
         target = self._channel(channel, thread_id, discord.ChannelType.public_thread)

@@ -67,9 +67,10 @@ class SlackOutbound:
         token = await self._token_for(channel.workspace_id)
         return {"token": token} if token else {}
 
-    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
         auth = await self._auth(channel)
-        ts = await self._already_posted(channel, idempotency_key, auth)
+        ts = await self._already_posted(channel, idempotency_key, auth) if resend else None
         if ts is None:
             ts = await self._send_once(channel, message, idempotency_key, auth)
         else:
@@ -90,9 +91,14 @@ class SlackOutbound:
         message: OutMessage,
         *,
         idempotency_key: str,
+        resend: bool = False,
     ) -> str:
         auth = await self._auth(channel)
-        ts = await self._already_replied(channel, parent_message_id, idempotency_key, auth)
+        ts = (
+            await self._already_replied(channel, parent_message_id, idempotency_key, auth)
+            if resend
+            else None
+        )
         if ts is None:
             ts = await self._send_once(
                 channel, message, idempotency_key, auth, thread_ts=parent_message_id

@@ -165,8 +165,9 @@ async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int
     return True
 
 
-async def send_post(deps: Deps, post_id: int) -> bool:
-    """Send a claimed post (first time or retry) and mark it sent."""
+async def send_post(deps: Deps, post_id: int, *, resend: bool = False) -> bool:
+    """Send a claimed post and mark it sent. `resend`: an earlier attempt may have
+    reached the platform (retry_unsent), so the adapter should look before sending."""
     async with deps.db.uow() as uow:
         post = await uow.posts.get(post_id)
         if post is None or post.status != PENDING or post.question_id is None:
@@ -179,7 +180,7 @@ async def send_post(deps: Deps, post_id: int) -> bool:
         reveal_delay = deps.reveal_delay(channel)
     try:
         message_id = await deps.router.for_channel(ref).post(
-            ref, message, idempotency_key=f"post:{post_id}"
+            ref, message, idempotency_key=f"post:{post_id}", resend=resend
         )
     except Exception as exc:  # the adapter's failure must not stop other channels
         log.warning("post %s: send failed (%s); will retry", post_id, type(exc).__name__)
@@ -218,7 +219,7 @@ async def retry_unsent(deps: Deps, now: datetime) -> None:
                 retry.append(post.id)
         await uow.commit()
     for post_id in retry:
-        await send_post(deps, post_id)
+        await send_post(deps, post_id, resend=True)
 
 
 async def reveal_due(deps: Deps, now: datetime) -> None:
@@ -235,6 +236,10 @@ async def reveal_due(deps: Deps, now: datetime) -> None:
 
 async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
     async with deps.db.uow() as uow:
+        before = await uow.posts.get(post_id)
+        # A lease already set (expired) means an earlier attempt died or failed: it may
+        # have reached the platform, so the adapter should look before replying again.
+        resend = before is not None and before.reveal_lease_until is not None
         if not await uow.posts.take_reveal_lease(post_id, now, now + SEND_LEASE):
             return False
         await uow.commit()
@@ -250,14 +255,14 @@ async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
         ref, parent = ref_of(channel), post.message_id
     try:
         reply_id = await deps.router.for_channel(ref).reply_in_thread(
-            ref, parent, message, idempotency_key=f"reveal:{post_id}"
+            ref, parent, message, idempotency_key=f"reveal:{post_id}", resend=resend
         )
     except Exception as exc:
         log.warning("reveal %s: send failed (%s); will retry", post_id, type(exc).__name__)
         async with deps.db.uow() as uow:
             post = await uow.posts.get(post_id)
             if post is not None:
-                post.reveal_lease_until = None
+                post.reveal_lease_until = deps.clock.now()  # expired at once: retry soon
                 await uow.commit()
         return False
     async with deps.db.uow() as uow:

@@ -26,7 +26,8 @@ class Stamping(ConsoleOutbound):
         self.clock = clock
         self.times: list[datetime] = []
 
-    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
         before = len(self.posts())
         message_id = await super().post(channel, message, idempotency_key=idempotency_key)
         if len(self.posts()) > before:
@@ -176,12 +177,25 @@ class FailsOnce(ConsoleOutbound):
     def __init__(self) -> None:
         super().__init__()
         self.failures = 0
+        self.resends: list[bool] = []
 
-    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
+        self.resends.append(resend)
         if self.failures == 0:
             self.failures += 1
             raise ConnectionError("platform unavailable")
         return await super().post(channel, message, idempotency_key=idempotency_key)
+
+    async def reply_in_thread(self, channel: ChannelRef, parent_message_id: str,
+                              message: OutMessage, *, idempotency_key: str,
+                              resend: bool = False) -> str:
+        self.resends.append(resend)
+        if self.failures == 1:
+            self.failures += 1
+            raise ConnectionError("platform unavailable")
+        return await super().reply_in_thread(channel, parent_message_id, message,
+                                             idempotency_key=idempotency_key)
 
 
 async def test_send_failure_is_retried_without_double_post(
@@ -201,6 +215,13 @@ async def test_send_failure_is_retried_without_double_post(
         assert outbound.posts()[0].message.title == "Question #1"
         await core.advance_to(datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
         assert len(outbound.posts()) == 1
+        # Only a retry tells the adapter to look for an earlier attempt first.
+        assert outbound.resends == [False, True]
+        await core.run_due()
+        assert outbound.threads() == []  # nothing due before the reveal time
+        await core.advance_to(datetime(2027, 3, 1, 17, 5, tzinfo=UTC))  # fails once, retried
+        assert outbound.failures == 2 and len(outbound.threads()) == 1
+        assert outbound.resends == [False, True, False, True]
     finally:
         await core.stop()
 
@@ -260,7 +281,8 @@ async def test_channels_keep_their_own_schedules(
 
 
 class AlwaysFails(ConsoleOutbound):
-    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str) -> str:
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
         raise ConnectionError("platform down")
 
 

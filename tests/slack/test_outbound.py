@@ -37,6 +37,13 @@ async def test_posts_to_one_channel_are_spaced_other_channels_are_not_held_up() 
         await out.post(ref("C1"), message, idempotency_key="k3")
         assert t.slept == [1.0]
         assert len(fake.channel_posts("C1")) == 2 and len(fake.channel_posts("C2")) == 1
+        # History is read only for a resend, which finds the earlier message.
+        assert fake.calls_to("conversations.history") == []
+        assert await out.post(ref("C1"), message, idempotency_key="k3", resend=True) == (
+            fake.channel_posts("C1")[-1]["ts"]
+        )
+        assert len(fake.channel_posts("C1")) == 2
+        assert len(fake.calls_to("conversations.history")) == 1
 
 
 async def test_thread_replies_edits_and_ephemerals() -> None:
@@ -46,7 +53,9 @@ async def test_thread_replies_edits_and_ephemerals() -> None:
         parent = await out.post(ref("C1"), OutMessage("question", title="Q"), idempotency_key="p")
         reveal = OutMessage("reveal", title="Answer", body="**42**")
         first = await out.reply_in_thread(ref("C1"), parent, reveal, idempotency_key="r")
-        again = await out.reply_in_thread(ref("C1"), parent, reveal, idempotency_key="r")
+        assert fake.calls_to("conversations.replies") == []  # a first send does not look
+        again = await out.reply_in_thread(ref("C1"), parent, reveal, idempotency_key="r",
+                                          resend=True)
         assert first == again
         [reply] = fake.thread("C1", parent)
         assert reply["thread_ts"] == parent and "*42*" in reply["blocks"][1]["text"]["text"]

@@ -18,7 +18,7 @@ from adapters.slack.runtime import SlackConfigError, start_slack
 from adapters.slack.settings import SlackSettings
 from bot.ports import OutboundRouter
 from tests.conftest import START
-from tests.slack.fake_slack import BOT_USER_ID, FakeSlack, reaction_event
+from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, reaction_event
 from tests.slack.harness import (
     CHANNEL,
     Mode,
@@ -149,6 +149,33 @@ async def test_a_post_whose_response_was_lost_is_not_sent_twice(tmp_path: Path) 
         assert len(post["reactions"]) == 2
         await core.advance_to(START.replace(hour=17, minute=30))
         assert len(slack.fake.thread(CHANNEL, post["ts"])) == 1
+
+
+async def test_a_post_resent_after_a_crash_is_found_in_history_not_sent_again(
+    tmp_path: Path,
+) -> None:
+    """Slack had the post but the core died before marking it sent: the retry after
+    restart looks for the post's metadata in the channel's history and adopts it. A
+    first send never reads history (rate-limited for distributed apps)."""
+    async with bot_on_slack(tmp_path, "http", kind="open") as (core, slack):
+        await say(slack, "/qotd", SCHEDULE, "UADMIN")
+        await core.advance_to(START.replace(hour=9, minute=5))
+        [post] = slack.fake.channel_posts(CHANNEL)
+        assert slack.fake.calls_to("conversations.history") == []
+        async with core.db.uow() as uow:  # the crash: back to a claimed row, lease expired
+            channel = await uow.channels.get("slack", TEAM_ID, CHANNEL)
+            assert channel is not None
+            row = await uow.posts.on_day(channel.id, START.date())
+            assert row is not None
+            row.status, row.message_id, row.send_lease_until = "pending", None, None
+            await uow.commit()
+        await core.advance_to(START.replace(hour=9, minute=10))
+        assert slack.fake.channel_posts(CHANNEL) == [post]
+        assert len(slack.fake.calls_to("chat.postMessage")) == 1
+        assert len(slack.fake.calls_to("conversations.history")) == 1
+        async with core.db.uow() as uow:
+            row = await uow.posts.on_day(channel.id, START.date())
+            assert row is not None and row.status == "sent" and row.message_id == post["ts"]
 
 
 async def test_incomplete_settings_are_refused_with_what_to_set_and_no_secret() -> None:
