@@ -2,8 +2,11 @@
 
 Every create carries a nonce derived from the core's idempotency key with
 `enforce_nonce`, so a create retried after a lost response (a timeout, a 5xx after the
-fact, a crash before the message id was stored) shows once. Server errors are retried
-here a few times on top of discord.py's own 429/5xx handling; the nonce makes that safe.
+fact) shows once. Server errors are retried here a few times on top of discord.py's own
+429/5xx handling; the nonce makes that safe. Discord forgets a nonce after a few minutes
+and never returns it on fetched messages, so a resend (the core retrying a claim after a
+crash or a long outage) first looks in the recent history for the bot's own message with
+the same title and text: a post's title carries its number, unique in the channel.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_ALREADY_EXISTS = 160004
+HISTORY_LOOKBACK = 50  # messages read back before a resend
 T = TypeVar("T")
 
 
@@ -39,7 +43,8 @@ class DiscordOutbound:
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:
         target = self._channel(channel, int(channel.channel_id))
-        first_id = await self._send_pages(target, message, idempotency_key)
+        found = await self._already_sent(int(channel.channel_id), message) if resend else None
+        first_id = found or await self._send_pages(target, message, idempotency_key)
         await self.add_reactions(channel, first_id, message.reactions)
         return first_id
 
@@ -54,7 +59,8 @@ class DiscordOutbound:
     ) -> str:
         thread_id = await self._thread_for(channel, int(parent_message_id), message)
         target = self._channel(channel, thread_id, discord.ChannelType.public_thread)
-        first_id = await self._send_pages(target, message, idempotency_key)
+        found = await self._already_sent(thread_id, message) if resend else None
+        first_id = found or await self._send_pages(target, message, idempotency_key)
         await self.add_reactions(
             ChannelRef(channel.platform, channel.workspace_id, str(thread_id)),
             first_id,
@@ -122,6 +128,25 @@ class DiscordOutbound:
             if index == 0:
                 first_id = str(sent.id)
         return first_id
+
+    async def _already_sent(self, channel_id: int, message: OutMessage) -> str | None:
+        """The id of the bot's own recent message that starts like `message`, if any."""
+        first = render.embeds(message)[0]
+        own = self._client.user.id if self._client.user else None
+        recent = await self._retry(lambda: self._client.http.logs_from(channel_id, HISTORY_LOOKBACK))
+        for existing in recent:
+            embeds = existing.get("embeds") or []
+            if (
+                own is not None
+                and int(existing["author"]["id"]) == own
+                and embeds
+                and embeds[0].get("title") == first.get("title")
+                and embeds[0].get("description") == first.get("description")
+            ):
+                log.info("message already in channel %s as %s; not sending again",
+                         channel_id, existing["id"])
+                return str(existing["id"])
+        return None
 
     async def _thread_for(self, channel: ChannelRef, parent_id: int, message: OutMessage) -> int:
         """The thread started from the post; Discord gives it the post's id, so a thread

@@ -611,6 +611,7 @@ class FakeDiscord:
             ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands", self._put_guild_commands),
             ("GET", r"/applications/(\d+)/commands", self._get_commands),
             ("POST", r"/channels/(\d+)/messages", self._create_message),
+            ("GET", r"/channels/(\d+)/messages", self._get_messages),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
             ("PUT", r"/channels/(\d+)/messages/(\d+)/reactions/([^/]+)/@me", self._add_reaction),
@@ -721,6 +722,21 @@ class FakeDiscord:
         if nonce is not None and body.get("enforce_nonce"):
             self._nonces[(channel_id, str(nonce))] = (time.monotonic(), int(message["id"]))
         return _json(message)
+
+    async def _get_messages(self, request: web.Request, body: Any, cid: str) -> web.Response:
+        """Channel history, newest first, `limit` 1-100 (default 50); no nonces, as
+        Discord does not return them on fetched messages."""
+        if int(cid) not in self.channels:
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+        limit = int(request.query.get("limit", "50"))
+        if not 1 <= limit <= 100:
+            return _json({"message": "Invalid Form Body", "code": 50035}, status=400)
+        found = [
+            {k: v for k, v in m.items() if k != "nonce"}
+            for m in sorted(self.messages.values(), key=lambda m: int(m["id"]), reverse=True)
+            if m["channel_id"] == cid
+        ]
+        return _json(found[:limit])
 
     async def _get_message(self, request: web.Request, body: Any, cid: str, mid: str
                            ) -> web.Response:

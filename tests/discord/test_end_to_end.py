@@ -4,6 +4,7 @@ local fake Discord on the wire. Time moves with the core's FakeClock; nothing sl
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -181,6 +182,30 @@ async def test_a_burst_of_429s_and_5xx_still_posts_once_per_channel(make_stack: 
         [post] = fake.message_in(channel)
         assert post["embeds"][0]["title"].startswith("Question #")
         assert len(fake.reactions[int(post["id"])]) >= 2
+
+
+async def test_a_resend_after_discord_forgot_the_nonce_finds_the_post_in_history(
+    make_stack: Any,
+) -> None:
+    """Discord created the post but every answer was lost. Discord keeps a nonce only
+    for minutes, so the core's retry (possibly much later) must not rely on it: it reads
+    the channel history and adopts the post without another create. A first send never
+    reads history."""
+    stack: Stack = make_stack([choice_question()])
+    await stack.up()
+    fake = stack.fake
+    await schedule(stack, fake.user("ada"))
+    creates = rf"/channels/{fake.channel_id}/messages$"
+    fake.fail("POST", creates, 503, times=1, after_effect=True)
+    fake.fail("POST", creates, 503, times=2)
+    await stack.advance_to(AT_0900)  # three failed creates, then the core's retry
+    [post] = fake.message_in(fake.channel_id)
+    posts = [r for r in fake.requests if r.method == "POST" and re.fullmatch(creates, r.path)]
+    assert [r.status for r in posts] == [503, 503, 503]
+    assert len(fake.find("GET", creates)) == 1  # only the retry looked
+    assert fake.reactions[int(post["id"])] == [emoji_for(k) for k in "ABC"]
+    [answer] = await stack.interact(fake.slash("answer", fake.user("dave")))
+    assert "MLflow Tracking" in text_of(answer)  # the adopted post is the current one
 
 
 async def test_restart_mid_day_keeps_buttons_and_reactions_working(make_stack: Any) -> None:
