@@ -33,6 +33,7 @@ from bot.boundary import (
 from bot.plugins import CoreHandle
 
 log = logging.getLogger(__name__)
+AUTOCOMPLETE_SECONDS = 2.0
 
 AUTOCOMPLETE_LIMIT = 25
 FAILURE_TEXT = "Something went wrong on our side and nothing was changed. Please try again."
@@ -61,11 +62,12 @@ class Bridge:
         likely_ephemeral: bool = True,
         user: discord.abc.User | None = None,
         **options: object,
-    ) -> None:
+    ) -> bool:
+        """Answer a slash command; True when the core accepted it (no error reply)."""
         channel_id = home_channel_id(interaction)
         if interaction.guild_id is None or channel_id is None:
             await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
-            return
+            return False
         command = CommandInput(
             name=name,
             subcommand=subcommand,
@@ -78,7 +80,10 @@ class Bridge:
             options={k: str(v) for k, v in options.items() if v is not None and v != ""},
             user=UserRef(str(user.id), user.display_name) if user is not None else None,
         )
-        await self._deliver(interaction, self.core.handle_command(command), likely_ephemeral)
+        replies = await self._deliver(
+            interaction, self.core.handle_command(command), likely_ephemeral
+        )
+        return not any(r.message.tone == "error" for r in replies)
 
     async def button(self, interaction: discord.Interaction[Any], action: str) -> None:
         channel_id = home_channel_id(interaction)
@@ -109,6 +114,8 @@ class Bridge:
         reactions and emoji that map to no key are ignored."""
         if payload.guild_id is None or payload.user_id == own_id:
             return
+        if payload.member is not None and payload.member.bot:
+            return  # other bots (a poll or moderation bot, say) are not players
         key = key_for(payload.emoji.name) if payload.emoji.id is None else None
         if key is None:
             return
@@ -179,10 +186,14 @@ class Bridge:
         prefix = f"{head.strip()}, " if head.strip() else ""
         chosen = {part.strip().lower() for part in head.split(",") if part.strip()}
         needle = last.strip().lower()
-        names = [
-            n for n in await self.core.topic_names()
-            if needle in n.lower() and n.lower() not in chosen
-        ]
+        try:
+            # Discord drops autocomplete answers after 3 s: a slow database gives nothing
+            # rather than an error the user never sees.
+            known = await asyncio.wait_for(self.core.topic_names(), AUTOCOMPLETE_SECONDS)
+        except Exception:
+            log.warning("topic autocomplete gave up (the database is slow or failing)")
+            known = []
+        names = [n for n in known if needle in n.lower() and n.lower() not in chosen]
         names.sort(key=lambda n: (not n.lower().startswith(needle), n.lower()))
         return [f"{prefix}{n}"[:100] for n in names][:AUTOCOMPLETE_LIMIT]
 
@@ -193,7 +204,7 @@ class Bridge:
         interaction: discord.Interaction[Any],
         work: Awaitable[list[Reply]],
         likely_ephemeral: bool,
-    ) -> None:
+    ) -> list[Reply]:
         task = asyncio.ensure_future(work)
         done: set[asyncio.Future[list[Reply]]] = set()
         if self.defer_after > 0:  # 0 means always defer (e.g. a far-away database)
@@ -235,6 +246,7 @@ class Bridge:
                         ephemeral=ephemeral, allowed_mentions=NO_MENTIONS,
                     )
                 first = False
+        return replies
 
 
 def home_channel_id(interaction: discord.Interaction[Any]) -> int | None:

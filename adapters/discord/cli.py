@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -33,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _settings() -> DiscordSettings:
     return DiscordSettings()
+
+T = TypeVar("T")
 
 
 def _fail(text: str) -> int:
@@ -107,22 +110,42 @@ async def _login(settings: DiscordSettings) -> Any:
 
 
 async def _do_sync(settings: DiscordSettings, guild: int | None) -> int:
-    from adapters.discord.client import record_hash, sync_commands
-    from adapters.discord.commands import definitions_hash
+    from adapters.discord.client import sync_and_record
 
-    client = await _login(settings)
-    try:
-        count = await sync_commands(client, guild)
-        scope = f"guild:{guild}" if guild is not None else "global"
-        record_hash(Path(settings.commands_hash_file), f"{scope} {definitions_hash(client.tree)}")
-        return count
-    finally:
-        await client.close()
+    async def work() -> int:
+        client = await _login(settings)
+        try:
+            return await sync_and_record(client, Path(settings.commands_hash_file), guild)
+        finally:
+            await client.close()
+
+    return await _one_line_errors(work(), settings)
 
 
 async def _application_id(settings: DiscordSettings) -> int:
-    client = await _login(settings)
+    async def work() -> int:
+        client = await _login(settings)
+        try:
+            return int(client.application_id)
+        finally:
+            await client.close()
+
+    return await _one_line_errors(work(), settings)
+
+
+async def _one_line_errors(work: Coroutine[Any, Any, T], settings: DiscordSettings) -> T:
+    """Discord refusing a request, or not answering at all, is one actionable line (exit
+    2), not a traceback; the token is never part of it."""
+    import aiohttp
+    import discord
+
     try:
-        return int(client.application_id)
-    finally:
-        await client.close()
+        return await work
+    except discord.HTTPException as exc:
+        raise RuntimeError(f"Discord answered {exc.status}: {exc.text or exc}") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        where = settings.api_base or "https://discord.com/api"
+        raise RuntimeError(
+            f"could not reach Discord at {where} ({type(exc).__name__}); check the network "
+            "or DISCORD_API_BASE"
+        ) from None

@@ -107,29 +107,56 @@ async def sync_commands(client: QotdClient, guild_id: int | None) -> int:
     return len(synced)
 
 
+def _scope(guild_id: int | None) -> str:
+    return f"guild:{guild_id}" if guild_id is not None else "global"
+
+
+async def sync_and_record(client: QotdClient, hash_file: Path, guild_id: int | None) -> int:
+    """Sync, then record the definitions' hash for that scope. A global sync also clears
+    the server copies an earlier `--guild` sync left (recorded in the same file): with
+    both, every command would show twice in that server."""
+    count = await sync_commands(client, guild_id)
+    hashes = stored_hashes(hash_file)
+    if guild_id is None:
+        for scope in [s for s in hashes if s.startswith("guild:")]:
+            guild = discord.Object(id=int(scope.removeprefix("guild:")))
+            client.tree.clear_commands(guild=guild)
+            await client.tree.sync(guild=guild)
+            del hashes[scope]
+            log.info("removed the server-only copies of the commands in %s", scope)
+    hashes[_scope(guild_id)] = definitions_hash(client.tree)
+    record_hashes(hash_file, hashes)
+    return count
+
+
 async def sync_if_changed(client: QotdClient, hash_file: Path, guild_id: int | None) -> bool:
     """Sync at start only when the definitions differ from the last sync recorded in
-    `hash_file`: registering on every start burns a tightly rate-limited route."""
-    scope = f"guild:{guild_id}" if guild_id is not None else "global"
-    digest = f"{scope} {definitions_hash(client.tree)}"
-    if stored_hash(hash_file) == digest:
+    `hash_file` for this scope: registering on every start burns a tightly rate-limited
+    route."""
+    scope = _scope(guild_id)
+    if stored_hashes(hash_file).get(scope) == definitions_hash(client.tree):
         return False
-    count = await sync_commands(client, guild_id)
-    record_hash(hash_file, digest)
+    count = await sync_and_record(client, hash_file, guild_id)
     log.info("registered %d slash commands (%s)", count, scope)
     return True
 
 
-def stored_hash(hash_file: Path) -> str | None:
+def stored_hashes(hash_file: Path) -> dict[str, str]:
+    """`scope hash` lines: `global <sha256>`, `guild:<id> <sha256>`."""
     try:
-        return hash_file.read_text(encoding="utf-8").strip()
+        lines = hash_file.read_text(encoding="utf-8").splitlines()
     except OSError:
-        return None
+        return {}
+    pairs = (line.split() for line in lines)
+    return {p[0]: p[1] for p in pairs if len(p) == 2}
 
 
-def record_hash(hash_file: Path, digest: str) -> None:
+def record_hashes(hash_file: Path, hashes: dict[str, str]) -> None:
     try:
-        hash_file.write_text(digest + "\n", encoding="utf-8")
+        hash_file.write_text(
+            "".join(f"{scope} {digest}\n" for scope, digest in sorted(hashes.items())),
+            encoding="utf-8",
+        )
     except OSError as exc:
         log.warning("could not record the command hash in %s: %s", hash_file, exc)
 

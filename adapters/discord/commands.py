@@ -55,11 +55,12 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         days: Choice[str] | None = None,
         reveal: app_commands.Range[int, 1, 23] | None = None,
     ) -> None:
-        await bridge.command(
+        accepted = await bridge.command(
             interaction, "qotd", "schedule",
             time=time, timezone=timezone, days=days.value if days else None, reveal=reveal,
         )
-        await bridge.warn_missing_permissions(interaction)
+        if accepted:  # a refused member need not hear about channel permissions
+            await bridge.warn_missing_permissions(interaction)
 
     def simple(name: str, description: str) -> None:
         async def callback(interaction: discord.Interaction) -> None:

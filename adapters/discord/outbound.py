@@ -95,7 +95,10 @@ class DiscordOutbound:
         await self._retry(
             lambda: partial.edit(
                 embed=discord.Embed.from_dict(pages[0]),
-                view=view_for(message.buttons) if len(pages) == 1 else None,
+                # Several pages cannot fit one message: keep the buttons already there
+                # (MISSING leaves them; None would remove them). Only the first page is
+                # shown; the core edits nothing that long today.
+                view=view_for(message.buttons) if len(pages) == 1 else discord.utils.MISSING,
                 allowed_mentions=NO_MENTIONS,
             )
         )

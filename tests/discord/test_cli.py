@@ -126,3 +126,35 @@ async def test_command_options_match_the_core_command_table(
     assert [c["value"] for c in period["choices"]] == ["week", "month", "all"]
     # Every command works in servers only: none is offered in DMs.
     assert all(c.get("dm_permission") is False or c.get("contexts") == [0] for c in put.json)
+
+
+async def test_a_global_sync_clears_the_server_copies_a_guild_sync_left(
+    fake: FakeDiscord, tmp_path: Path, restore_endpoints: None
+) -> None:
+    """`sync --guild` while testing, then a global sync: without clearing, that server
+    would list every command twice (its own copy and the global one)."""
+    hash_file = tmp_path / "commands.sha256"
+    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base,
+                               commands_hash_file=str(hash_file))
+    await cli._do_sync(settings, fake.guild_id)
+    assert len(fake.commands[str(fake.guild_id)]) == 4
+    await cli._do_sync(settings, None)
+    assert fake.commands[str(fake.guild_id)] == []
+    assert len(fake.commands["global"]) == 4
+    [line] = hash_file.read_text().splitlines()
+    assert line.startswith("global ")
+
+
+def test_an_unreachable_discord_is_one_line_without_the_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    restore_endpoints: None,
+) -> None:
+    monkeypatch.setenv("QOTD_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("DISCORD_TOKEN", "a-secret-token-value")
+    monkeypatch.setenv("DISCORD_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("DISCORD_COMMANDS_HASH_FILE", str(tmp_path / "h"))
+    args = _parser().parse_args(["discord", "sync"])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert "could not reach Discord at http://127.0.0.1:9" in err
+    assert "a-secret-token-value" not in err and "Traceback" not in err

@@ -157,6 +157,29 @@ async def test_scheduling_where_the_bot_lacks_permissions_warns_the_admin(
     assert is_ephemeral(warning)
     assert "lacks Create Public Threads, Add Reactions." in text_of(warning)
 
+    # A refused member gets the refusal alone, not advice about channel permissions.
+    refused_payload = fake.slash("qotd", fake.user("eve"), subcommand="schedule",
+                                 options={"time": "10:00"})
+    [refused] = await stack.interact(refused_payload)
+    assert "admins" in text_of(refused)
+    await stack.interact(fake.slash("qotd", fake.user("ada"), subcommand="status"))
+    assert len(fake.interaction_replies(refused_payload)) == 1
+
+
+async def test_other_bots_reactions_are_not_scored(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question()])
+    await stack.up()
+    fake = stack.fake
+    await schedule(stack, fake.user("ada"))
+    await stack.advance_to(AT_0900)
+    [post] = fake.message_in(fake.channel_id)
+    poll_bot = FakeUser(fake.new_id(), "pollbot", bot=True)
+    alice = fake.user("alice")
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(poll_bot, int(post["id"]), "🇧"))
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(alice, int(post["id"]), "🇧"))
+    board = await board_until(stack, alice, ["Alice: 1 pts"])
+    assert "Pollbot" not in board
+
 
 async def test_a_burst_of_429s_and_5xx_still_posts_once_per_channel(make_stack: Any) -> None:
     stack: Stack = make_stack([choice_question(), open_question()])
