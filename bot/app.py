@@ -49,6 +49,7 @@ class Core:
             self.scheduler = JobScheduler(self.run_due, self.deps.grace)
             self.deps.channel_changed = self._channel_changed
             self.deps.reveal_planned = self._reveal_planned
+            self.deps.retry_planned = self._retry_planned
 
     async def sync_bank(self) -> SyncReport | None:
         directory = bank_directory(self.settings)
@@ -94,6 +95,10 @@ class Core:
     async def _reveal_planned(self, post_id: int, when: datetime) -> None:
         assert self.scheduler is not None
         self.scheduler.set_reveal(post_id, when, self.clock.now())
+
+    async def _retry_planned(self, when: datetime) -> None:
+        assert self.scheduler is not None
+        self.scheduler.set_retry(when)
 
     async def stop(self) -> None:
         if self.scheduler is not None:

@@ -1,5 +1,5 @@
-"""APScheduler 3 jobs mirroring the database: one cron job per scheduled channel and a
-date job per pending reveal.
+"""APScheduler 3 jobs mirroring the database: one cron job per scheduled channel, a
+date job per pending reveal, and one date job to retry a failed send or reveal soon.
 
 The jobs only wake the core up; what to do is decided from the database (`run_due`),
 so a job store lost at restart, a missed fire or a second process changes nothing: the
@@ -31,6 +31,9 @@ def post_job_id(channel_pk: int) -> str:
 
 def reveal_job_id(post_id: int) -> str:
     return f"reveal:{post_id}"
+
+
+RETRY_JOB_ID = "retry"
 
 
 class JobScheduler:
@@ -78,6 +81,27 @@ class JobScheduler:
             trigger=DateTrigger(run_date=when),
             id=reveal_job_id(post_id),
             name=f"reveal post {post_id}",
+            replace_existing=True,
+            misfire_grace_time=self._grace_seconds,
+            coalesce=True,
+        )
+
+    def set_retry(self, when: datetime) -> None:
+        """One date job that wakes the core to retry failed sends and reveals. An earlier
+        pending retry is kept (it retries everything that is due then); a later one is
+        moved forward to `when`."""
+        job = self.scheduler.get_job(RETRY_JOB_ID)
+        if job is not None and isinstance(job.trigger, DateTrigger):
+            pending: datetime = job.trigger.run_date
+            if pending <= when:
+                return
+        if job is not None:  # replace_existing does not apply before the scheduler starts
+            self.scheduler.remove_job(RETRY_JOB_ID)
+        self.scheduler.add_job(
+            self._fire,
+            trigger=DateTrigger(run_date=when),
+            id=RETRY_JOB_ID,
+            name="retry failed sends",
             replace_existing=True,
             misfire_grace_time=self._grace_seconds,
             coalesce=True,

@@ -143,7 +143,7 @@ async def post_now(deps: Deps, command: CommandInput) -> list[Reply]:
     async with deps.db.uow() as uow:
         channel = await _channel(uow, deps, command)
         post_id = await posting.claim_now(deps, channel, uow, now)
-        if post_id is None:
+        if post_id is None:  # leaving without commit rolls back the claim: nothing written
             return [error("No question is eligible: check `qotd topics` (the filters may "
                           "exclude every question) or the bank.")]
         post = await uow.posts.get(post_id)

@@ -16,6 +16,7 @@ from storage.uow import Database
 
 ChannelChanged = Callable[[int], Awaitable[None]]
 RevealPlanned = Callable[[int, datetime], Awaitable[None]]
+RetryPlanned = Callable[[datetime], Awaitable[None]]
 
 
 async def _nothing_channel(_: int) -> None:
@@ -26,15 +27,21 @@ async def _nothing_reveal(_: int, __: datetime) -> None:
     return None
 
 
+async def _nothing_retry(_: datetime) -> None:
+    return None
+
+
 @dataclass
 class Deps:
     db: Database
     router: OutboundRouter
     clock: Clock
     settings: CoreSettings
-    # hooks the scheduler sets so a schedule change or a new post updates its jobs
+    # hooks the scheduler sets so a schedule change or a new post updates its jobs, and
+    # a failed send or reveal wakes the core again soon (not only at the next cron slot)
     channel_changed: ChannelChanged = field(default=_nothing_channel)
     reveal_planned: RevealPlanned = field(default=_nothing_reveal)
+    retry_planned: RetryPlanned = field(default=_nothing_retry)
 
     @property
     def grace(self) -> timedelta:

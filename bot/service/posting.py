@@ -4,14 +4,19 @@ The order is always: claim in the database (a unique row per channel and local d
 commit, send with the claim's idempotency key, then mark sent. A crash between send and
 mark leaves a pending claim that the next run retries with the same key, and the adapter
 makes the retry appear once. A short send lease stops a second process from retrying a
-claim that is being sent right now.
+claim that is being sent right now. A failed send or reveal asks the scheduler to wake
+the core again after RETRY_DELAY (the `retry_planned` hook), well inside the grace window.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 
 from bot import messages
 from bot.rules.picking import NothingToPick
@@ -20,13 +25,14 @@ from bot.service.bank_sync import alternates_of, question_of
 from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
 from bot.service.results import results_of
-from storage.models import ChannelRow
+from storage.models import ChannelRow, PostRow
 from storage.repositories import FAILED, MISSED, PENDING, SENT
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 SEND_LEASE = timedelta(minutes=2)
+RETRY_DELAY = timedelta(seconds=60)  # after a failed send or reveal, try again this soon
 MISSED_LOOKBACK = timedelta(days=7)
 
 
@@ -89,7 +95,7 @@ async def post_due(deps: Deps, channel_pk: int, now: datetime) -> None:
         )
         if post_id is None:
             return
-        if not await _assign(uow, deps, channel, post_id):
+        if not await _assign(uow, deps, channel, post_id, record_missed=True):
             return
         await uow.commit()
     await send_post(deps, post_id)
@@ -110,7 +116,9 @@ def _slots_since(schedule: Schedule, active_since: datetime | None, now: datetim
 
 async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datetime) -> int | None:
     """For `qotd post`: take today's claim when today is a scheduled day not yet claimed,
-    else an extra post. Returns the post id (None when nothing can be picked)."""
+    else an extra post. Returns the post id, for the caller to commit. None when nothing
+    can be picked: then nothing is committed and the caller must not commit either
+    (leaving the unit of work rolls the claim back, so today's slot stays open)."""
     day: date | None = None
     slot: datetime | None = None
     if channel.scheduled:
@@ -129,7 +137,7 @@ async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datet
             channel.id, None, PENDING, now, lease_until=now + SEND_LEASE
         )
     assert post_id is not None  # an extra post (day NULL) never conflicts
-    return post_id if await _assign(uow, deps, channel, post_id) else None
+    return post_id if await _assign(uow, deps, channel, post_id, record_missed=False) else None
 
 
 def slot_on(schedule: Schedule, day: date) -> datetime | None:
@@ -139,9 +147,12 @@ def slot_on(schedule: Schedule, day: date) -> datetime | None:
     return slot if slot_day(schedule, slot) == day else None
 
 
-async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int) -> bool:
-    """Pick the question for a fresh claim; False (and the claim rolled back) if nothing
-    is eligible, in which case a scheduled day is recorded as missed."""
+async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int, *,
+                  record_missed: bool) -> bool:
+    """Pick the question for a fresh claim; False if nothing is eligible. Then, with
+    `record_missed` (the scheduled path), a scheduled day is recorded as missed and
+    committed; otherwise nothing is committed and the caller leaves the unit of work
+    without committing, which rolls back the claim and the draw."""
     draw = await uow.channels.next_draw(channel.id)
     try:
         chosen = await choose(uow, channel, deps.seed_for(channel), draw)
@@ -149,7 +160,7 @@ async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int
         log.warning("channel %s: no eligible question (filters or empty bank)", channel.id)
         post = await uow.posts.get(post_id)
         assert post is not None
-        if post.day is None:
+        if not record_missed or post.day is None:
             return False
         post.status = MISSED
         post.send_lease_until = None
@@ -186,23 +197,42 @@ async def send_post(deps: Deps, post_id: int, *, resend: bool = False) -> bool:
         log.warning("post %s: send failed (%s); will retry", post_id, type(exc).__name__)
         async with deps.db.uow() as uow:
             post = await uow.posts.get(post_id)
-            if post is not None and post.status == PENDING:
+            pending = post is not None and post.status == PENDING
+            if post is not None and pending:
                 post.send_lease_until = None
                 await uow.commit()
+        if pending:
+            await deps.retry_planned(deps.clock.now() + RETRY_DELAY)
         return False
     now = deps.clock.now()
+    reveal_at = now + reveal_delay
     async with deps.db.uow() as uow:
-        post = await uow.posts.get(post_id)
-        assert post is not None
-        post.status = SENT
-        post.message_id = message_id
-        post.posted_at = now
-        post.reveal_at = now + reveal_delay
-        post.send_lease_until = None
-        reveal_at = post.reveal_at
+        # Only while still pending: another process may have given up on the claim
+        # meanwhile (retry_unsent past grace: missed, question cleared) or sent it itself.
+        result = await uow.session.execute(
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.status == PENDING)
+            .values(status=SENT, message_id=message_id, posted_at=now, reveal_at=reveal_at,
+                    send_lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        marked = _rowcount(result) == 1
         await uow.commit()
+        if not marked:
+            post = await uow.posts.get(post_id)
+            log.warning(
+                "post %s: sent as message %s but the claim is now %s (another process took "
+                "it over); not marking it sent", post_id, message_id,
+                post.status if post is not None else "gone",
+            )
+            return False
     await deps.reveal_planned(post_id, reveal_at)
     return True
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 async def retry_unsent(deps: Deps, now: datetime) -> None:
@@ -259,11 +289,13 @@ async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
         )
     except Exception as exc:
         log.warning("reveal %s: send failed (%s); will retry", post_id, type(exc).__name__)
+        failed_at = deps.clock.now()
         async with deps.db.uow() as uow:
             post = await uow.posts.get(post_id)
             if post is not None:
-                post.reveal_lease_until = deps.clock.now()  # expired at once: retry soon
+                post.reveal_lease_until = failed_at  # expired at once: retry soon
                 await uow.commit()
+        await deps.retry_planned(failed_at + RETRY_DELAY)
         return False
     async with deps.db.uow() as uow:
         post = await uow.posts.get(post_id)

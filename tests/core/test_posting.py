@@ -7,11 +7,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from adapters.console.outbound import ConsoleOutbound
 from bot.app import Core
 from bot.boundary import ChannelRef, OutMessage, ReactionInput
 from bot.clock import FakeClock
-from tests.conftest import ALICE, CHANNEL, START, cmd, make_core
+from bot.service import posting
+from storage.models import PostRow
+from tests.conftest import (
+    ALICE,
+    CHANNEL,
+    START,
+    cmd,
+    make_core,
+    sample_questions,
+    write_bank,
+)
 
 
 def local_times(outbound: ConsoleOutbound, posts_at: list[datetime], zone: str) -> list[str]:
@@ -346,3 +358,92 @@ async def test_reveal_missed_while_down_happens_at_start(
         assert "Nobody answered this one." in thread.message.body
     finally:
         await second.stop()
+
+
+async def _all_posts(core: Core) -> list[tuple[date | None, str]]:
+    async with core.db.uow() as uow:
+        rows = (await uow.session.scalars(select(PostRow).order_by(PostRow.id))).all()
+        return [(row.day, row.status) for row in rows]
+
+
+async def test_post_with_nothing_eligible_writes_nothing(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    """A refused `qotd post` leaves no claim (today's slot stays open) and no draw."""
+    outbound = ConsoleOutbound()
+    core = await make_core(migrated_url, bank_dir, clock, outbound)
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+        await core.handle_command(cmd("qotd", "topics", include="Deployment"))
+        everything = sample_questions()
+        write_bank(bank_dir, [q for q in everything if q.topic != "Deployment"])
+        await core.sync_bank()  # the filters now leave nothing to post
+        async with core.db.uow() as uow:
+            channel = await uow.channels.get(*_triple())
+            assert channel is not None
+            draws = channel.draws
+
+        [reply] = await core.handle_command(cmd("qotd", "post"))  # Mon 07:00
+        assert reply.message.tone == "error" and "No question is eligible" in reply.message.body
+        assert outbound.posts() == []
+        assert await _all_posts(core) == []
+        async with core.db.uow() as uow:
+            channel = await uow.channels.get(*_triple())
+            assert channel is not None and channel.draws == draws
+
+        write_bank(bank_dir, everything)
+        await core.sync_bank()  # the bank allows a post again before 09:00
+        await core.advance_to(datetime(2027, 3, 1, 9, 30, tzinfo=UTC))
+        assert len(outbound.posts()) == 1  # today's scheduled post still happens, once
+        assert await _all_posts(core) == [(date(2027, 3, 1), "sent")]
+    finally:
+        await core.stop()
+
+
+class GivenUpWhileSending(ConsoleOutbound):
+    """The post reaches the platform, but the send outlasted its lease and meanwhile
+    another process's retry_unsent (past grace) gave up on the claim."""
+
+    def __init__(self, other: Core, at: datetime) -> None:
+        super().__init__()
+        self.other, self.at = other, at
+
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
+        message_id = await super().post(channel, message, idempotency_key=idempotency_key)
+        await posting.retry_unsent(self.other.deps, self.at)
+        return message_id
+
+
+async def test_mark_sent_loses_to_a_process_that_gave_up(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    other = await make_core(migrated_url, bank_dir, clock, ConsoleOutbound())
+    outbound = GivenUpWhileSending(other, datetime(2027, 3, 1, 12, 1, tzinfo=UTC))
+    core = await make_core(migrated_url, bank_dir, clock, outbound)
+    planned: list[tuple[int, datetime]] = []
+
+    async def reveal_planned(post_id: int, when: datetime) -> None:
+        planned.append((post_id, when))
+
+    core.deps.reveal_planned = reveal_planned
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+        clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+        await core.run_due()
+        assert len(outbound.posts()) == 1
+        async with core.db.uow() as uow:
+            channel = await uow.channels.get(*_triple())
+            assert channel is not None
+            post = await uow.posts.on_day(channel.id, date(2027, 3, 1))
+            assert post is not None
+            assert (post.status, post.question_id, post.message_id, post.reveal_at) == (
+                "missed", None, None, None)
+        assert planned == []  # no reveal for a post the database does not hold as sent
+        await core.advance_to(datetime(2027, 3, 1, 18, 0, tzinfo=UTC))  # reveal() not reached
+        assert outbound.threads() == []
+    finally:
+        await core.stop()
+        await other.stop()
