@@ -13,13 +13,18 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+# The posting job wakes a little after its slot and a failed send is retried a minute
+# later; both happen "after the time", so a grace window shorter than this would mark
+# every post missed (0 did exactly that).
+MIN_GRACE_HOURS = 0.1  # 6 minutes
 
 
 def config_path() -> Path:
@@ -60,7 +65,7 @@ class CoreSettings(SectionSettings):
         default="sqlite+aiosqlite:///./qotd.db",
         validation_alias="DATABASE_URL",
     )
-    grace_hours: float = Field(default=3.0, ge=0, validation_alias="QOTD_GRACE_HOURS")
+    grace_hours: float = Field(default=3.0, validation_alias="QOTD_GRACE_HOURS")
     reveal_hours: float = Field(default=8.0, gt=0, validation_alias="QOTD_REVEAL_HOURS")
     seed: str = Field(default="qotd", validation_alias="QOTD_SEED")
     bank_dir: str = Field(default="", validation_alias="QOTD_BANK_DIR")
@@ -68,6 +73,18 @@ class CoreSettings(SectionSettings):
     admins: str = Field(default="", validation_alias="QOTD_ADMINS")
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, populate_by_name=True)
+
+    @field_validator("grace_hours")
+    @classmethod
+    def _grace_leaves_room(cls, value: float) -> float:
+        if not value >= MIN_GRACE_HOURS:  # also refuses NaN
+            raise ValueError(
+                f"QOTD_GRACE_HOURS must be at least {MIN_GRACE_HOURS:g} (6 minutes), got "
+                f"{value:g}: the posting job runs a moment after the scheduled time and a "
+                "failed send is retried a minute later, so a shorter window marks every "
+                "post missed. To stop posting use `/qotd pause` or `/qotd skip`."
+            )
+        return value
 
 
 def load_core(**overrides: Any) -> CoreSettings:

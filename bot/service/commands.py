@@ -1,4 +1,7 @@
-"""Route a CommandInput to its handler; admin checks and user upserts happen here once."""
+"""Route a CommandInput to its handler; admin checks and user upserts happen here once.
+
+Users are remembered (display names kept fresh) only once a command is accepted: a
+refused command (unknown name, not an admin, invalid options) writes nothing."""
 
 from __future__ import annotations
 
@@ -30,7 +33,13 @@ TOP_LEVEL: dict[str, Handler] = {
 
 
 async def handle_command(deps: Deps, command: CommandInput) -> list[Reply]:
-    await _remember_users(deps, command)
+    replies = await _dispatch(deps, command)
+    if not any(reply.message.tone == "error" for reply in replies):
+        await _remember_users(deps, command)
+    return replies
+
+
+async def _dispatch(deps: Deps, command: CommandInput) -> list[Reply]:
     if command.name in TOP_LEVEL:
         return await TOP_LEVEL[command.name](deps, command)
     if command.name != "qotd":

@@ -22,12 +22,15 @@ _PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
 def _streaks(
     posts: Sequence[PostRow], facts: Sequence[AttemptFact]
 ) -> dict[int, Streak]:
-    """Each user's streak per channel, keeping the best current one across channels."""
+    """Each user's streak per channel, keeping the best current one across channels.
+    Extra posts (`day` NULL) are passed along but marked: the rule leaves them out."""
     by_channel: dict[int, list[PostMoment]] = defaultdict(list)
     channel_of: dict[int, int] = {}
     for post in posts:
         assert post.posted_at is not None
-        by_channel[post.channel_pk].append(PostMoment(post.id, post.posted_at))
+        by_channel[post.channel_pk].append(
+            PostMoment(post.id, post.posted_at, scheduled=post.day is not None)
+        )
         channel_of[post.id] = post.channel_pk
     answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
     for fact in facts:

@@ -4,11 +4,23 @@ status, topic filters and cycles."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
 
 from adapters.console.outbound import ConsoleOutbound
 from bot.app import Core
+from bot.boundary import Actor, CommandInput, UserRef
 from bot.clock import FakeClock
-from tests.conftest import ALICE, CHANNEL, cmd
+from bot.settings import CoreSettings, load_core
+from tests.conftest import ALICE, CHANNEL, cmd, make_core
+
+
+async def _user_known(core: Core, user_id: str) -> bool:
+    async with core.db.uow() as uow:
+        row = await uow.users.find(CHANNEL.platform, CHANNEL.workspace_id, user_id)
+    return row is not None
 
 
 async def _channel_state(core: Core) -> tuple[object, ...] | None:
@@ -41,8 +53,10 @@ async def test_non_admin_is_refused_and_nothing_changes(core: Core,
     assert await _channel_state(core) == before
     assert console.posts() == []
     assert await _days(core) == []
+    assert not await _user_known(core, ALICE.user_id)  # a refusal writes no user row either
     status = await core.handle_command(cmd("qotd", "status", actor=ALICE))
     assert "Schedule: 10:00 UTC, mon-fri" in status[0].message.body
+    assert await _user_known(core, ALICE.user_id)  # an accepted command remembers her
 
 
 async def test_schedule_rejects_bad_input_with_the_valid_form(core: Core) -> None:
@@ -56,6 +70,55 @@ async def test_schedule_rejects_bad_input_with_the_valid_form(core: Core) -> Non
         assert replies[0].message.tone == "error"
         assert message in replies[0].message.body
     assert await _channel_state(core) is None
+
+
+async def test_refused_commands_write_no_user_rows(core: Core) -> None:
+    """Invalid options, unknown commands and a refused `[user]` target create no rows."""
+    newcomer = Actor("u-new", "Newcomer", is_admin=True)
+    target = UserRef("u-target", "Target")
+    refused = [
+        cmd("qotd", "schedule", actor=newcomer, time="25:00"),
+        cmd("qotd", "topics", actor=newcomer, difficulty="impossible"),
+        cmd("leaderboard", actor=newcomer, period="year"),
+        cmd("qotd", "dance", actor=newcomer),
+        cmd("dance", actor=newcomer),
+        CommandInput("qotd", ALICE, CHANNEL, subcommand="pause", user=target),
+    ]
+    for command in refused:
+        replies = await core.handle_command(command)
+        assert replies[0].message.tone == "error", command
+    for user_id in (newcomer.user_id, target.user_id, ALICE.user_id):
+        assert not await _user_known(core, user_id)
+    await core.handle_command(CommandInput("streak", newcomer, CHANNEL, user=target))
+    assert await _user_known(core, newcomer.user_id)
+    assert await _user_known(core, target.user_id)
+
+
+def test_grace_must_leave_room_for_a_late_wake(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QOTD_GRACE_HOURS=0 used to be accepted and then marked every post missed."""
+    for value in (0, 0.05, -1, float("nan")):
+        with pytest.raises(ValidationError, match=r"QOTD_GRACE_HOURS must be at least 0\.1 "):
+            CoreSettings(grace_hours=value)
+    monkeypatch.setenv("QOTD_GRACE_HOURS", "0")
+    with pytest.raises(ValidationError, match="marks every post missed"):
+        load_core()
+    monkeypatch.setenv("QOTD_GRACE_HOURS", "0.1")
+    assert load_core().grace_hours == 0.1
+
+
+async def test_smallest_grace_still_posts_when_the_job_wakes_late(
+    migrated_url: str, bank_dir: Path, clock: FakeClock, console: ConsoleOutbound
+) -> None:
+    core = await make_core(migrated_url, bank_dir, clock, console, grace_hours=0.1)
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", days="daily"))
+        clock.set(datetime(2027, 3, 1, 9, 0, 30, tzinfo=UTC))  # the job wakes 30 s late
+        await core.run_due()
+        assert len(console.posts()) == 1
+        assert await _days(core) == [("2027-03-01", "sent")]
+    finally:
+        await core.stop()
 
 
 async def test_schedule_defaults_and_status(core: Core, clock: FakeClock) -> None:

@@ -120,3 +120,36 @@ async def test_stats_and_streak_for_another_user(core: Core, console: ConsoleOut
     streak = await core.handle_command(CommandInput("streak", BOB, CHANNEL, user=ALICE_REF))
     assert streak[0].message.body == "Alice: current streak 0, best 2."
 
+
+
+async def test_extra_posts_neither_break_nor_extend_streaks(
+    core: Core, console: ConsoleOutbound, clock: FakeClock
+) -> None:
+    """Streaks follow scheduled posts only (issue 3). An admin's extra `qotd post` between
+    Monday's and Tuesday's: ignoring it breaks nothing, answering it scores points but
+    adds no streak, and Monday's question stays open for the streak until Tuesday's."""
+    await _setup(core)
+    await core.advance_to(at(1, 11))
+    extra = await core.handle_command(cmd("qotd", "post"))
+    assert "Posted question #2 (an extra post)" in extra[0].message.body
+    monday, extra_post = console.posts()
+    await core.advance_to(at(1, 12))  # Monday's #1 answered after the extra #2 went out
+    await core.handle_reaction(ReactionInput(ALICE, CHANNEL, monday.message_id, "B", True))
+    await core.handle_reaction(ReactionInput(BOB, CHANNEL, extra_post.message_id, "B", True))
+    await _vote(core, console, clock, ALICE, at(2, 9, 30))  # Tuesday's #3
+    await _vote(core, console, clock, BOB, at(2, 9, 40))
+
+    async def streak_of(who: Actor) -> str:
+        replies = await core.handle_command(cmd("streak", actor=who))
+        return replies[0].message.body
+
+    assert await streak_of(ALICE) == "Alice: current streak 2, best 2."
+    assert await streak_of(BOB) == "Bob: current streak 1, best 1."  # missed Monday's
+    # the extra post still scored Bob's point; ties on points go to the longer streak
+    assert await _board(core) == "1. Alice: 2 pts, streak 2 ← you\n2. Bob: 2 pts, streak 1"
+    # a `qotd post` that takes a scheduled day's claim is that day's scheduled post
+    await core.advance_to(at(3, 7))
+    wednesday = await core.handle_command(cmd("qotd", "post"))
+    assert "(today's question, 2027-03-03)" in wednesday[0].message.body
+    await _vote(core, console, clock, ALICE, at(3, 7, 30))
+    assert await streak_of(ALICE) == "Alice: current streak 3, best 3."

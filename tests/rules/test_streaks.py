@@ -51,3 +51,23 @@ def test_best_is_at_least_current_and_empty_is_zero() -> None:
     result = compute_streak(POSTS, answered(1, 2, 3, 4, 5, 7, 8))
     assert result == Streak(current=2, best=5)
     assert result.best >= result.current
+
+
+def test_extra_posts_are_not_part_of_the_sequence() -> None:
+    """Only scheduled posts count: an extra post (an admin's ad-hoc `qotd post`) between
+    two scheduled ones neither breaks a streak when ignored, nor extends one when
+    answered, nor moves the deadline of the scheduled post before it."""
+    monday, tuesday = POSTS[0], POSTS[1]
+    extra = PostMoment(99, monday.posted_at + timedelta(hours=2), scheduled=False)
+    posts = [monday, extra, tuesday]
+    # answered Monday's after the extra post went out, ignored the extra, answered Tuesday's
+    late_monday = {1: extra.posted_at + timedelta(hours=1), 2: tuesday.posted_at}
+    assert compute_streak(posts, late_monday) == Streak(current=2, best=2)
+    # answered only the extra post and Tuesday's: Monday's was missed, the extra adds nothing
+    assert compute_streak(posts, {99: extra.posted_at, 2: tuesday.posted_at}) == Streak(1, 1)
+    assert compute_streak(posts, {99: extra.posted_at}) == Streak(0, 0)
+    # an extra post after the latest scheduled one does not close it
+    assert compute_streak([monday, extra], {}) == Streak(0, 0)
+    assert compute_streak([monday, tuesday, extra], {1: monday.posted_at}) == Streak(1, 1)
+    # a channel with only extra posts has no streak
+    assert compute_streak([extra], {99: extra.posted_at}) == Streak(0, 0)
