@@ -30,7 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except Exception as exc:
+        from pydantic import ValidationError  # not at import: keeps `qotd --help` light
+
+        if not isinstance(exc, ValidationError):
+            raise
+        # A bad setting is one line per problem, naming the variable; never the values
+        # (a token could be among them).
+        for problem in exc.errors(include_input=False):
+            where = ".".join(str(part) for part in problem["loc"]) or exc.title
+            print(f"qotd: setting {where}: {problem['msg']}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -145,3 +145,14 @@ def test_unreachable_database_is_one_line_without_the_password(
     assert "postgresql+asyncpg://qotd:***@127.0.0.1:1/qotd failed" in err
     assert "s3cr3t-pw" not in err
     assert "Traceback" not in err
+
+
+def test_a_bad_setting_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("QOTD_GRACE_HOURS", "0")
+    code = main(["db", "upgrade", "--db", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("qotd: setting QOTD_GRACE_HOURS: ") and "Traceback" not in err
+    assert not (tmp_path / "x.db").exists()  # nothing was touched
