@@ -42,7 +42,7 @@ class Actor:
     """Who acted. `is_admin` is decided by the adapter from platform permissions."""
 
     user_id: str
-    display_name: str
+    display_name: str  # "" when the platform did not say: the stored name is kept
     is_admin: bool = False
 
 

@@ -324,17 +324,21 @@ class UserRepo(_Repo):
     async def upsert(
         self, platform: str, workspace_id: str, user_id: str, display_name: str, now: datetime
     ) -> int:
-        """Keep the latest display name (it arrives with every input)."""
+        """Keep the latest display name (it arrives with most inputs). An empty name means
+        the platform did not say (Discord's reaction-removed event carries no member): it
+        never replaces a known one, and a new user is shown by their id until it is known."""
         stmt = self._insert(UserRow).values(
             platform=platform,
             workspace_id=workspace_id,
             user_id=user_id,
-            display_name=display_name,
+            display_name=display_name or user_id,
             updated_at=now,
         )
+        changes: dict[str, Any] = {"updated_at": now}
+        if display_name:
+            changes["display_name"] = stmt.excluded.display_name
         stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "user_id"],
-            set_={"display_name": stmt.excluded.display_name, "updated_at": now},
+            index_elements=["platform", "workspace_id", "user_id"], set_=changes
         ).returning(UserRow.id)
         return int((await self.session.execute(stmt)).scalar_one())
 

@@ -62,7 +62,9 @@ def channel_ref(guild_id: int, channel_id: int) -> ChannelRef:
 
 
 def actor(user_id: int, display_name: str | None, permissions: int = 0) -> Actor:
-    return Actor(str(user_id), display_name or str(user_id), is_admin(permissions))
+    """An unknown name (a reaction removal carries no member) is passed on as "", which
+    the core never stores over a known one."""
+    return Actor(str(user_id), display_name or "", is_admin(permissions))
 
 
 def invite_url(application_id: int | str, permissions: int = BOT_PERMISSIONS) -> str:

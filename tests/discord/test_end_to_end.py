@@ -332,6 +332,17 @@ async def test_reactions_switch_withdraw_and_foreign_emoji_with_default_intents(
     await fake.dispatch("MESSAGE_REACTION_REMOVE", fake.reaction(bob, mid, "🇧", added=False))
     await board_until(stack, bob, ["Everyone: 1 pts"], absent=("Bob: 1 pts",))
 
+    # A removal carries no member (default intents): the stored name is kept, not
+    # replaced by the numeric id.
+    carol = fake.user("carol")
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(carol, mid, "🇧"))
+    await board_until(stack, bob, ["Carol: 1 pts"])
+    await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(carol, mid, "🇨"))
+    await board_until(stack, bob, ["Everyone: 1 pts"], absent=("Carol: 1 pts",))
+    await fake.dispatch("MESSAGE_REACTION_REMOVE", fake.reaction(carol, mid, "🇨", added=False))
+    board = await board_until(stack, bob, ["Carol: 1 pts"])  # only after the removal
+    assert str(carol.id) not in board
+
     # Nothing the bot sent can ping: every body it sent is free of a live @everyone.
     for request in fake.requests:
         assert "@everyone" not in json.dumps(request.json, ensure_ascii=False).lower()

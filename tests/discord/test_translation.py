@@ -117,7 +117,7 @@ def test_admin_means_manage_server_or_manage_channels() -> None:
     assert is_admin(discord.Permissions(manage_channels=True).value)
     assert is_admin(discord.Permissions(administrator=True).value)
     assert not is_admin(discord.Permissions(send_messages=True, add_reactions=True).value)
-    assert actor(5, None).display_name == "5" and not actor(5, "x").is_admin
+    assert actor(5, None).display_name == "" and not actor(5, "x").is_admin
 
 
 def test_invite_url_asks_for_exactly_the_minimal_permissions() -> None:
