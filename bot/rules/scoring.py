@@ -2,12 +2,14 @@
 
 A correct choice, or an open-question signal of good/easy/yes, scores full points; "hard"
 scores half; again/no score nothing; a choice vote after peeking at /answer scores
-nothing; anything after the reveal scores nothing (it is practice).
+nothing (see `tainted_by_peek`: any change of the effective choice after the peek, even one
+caused by removing a reaction); anything after the reveal scores nothing (it is practice).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 Signal = Literal["again", "hard", "good", "easy", "yes", "no"]
@@ -23,7 +25,7 @@ class AttemptFacts:
     choice: str | None  # the vote (choice questions)
     correct: str | None  # the key (choice questions)
     signal: Signal | None  # the latest self-assessment (open questions)
-    peeked_before: bool  # the user opened /answer before this vote
+    peeked_before: bool  # the user's choice changed after they opened /answer
     after_reveal: bool
 
 
@@ -56,3 +58,29 @@ def points(facts: AttemptFacts) -> float:
     if facts.signal == "hard":
         return full / 2
     return full
+
+
+def tainted_by_peek(
+    *,
+    peeked_at: datetime | None,
+    choice: str | None,
+    vote_at: datetime | None,
+    previous_choice: str | None,
+    already: bool,
+) -> bool:
+    """Whether a choice attempt counts as made after peeking at /answer (it then scores
+    nothing). Only the choice the user held when they peeked keeps its points: once they
+    have peeked, any change of their effective choice taints the attempt, whether a new
+    vote, a switch, or a removal that falls back to an older reaction (removed reactions
+    are not stored, so `previous_choice`, the attempt's choice before this change, is what
+    tells). The taint is sticky (`already`): going back to the earlier choice does not
+    undo it.
+
+    `choice`: the effective choice now; `vote_at`: when that vote was added."""
+    if already:
+        return True
+    if peeked_at is None or choice is None:
+        return False
+    if vote_at is not None and peeked_at <= vote_at:
+        return True
+    return choice != previous_choice

@@ -2,7 +2,10 @@
 
 An attempt is always recomputed from what is stored (the reactions still present, the
 latest grade, the peek), never patched incrementally, so adding, removing and switching
-in any order ends in the same state.
+in any order ends in the same state. Two facts carry history, as removed reactions are
+not stored: after a peek, a change of the effective choice taints the attempt for good
+(`tainted_by_peek`), and `updated_at` moves only when the judged outcome changes (the
+reveal's "first correct" ranks by it).
 """
 
 from __future__ import annotations
@@ -11,7 +14,14 @@ from datetime import datetime
 
 from bot import messages
 from bot.boundary import NO, YES, ButtonInput, CommandInput, ReactionInput, Reply, error
-from bot.rules.scoring import GRADES, AttemptFacts, Signal, is_correct, points
+from bot.rules.scoring import (
+    GRADES,
+    AttemptFacts,
+    Signal,
+    is_correct,
+    points,
+    tainted_by_peek,
+)
 from bot.service.bank_sync import alternates_of, question_of
 from bot.service.deps import Deps
 from content.model import Question
@@ -147,8 +157,13 @@ async def recompute(
         votes = [r for r in present if r.key in question.letters]
         if votes:
             choice = votes[-1].key
-            peek = await uow.answers.peeked_at(post.id, user_pk)
-            peeked_before = peek is not None and peek <= votes[-1].added_at
+            peeked_before = tainted_by_peek(
+                peeked_at=await uow.answers.peeked_at(post.id, user_pk),
+                choice=choice,
+                vote_at=votes[-1].added_at,
+                previous_choice=attempt.choice if attempt is not None else None,
+                already=attempt is not None and attempt.peeked_before,
+            )
     else:
         marks = [r for r in present if r.key in (YES, NO)]
         latest_mark = marks[-1] if marks else None
@@ -169,19 +184,32 @@ async def recompute(
         peeked_before=peeked_before,
         after_reveal=after_reveal,
     )
+    correct, earned = is_correct(facts), points(facts)
     if attempt is None:
-        attempt = AttemptRow(post_id=post.id, user_pk=user_pk, first_at=now)
+        attempt = AttemptRow(post_id=post.id, user_pk=user_pk, first_at=now, updated_at=now)
+    elif _outcome(attempt.choice, attempt.correct, attempt.points) != _outcome(
+        choice, correct, earned
+    ):
+        # `updated_at` is when the current outcome was reached (the reveal's "first correct"
+        # ranks by it), so a recompute that changes nothing judged (a stray reaction
+        # removed, Good regraded as Easy) leaves it alone.
+        attempt.updated_at = now
     attempt.choice = choice
     attempt.signal = signal
     if grade is not None:
         attempt.grade, attempt.graded_at = grade
     attempt.peeked_before = peeked_before
     attempt.after_reveal = after_reveal
-    attempt.correct = is_correct(facts)
-    attempt.points = points(facts)
-    attempt.updated_at = now
+    attempt.correct = correct
+    attempt.points = earned
     await uow.answers.save_attempt(attempt)
     return attempt
+
+
+def _outcome(choice: str | None, correct: bool | None, earned: float) -> tuple[object, ...]:
+    """What a change must alter to count as a new answer: the vote, right or wrong, and
+    whether it scores (not how much: Good then Hard is still correct since the first)."""
+    return (choice, correct, earned > 0)
 
 
 def _signal(value: str | None) -> Signal | None:

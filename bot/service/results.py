@@ -32,7 +32,13 @@ async def results_of(uow: UnitOfWork, post_id: int, question: Question) -> Resul
             if attempt.signal in signals:
                 signals[attempt.signal] += 1
         distribution = tuple((labels[k], n) for k, n in signals.items() if n)
-    first = min(correct, key=lambda au: au[0].updated_at, default=None)
+    # First correct: among attempts that scored (so not a vote changed after peeking, nor
+    # practice after the reveal), the one whose correct answer was given earliest.
+    # `updated_at` is when the attempt's current outcome was reached (recompute leaves it
+    # alone when nothing judged changes); `first_at` is not it: a user who first voted
+    # wrong and switched later was not correct at their first answer.
+    scored = [(a, u) for a, u in correct if a.points > 0]
+    first = min(scored, key=lambda au: (au[0].updated_at, au[0].first_at, au[0].id), default=None)
     return Results(
         answered=len(answered),
         correct=len(correct),

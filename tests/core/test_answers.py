@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from tests.conftest import ALICE, BOB, CHANNEL, cmd, make_core, sample_questions, write_bank
 
 CAROL = Actor("u-carol", "@everyone <@&123> Carol")
+DAN = Actor("u-dan", "Dan")
 
 
 async def _post(core: Core, console: ConsoleOutbound, **filters: str) -> str:
@@ -91,6 +92,60 @@ async def test_peek_then_vote_scores_nothing(core: Core, console: ConsoleOutboun
     assert await _attempt(core, ALICE.user_id) == ("B", None, 0.0)
     await core.handle_command(cmd("answer", actor=BOB))
     assert await _attempt(core, BOB.user_id) == ("B", None, 1.0)
+
+
+async def test_peek_then_removing_reactions_scores_nothing(
+    core: Core, console: ConsoleOutbound, clock: FakeClock
+) -> None:
+    """After a peek only the choice held at the peek keeps its points: removing the wrong
+    reactions so that an earlier correct vote becomes the effective one is a change."""
+    message_id = await _post(core, console, include="Monitoring", difficulty="easy")
+    for key in ("A", "B", "C"):  # correct is B, added before the peek
+        await _react(core, ALICE, message_id, key)
+    await _react(core, BOB, message_id, "A")
+    await _react(core, BOB, message_id, "B")
+    clock.advance(timedelta(minutes=1))
+    await core.handle_command(cmd("answer", actor=ALICE))
+    await core.handle_command(cmd("answer", actor=BOB))
+    clock.advance(timedelta(minutes=1))
+    await _react(core, ALICE, message_id, "C", added=False)  # falls back to B
+    assert await _attempt(core, ALICE.user_id) == ("B", None, 0.0)
+    await _react(core, ALICE, message_id, "A", added=False)
+    assert await _attempt(core, ALICE.user_id) == ("B", None, 0.0)
+    await _react(core, BOB, message_id, "A", added=False)  # B was his choice at the peek
+    assert await _attempt(core, BOB.user_id) == ("B", None, 1.0)
+    await _react(core, BOB, message_id, "C")  # a switch after the peek...
+    await _react(core, BOB, message_id, "C", added=False)  # ...is not undone by going back
+    assert await _attempt(core, BOB.user_id) == ("B", None, 0.0)
+    board = (await core.handle_command(cmd("leaderboard", actor=ALICE)))[0].message.body
+    assert "pts" in board and "1 pts" not in board
+
+
+async def test_first_correct_is_the_earliest_scored_correct_answer(
+    core: Core, console: ConsoleOutbound, clock: FakeClock
+) -> None:
+    message_id = await _post(core, console, include="Monitoring", difficulty="easy")
+    posted = clock.now()
+    clock.advance(timedelta(minutes=1))
+    await core.handle_command(cmd("answer", actor=CAROL))
+    await _react(core, CAROL, message_id, "B")  # correct but after peeking: 0 points
+    clock.advance(timedelta(minutes=1))
+    await _react(core, ALICE, message_id, "A")  # alice answers first, but wrong
+    clock.advance(timedelta(seconds=30))
+    await _react(core, DAN, message_id, "C")
+    clock.advance(timedelta(minutes=1))
+    await _react(core, DAN, message_id, "B")  # dan is the first to be right
+    clock.advance(timedelta(minutes=1))
+    await _react(core, ALICE, message_id, "B")  # alice switches to right, later
+    clock.advance(timedelta(minutes=1))
+    await _react(core, DAN, message_id, "C", added=False)  # changes nothing judged
+    await _react(core, BOB, message_id, "B")
+    await core.advance_to(posted + timedelta(hours=8))
+    [thread] = console.threads()
+    assert thread.message is not None
+    body = thread.message.body
+    assert "4 answered, 100% correct." in body
+    assert "First correct: Dan" in body
 
 
 async def test_answer_by_number_and_errors(core: Core, console: ConsoleOutbound) -> None:

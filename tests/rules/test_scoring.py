@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.rules.scoring import AttemptFacts, Signal, is_correct, points
+from bot.rules.scoring import AttemptFacts, Signal, is_correct, points, tainted_by_peek
 
 CHOICE = AttemptFacts(kind="choice", difficulty="medium", choice="B", correct="B", signal=None,
                       peeked_before=False, after_reveal=False)
@@ -56,3 +57,27 @@ def test_nothing_to_judge() -> None:
     assert is_correct(replace(OPEN, signal=None)) is None
     assert points(replace(OPEN, signal=None)) == 0
     assert is_correct(replace(CHOICE, correct=None)) is None  # a question missing its key
+
+
+T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def test_peek_taints_any_change_of_the_effective_choice() -> None:
+    before, peek, after = T0, T0 + MIN, T0 + 2 * MIN
+    # No peek, or the choice held at the peek unchanged: scores.
+    assert not tainted_by_peek(peeked_at=None, choice="B", vote_at=after, previous_choice="A",
+                               already=False)
+    assert not tainted_by_peek(peeked_at=peek, choice="B", vote_at=before, previous_choice="B",
+                               already=False)
+    # A vote added after the peek.
+    assert tainted_by_peek(peeked_at=peek, choice="B", vote_at=after, previous_choice=None,
+                           already=False)
+    # Removing the later reactions falls back to a vote added before the peek: a change.
+    assert tainted_by_peek(peeked_at=peek, choice="B", vote_at=before, previous_choice="C",
+                           already=False)
+    # Sticky: going back to the choice held at the peek does not undo it.
+    assert tainted_by_peek(peeked_at=peek, choice="B", vote_at=before, previous_choice="C",
+                           already=True)
+    assert tainted_by_peek(peeked_at=peek, choice="B", vote_at=before, previous_choice="B",
+                           already=True)
