@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -72,6 +73,11 @@ def guarded(url: str, work: Callable[[], int]) -> int:
     stderr (with the password masked), not a traceback."""
     try:
         return work()
+    except BrokenPipeError:
+        # The reader went away (`qotd console … | head`): not the database's fault, and
+        # nothing left to say. Point stdout at devnull so the exit flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (OSError, SQLAlchemyError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         secret = _password(url)

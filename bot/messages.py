@@ -164,7 +164,8 @@ def reveal(number: int, question: Question, results: Results,
 
 
 def grade_recorded(grade: str, points: float, practice: bool) -> Reply:
-    extra = " (practice: after the reveal)" if practice else f" ({points:g} points)"
+    extra = (" (practice: after the reveal)" if practice
+             else f" ({points:g} point{'' if points == 1 else 's'})")
     return Reply(
         "ephemeral", OutMessage(tone="info", body=f"Recorded your grade: {grade.capitalize()}{extra}.")
     )
