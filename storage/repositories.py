@@ -262,6 +262,19 @@ class PostRepo(_Repo):
         ).limit(1)
         return (await self.session.scalars(stmt)).first() is not None
 
+    async def mark_sent(self, post_id: int, message_id: str, now: datetime,
+                        reveal_at: datetime) -> bool:
+        """Record the platform's message id, only while the claim is still pending:
+        another process may meanwhile have given up on it (past grace) or sent it."""
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.status == PENDING)
+            .values(status=SENT, message_id=message_id, posted_at=now, reveal_at=reveal_at,
+                    send_lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(await self.session.execute(stmt)) == 1
+
     async def take_send_lease(self, post_id: int, now: datetime, until: datetime) -> bool:
         """Only one process may send a claim at a time; the lease expires if it dies."""
         stmt = (

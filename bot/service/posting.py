@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import update
-from sqlalchemy.engine import CursorResult
 
 from bot import messages
 from bot.rules.picking import NothingToPick
@@ -25,8 +21,8 @@ from bot.service.bank_sync import alternates_of, question_of
 from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
 from bot.service.results import results_of
-from storage.models import ChannelRow, PostRow
-from storage.repositories import FAILED, MISSED, PENDING, SENT
+from storage.models import ChannelRow
+from storage.repositories import FAILED, MISSED, PENDING
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -207,16 +203,7 @@ async def send_post(deps: Deps, post_id: int, *, resend: bool = False) -> bool:
     now = deps.clock.now()
     reveal_at = now + reveal_delay
     async with deps.db.uow() as uow:
-        # Only while still pending: another process may have given up on the claim
-        # meanwhile (retry_unsent past grace: missed, question cleared) or sent it itself.
-        result = await uow.session.execute(
-            update(PostRow)
-            .where(PostRow.id == post_id, PostRow.status == PENDING)
-            .values(status=SENT, message_id=message_id, posted_at=now, reveal_at=reveal_at,
-                    send_lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        marked = _rowcount(result) == 1
+        marked = await uow.posts.mark_sent(post_id, message_id, now, reveal_at)
         await uow.commit()
         if not marked:
             post = await uow.posts.get(post_id)
@@ -228,11 +215,6 @@ async def send_post(deps: Deps, post_id: int, *, resend: bool = False) -> bool:
             return False
     await deps.reveal_planned(post_id, reveal_at)
     return True
-
-
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
 
 
 async def retry_unsent(deps: Deps, now: datetime) -> None:
