@@ -7,12 +7,15 @@ still reaches the core. The action is the core's opaque string; nothing is kept 
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 import discord
 
 from adapters.discord.render import ButtonSpec, button_rows
 from bot.boundary import Button
+
+log = logging.getLogger(__name__)
 
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
@@ -52,7 +55,17 @@ class QotdButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qotd
         handler: ButtonHandler | None = getattr(interaction.client, "qotd_bridge", None)
         if handler is None:
             return
-        await handler.button(interaction, self.action)
+        try:
+            await handler.button(interaction, self.action)
+        except discord.HTTPException as exc:
+            # Discord refused our answer (the core's own failures are answered by the
+            # bridge): say so privately rather than leave "This interaction failed".
+            log.warning("answering button %s failed: %s %s", self.action, exc.status, exc.text)
+            if not interaction.response.is_done():
+                await interaction.response.send_message(
+                    "Sorry, that did not go through; please try again.", ephemeral=True,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
 
 
 def view_for(buttons: tuple[Button, ...]) -> discord.ui.View | None:

@@ -166,7 +166,8 @@ class FakeDiscord:
     def fail(
         self, method: str, path_regex: str, status: int, times: int = 1, *, after_effect: bool = False
     ) -> None:
-        """Answer the next `times` matching requests with `status` (429 or 5xx).
+        """Answer the next `times` matching requests with `status` (429, 5xx, or a 4xx
+        refusal of the body).
 
         With `after_effect` the request is carried out first and the failure is the
         answer, as when Discord created the message but the response was lost.
@@ -576,7 +577,11 @@ class FakeDiscord:
             response.headers["Retry-After"] = str(self.retry_after)
             response.headers["X-RateLimit-Scope"] = "user"
             return response
-        return _json({"message": f"{failure.status}: Server error", "code": 0},
+        if failure.status >= 500:
+            return _json({"message": f"{failure.status}: Server error", "code": 0},
+                         status=failure.status)
+        # A 4xx stands for Discord refusing what was sent (Invalid Form Body).
+        return _json({"message": "Invalid Form Body", "code": 50035, "errors": {}},
                      status=failure.status)
 
     def _rate_limit_headers(self, response: web.StreamResponse, path: str) -> None:

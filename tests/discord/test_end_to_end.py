@@ -475,3 +475,22 @@ async def test_long_answers_are_split_over_messages_never_inside_code(make_stack
     assert with_buttons == [replies[-1]]
     nonces = [r.json["nonce"] for r in fake.find("POST", rf"/channels/{post['id']}/messages")]
     assert len(set(nonces)) == len(nonces) == len(thread_messages)
+
+
+async def test_a_refused_button_answer_still_tells_the_user_privately(make_stack: Any) -> None:
+    stack: Stack = make_stack([open_question()])
+    await stack.up()
+    fake = stack.fake
+    alice = fake.user("alice")
+    await schedule(stack, fake.user("ada"))
+    await stack.advance_to(AT_0900)
+    answer_payload = fake.slash("answer", alice)
+    [answer] = await stack.interact(answer_payload)
+    good = next(c for row in answer["components"] for c in row["components"]
+                if c["label"] == "Good")
+    [answer_message] = fake.replies_to(answer_payload)
+    press = fake.button(good["custom_id"], answer_message, alice)
+    # Discord refuses the answer (discord.py retries 5xx itself; a 400 it does not).
+    fake.fail("POST", rf"/interactions/{press['id']}/.+/callback", 400, times=1)
+    [sorry] = await stack.interact(press)
+    assert is_ephemeral(sorry) and "did not go through" in text_of(sorry)
