@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,8 @@ from content.bank import write_bank_file
 from content.model import Note, Question, SourceRef
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from storage.models import PostRow
+from storage.uow import UnitOfWork
 
 PG_ENV = "QOTD_TEST_DATABASE_URL"
 PG_HINT = f"set {PG_ENV}=postgresql+asyncpg://… to run the PostgreSQL leg"
@@ -151,3 +153,22 @@ def cmd(
     **options: str,
 ) -> CommandInput:
     return CommandInput(name=name, actor=actor, channel=channel, subcommand=sub, options=options)
+
+
+async def post_days(core: Core, channel: ChannelRef = CHANNEL) -> list[tuple[str, str]]:
+    """Each claimed local day of a channel with its post's status, oldest first."""
+    async with core.db.uow() as uow:
+        row = await uow.channels.get(channel.platform, channel.workspace_id, channel.channel_id)
+        assert row is not None
+        days = await uow.posts.days_from(row.id, date(2000, 1, 1))
+    return [(str(d), s) for d, s in sorted(days.items())]
+
+
+async def post_on(uow: UnitOfWork, day: date, channel: ChannelRef = CHANNEL) -> PostRow:
+    """The post claimed for a channel's local `day` (tests read it, or edit it to stage
+    a crash)."""
+    row = await uow.channels.get(channel.platform, channel.workspace_id, channel.channel_id)
+    assert row is not None
+    post = await uow.posts.on_day(row.id, day)
+    assert post is not None
+    return post

@@ -3,7 +3,7 @@ status, topic filters and cycles."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from bot.app import Core
 from bot.boundary import Actor, CommandInput, UserRef
 from bot.clock import FakeClock
 from bot.settings import CoreSettings, load_core
-from tests.conftest import ALICE, CHANNEL, cmd, make_core
+from tests.conftest import ALICE, CHANNEL, cmd, make_core, post_days
 
 
 async def _user_known(core: Core, user_id: str) -> bool:
@@ -32,14 +32,6 @@ async def _channel_state(core: Core) -> tuple[object, ...] | None:
                 row.include_topics, row.exclude_topics, row.difficulty_weights)
 
 
-async def _days(core: Core) -> list[tuple[str, str]]:
-    async with core.db.uow() as uow:
-        row = await uow.channels.get(CHANNEL.platform, CHANNEL.workspace_id, CHANNEL.channel_id)
-        assert row is not None
-        days = await uow.posts.days_from(row.id, date(2000, 1, 1))
-    return [(str(d), s) for d, s in sorted(days.items())]
-
-
 async def test_non_admin_is_refused_and_nothing_changes(core: Core,
                                                         console: ConsoleOutbound) -> None:
     await core.handle_command(cmd("qotd", "schedule", time="10:00"))
@@ -52,7 +44,7 @@ async def test_non_admin_is_refused_and_nothing_changes(core: Core,
         assert f"Only channel admins can run `qotd {sub}`" in replies[0].message.body
     assert await _channel_state(core) == before
     assert console.posts() == []
-    assert await _days(core) == []
+    assert await post_days(core) == []
     assert not await _user_known(core, ALICE.user_id)  # a refusal writes no user row either
     status = await core.handle_command(cmd("qotd", "status", actor=ALICE))
     assert "Schedule: 10:00 UTC, mon-fri" in status[0].message.body
@@ -116,7 +108,7 @@ async def test_smallest_grace_still_posts_when_the_job_wakes_late(
         clock.set(datetime(2027, 3, 1, 9, 0, 30, tzinfo=UTC))  # the job wakes 30 s late
         await core.run_due()
         assert len(console.posts()) == 1
-        assert await _days(core) == [("2027-03-01", "sent")]
+        assert await post_days(core) == [("2027-03-01", "sent")]
     finally:
         await core.stop()
 
@@ -147,7 +139,7 @@ async def test_skip_today_then_next_and_never_breaks_streak(core: Core, console:
     third = await core.handle_command(cmd("qotd", "skip"))  # today posted: skips Thursday
     assert "Skipped the question of Thu 2027-03-04" in third[0].message.body
     await core.advance_to(datetime(2027, 3, 5, 10, 0, tzinfo=UTC))
-    assert await _days(core) == [
+    assert await post_days(core) == [
         ("2027-03-01", "skipped"), ("2027-03-02", "skipped"), ("2027-03-03", "sent"),
         ("2027-03-04", "skipped"), ("2027-03-05", "sent"),
     ]
@@ -167,7 +159,7 @@ async def test_pause_and_resume(core: Core, console: ConsoleOutbound, clock: Fak
     assert "Next post Thu 2027-03-04 09:00 UTC" in resumed[0].message.body
     await core.advance_to(datetime(2027, 3, 4, 9, 0, tzinfo=UTC))
     assert len(console.posts()) == 1
-    assert await _days(core) == [("2027-03-04", "sent")]
+    assert await post_days(core) == [("2027-03-04", "sent")]
 
 
 async def test_post_now_takes_todays_claim_then_extra(core: Core, console: ConsoleOutbound,

@@ -21,6 +21,8 @@ from tests.conftest import (
     START,
     cmd,
     make_core,
+    post_days,
+    post_on,
     sample_questions,
     write_bank,
 )
@@ -143,11 +145,7 @@ async def test_restart_inside_grace_posts_outside_records_missed(
     await third.start()
     try:
         assert outside.posts() == []
-        async with third.db.uow() as uow:
-            channel = await uow.channels.get(*_triple())
-            assert channel is not None
-            days = await uow.posts.days_from(channel.id, datetime(2027, 3, 1).date())
-        assert [(str(d), s) for d, s in sorted(days.items())] == [
+        assert await post_days(third) == [
             ("2027-03-01", "sent"), ("2027-03-02", "missed"), ("2027-03-03", "missed"),
             ("2027-03-04", "missed"),
         ]
@@ -174,12 +172,7 @@ async def test_two_cores_on_one_database_post_once(
         clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
         await asyncio.gather(a.run_due(), b.run_due(), a.run_due(), b.run_due())
         assert len(a_out.posts()) + len(b_out.posts()) == 1
-        async with a.db.uow() as uow:
-            channel = await uow.channels.get(CHANNEL.platform, CHANNEL.workspace_id,
-                                             CHANNEL.channel_id)
-            assert channel is not None
-            days = await uow.posts.days_from(channel.id, date(2027, 3, 1))
-        assert days == {date(2027, 3, 1): "sent"}
+        assert await post_days(a) == [("2027-03-01", "sent")]
     finally:
         await a.stop()
         await b.stop()
@@ -250,10 +243,7 @@ async def test_crash_between_send_and_mark_resends_with_same_key(
     clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
     await core.run_due()
     async with core.db.uow() as uow:  # simulate the crash: back to a claimed, leased row
-        channel = await uow.channels.get(*_triple())
-        assert channel is not None
-        post = await uow.posts.on_day(channel.id, datetime(2027, 3, 1).date())
-        assert post is not None
+        post = await post_on(uow, date(2027, 3, 1))
         post.status, post.message_id, post.send_lease_until = "pending", None, clock.now()
         await uow.commit()
     await core.stop()
@@ -263,8 +253,8 @@ async def test_crash_between_send_and_mark_resends_with_same_key(
     try:
         assert len(outbound.posts()) == 1
         async with again.db.uow() as uow:
-            post = await uow.posts.on_day(channel.id, datetime(2027, 3, 1).date())
-            assert post is not None and post.status == "sent"
+            post = await post_on(uow, date(2027, 3, 1))
+            assert post.status == "sent"
             assert post.message_id == outbound.posts()[0].message_id
     finally:
         await again.stop()
@@ -308,12 +298,9 @@ async def test_send_failing_past_grace_records_missed(
         for minutes in range(0, 240, 30):  # retried every run until the grace is over
             await core.advance_to(datetime(2027, 3, 1, 9, tzinfo=UTC) + timedelta(minutes=minutes))
         async with core.db.uow() as uow:
-            channel = await uow.channels.get(*_triple())
-            assert channel is not None
-            post = await uow.posts.on_day(channel.id, datetime(2027, 3, 1).date())
-            assert post is not None
+            post = await post_on(uow, date(2027, 3, 1))
             assert (post.status, post.question_id, post.message_id) == ("missed", None, None)
-            assert await uow.posts.asked_in_cycle(channel.id, 1) == set()
+            assert await uow.posts.asked_in_cycle(post.channel_pk, 1) == set()
     finally:
         await core.stop()
 
@@ -435,10 +422,7 @@ async def test_mark_sent_loses_to_a_process_that_gave_up(
         await core.run_due()
         assert len(outbound.posts()) == 1
         async with core.db.uow() as uow:
-            channel = await uow.channels.get(*_triple())
-            assert channel is not None
-            post = await uow.posts.on_day(channel.id, date(2027, 3, 1))
-            assert post is not None
+            post = await post_on(uow, date(2027, 3, 1))
             assert (post.status, post.question_id, post.message_id, post.reveal_at) == (
                 "missed", None, None, None)
         assert planned == []  # no reveal for a post the database does not hold as sent

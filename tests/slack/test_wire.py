@@ -16,8 +16,9 @@ from pydantic import SecretStr
 from adapters.slack.emoji import emoji_for
 from adapters.slack.runtime import SlackConfigError, start_slack
 from adapters.slack.settings import SlackSettings
+from bot.boundary import ChannelRef
 from bot.ports import OutboundRouter
-from tests.conftest import START
+from tests.conftest import START, post_on
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, reaction_event
 from tests.slack.harness import (
     CHANNEL,
@@ -162,11 +163,9 @@ async def test_a_post_resent_after_a_crash_is_found_in_history_not_sent_again(
         await core.advance_to(START.replace(hour=9, minute=5))
         [post] = slack.fake.channel_posts(CHANNEL)
         assert slack.fake.calls_to("conversations.history") == []
+        here = ChannelRef("slack", TEAM_ID, CHANNEL)
         async with core.db.uow() as uow:  # the crash: back to a claimed row, lease expired
-            channel = await uow.channels.get("slack", TEAM_ID, CHANNEL)
-            assert channel is not None
-            row = await uow.posts.on_day(channel.id, START.date())
-            assert row is not None
+            row = await post_on(uow, START.date(), here)
             row.status, row.message_id, row.send_lease_until = "pending", None, None
             await uow.commit()
         await core.advance_to(START.replace(hour=9, minute=10))
@@ -174,8 +173,8 @@ async def test_a_post_resent_after_a_crash_is_found_in_history_not_sent_again(
         assert len(slack.fake.calls_to("chat.postMessage")) == 1
         assert len(slack.fake.calls_to("conversations.history")) == 1
         async with core.db.uow() as uow:
-            row = await uow.posts.on_day(channel.id, START.date())
-            assert row is not None and row.status == "sent" and row.message_id == post["ts"]
+            row = await post_on(uow, START.date(), here)
+            assert row.status == "sent" and row.message_id == post["ts"]
 
 
 async def test_incomplete_settings_are_refused_with_what_to_set_and_no_secret() -> None:
