@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import discord
 import pytest
-import yarl
 
 from adapters.discord.emoji import emoji_for as discord_emoji
 from adapters.slack.emoji import emoji_for as slack_emoji
@@ -31,7 +29,7 @@ from bot.clock import FakeClock
 from bot.plugins import AdapterPlugin, CoreHandle, RunningAdapter, discover
 from bot.settings import CoreSettings
 from tests.conftest import write_bank
-from tests.discord.conftest import choice_question
+from tests.discord.conftest import choice_question, keep_discord_endpoints, plugin_env
 from tests.discord.fake_discord import EPHEMERAL, EVERYONE_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.harness import CHANNEL, SlackDriver, say
@@ -69,23 +67,14 @@ class Recording:
 async def fakes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> AsyncIterator[tuple[FakeDiscord, FakeSlack]]:
-    # The Discord plugin points discord.py's class-level URLs at the fake: restore them.
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
-        yarl.URL(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)),
-    )
+    keep_discord_endpoints(monkeypatch)
     fake_discord = FakeDiscord()
     await fake_discord.start()
     try:
         async with FakeSlack() as fake_slack:
             monkeypatch.setenv("QOTD_CONFIG", str(tmp_path / "absent.toml"))
             for key, value in {
-                "DISCORD_TOKEN": fake_discord.token,
-                "DISCORD_API_BASE": fake_discord.api_base,
-                "DISCORD_GATEWAY_URL": fake_discord.gateway_url,
-                "DISCORD_GUILD_READY_TIMEOUT": "0.05",
-                "DISCORD_COMMANDS_HASH_FILE": str(tmp_path / "commands.sha256"),
+                **plugin_env(fake_discord, tmp_path / "commands.sha256"),
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SLACK_APP_TOKEN": APP_TOKEN,
                 "SLACK_API_URL": fake_slack.api_url,

@@ -59,6 +59,32 @@ def open_question() -> Question:
     )
 
 
+def keep_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """point_at() sets discord.py's class-level REST and gateway URLs: restore them after
+    the test, so no later test talks to a fake that is gone."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+        yarl.URL(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)),
+    )
+
+
+@pytest.fixture
+def restore_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    keep_discord_endpoints(monkeypatch)
+
+
+def plugin_env(fake: FakeDiscord, hash_file: Path) -> dict[str, str]:
+    """The environment an operator sets for `qotd run`, pointed at the fake."""
+    return {
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_API_BASE": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DISCORD_GUILD_READY_TIMEOUT": "0.05",
+        "DISCORD_COMMANDS_HASH_FILE": str(hash_file),
+    }
+
+
 class Stack:
     """The real core on a temporary SQLite file and the real client on the fake."""
 
@@ -129,12 +155,7 @@ class Stack:
 async def make_stack(
     fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Any]:
-    # point_at() changes discord.py's class attributes: restore them after the test.
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
-        yarl.URL(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)),
-    )
+    keep_discord_endpoints(monkeypatch)
     stacks: list[Stack] = []
 
     def make(questions: Sequence[Question]) -> Stack:

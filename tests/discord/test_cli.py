@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import discord
 import pytest
-import yarl
 from pydantic import SecretStr
 
 from adapters.discord import cli
@@ -22,13 +20,6 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     cli.register(sub)
     return parser
-
-
-@pytest.fixture
-def restore_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
-                        yarl.URL(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)))
 
 
 def test_invite_url_with_a_client_id_needs_no_token(

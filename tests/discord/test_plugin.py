@@ -11,7 +11,7 @@ import pytest
 
 from adapters.discord.plugin import plugin
 from bot.plugins import AdapterPlugin
-from tests.discord.conftest import Stack, choice_question
+from tests.discord.conftest import Stack, choice_question, plugin_env
 
 
 def test_the_entry_point_is_this_plugin() -> None:
@@ -48,11 +48,7 @@ async def test_start_registers_the_outbound_and_stop_removes_it(
     fake = stack.fake
     monkeypatch.setenv("QOTD_CONFIG", "/nonexistent/qotd.toml")
     for key, value in {
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_API_BASE": fake.api_base,
-        "DISCORD_GATEWAY_URL": fake.gateway_url,
-        "DISCORD_GUILD_READY_TIMEOUT": "0.05",
-        "DISCORD_COMMANDS_HASH_FILE": str(tmp_path / "hash"),
+        **plugin_env(fake, tmp_path / "hash"),
         "DISCORD_GUILD_ID": str(fake.guild_id),
     }.items():
         monkeypatch.setenv(key, value)
