@@ -38,16 +38,23 @@ def _local(when: datetime, zone: str) -> str:
     return f"{when.astimezone(ZoneInfo(zone)):%a %Y-%m-%d %H:%M} {zone}"
 
 
-async def _next_open_slot(uow: UnitOfWork, channel_pk: int, sched: Schedule,
-                          after: datetime) -> datetime:
-    """The next slot whose day is not already taken: a `qotd post` or `qotd skip` claims
-    a day, and announcing that day's slot as the next post would be wrong."""
-    slot = next_slot(sched, after)
+async def _open_slot_from(uow: UnitOfWork, channel_pk: int, sched: Schedule,
+                          slot: datetime) -> datetime | None:
+    """From `slot` on, the first slot whose local day is not taken yet (a post or a skip
+    claims a day); None if 60 in a row are taken, which cannot happen in practice."""
     for _ in range(60):
         if await uow.posts.on_day(channel_pk, slot_day(sched, slot)) is None:
-            break
+            return slot
         slot = next_slot(sched, slot)
-    return slot
+    return None
+
+
+async def _next_open_slot(uow: UnitOfWork, channel_pk: int, sched: Schedule,
+                          after: datetime) -> datetime:
+    """The next post's time: a `qotd post` or `qotd skip` may have taken the next slot's
+    day, and announcing that slot would be wrong."""
+    first = next_slot(sched, after)
+    return await _open_slot_from(uow, channel_pk, sched, first) or first
 
 
 async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
@@ -125,14 +132,12 @@ async def skip(deps: Deps, command: CommandInput) -> list[Reply]:
             return [error("This channel has no schedule yet: nothing to skip.")]
         sched = schedule_of(channel)
         today = now.astimezone(ZoneInfo(sched.timezone)).date()
-        slot = posting.slot_on(sched, today) or next_slot(sched, now)
-        for _ in range(30):
-            day = slot_day(sched, slot)
-            if day >= today and await uow.posts.on_day(channel.id, day) is None:
-                break
-            slot = next_slot(sched, slot)
-        else:  # pragma: no cover - 30 scheduled days all claimed ahead is impossible
+        slot = await _open_slot_from(
+            uow, channel.id, sched, posting.slot_on(sched, today) or next_slot(sched, now)
+        )
+        if slot is None:  # pragma: no cover - 60 scheduled days all claimed is impossible
             return [error("Could not find a slot to skip.")]
+        day = slot_day(sched, slot)
         await uow.posts.claim(channel.id, day, SKIPPED, now, slot_at=slot)
         await uow.commit()
     return [info(f"Skipped the question of {day:%a %Y-%m-%d}. Streaks are not affected.")]
