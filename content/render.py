@@ -29,6 +29,28 @@ _OPEN_RE = re.compile(r"^ {0,3}(`{3,})([^`]*)$")
 _CLOSE_RE = re.compile(r"^ {0,3}(`{3,})\s*$")
 
 
+def _fence_roles(lines: list[str]) -> tuple[list[str], str | None]:
+    """Each line's role: "open" or "close" (a fence line), "code" (inside a fence) or
+    "text"; and the fence still open after the last line, if any. The one place that
+    knows how fences nest, for every pass that must leave code alone."""
+    roles: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        if fence is None:
+            m = _OPEN_RE.match(line)
+            if m:
+                fence = m.group(1)
+            roles.append("open" if m else "text")
+        else:
+            m = _CLOSE_RE.match(line)
+            if m and len(m.group(1)) >= len(fence):
+                fence = None
+                roles.append("close")
+            else:
+                roles.append("code")
+    return roles, fence
+
+
 @dataclass
 class _Block:
     """A paragraph (kind "text") or a fenced code block (kind "code")."""
@@ -43,19 +65,17 @@ def _blocks(text: str) -> list[_Block]:
     """Paragraphs and fenced blocks; an unclosed fence runs to the end (and gets closed)."""
     blocks: list[_Block] = []
     current: _Block | None = None
-    for line in text.replace("\r\n", "\n").split("\n"):
-        if current is not None and current.kind == "code":
-            m = _CLOSE_RE.match(line)
-            if m and len(m.group(1)) >= len(current.fence):
-                current = None
-            else:
-                current.lines.append(line)
-            continue
-        m = _OPEN_RE.match(line)
-        if m:
+    lines = text.replace("\r\n", "\n").split("\n")
+    for line, role in zip(lines, _fence_roles(lines)[0], strict=True):
+        if role == "open":
+            m = _OPEN_RE.match(line)
+            assert m is not None
             current = _Block("code", fence=m.group(1), info=m.group(2).strip())
             blocks.append(current)
-        elif not line.strip():
+        elif role == "code":
+            assert current is not None
+            current.lines.append(line)
+        elif role == "close" or not line.strip():
             current = None
         else:
             if current is None:
@@ -182,17 +202,7 @@ def split_markdown(text: str, limit: int) -> list[str]:
 
 def _open_fence_at_end(text: str) -> str | None:
     """The fence string left open at the end of `text`, if any."""
-    fence: str | None = None
-    for line in text.split("\n"):
-        if fence is None:
-            m = _OPEN_RE.match(line)
-            if m:
-                fence = m.group(1)
-        else:
-            m = _CLOSE_RE.match(line)
-            if m and len(m.group(1)) >= len(fence):
-                fence = None
-    return fence
+    return _fence_roles(text.split("\n"))[1]
 
 
 def truncate(text: str, limit: int) -> str:
@@ -239,9 +249,9 @@ def _plain_cell(cell: str) -> str:
     return cell.replace("**", "").replace("__", "").replace("`", "")
 
 
-def _is_table_start(lines: list[str], i: int) -> bool:
-    return ("|" in lines[i] and i + 1 < len(lines) and bool(_TABLE_DELIM_RE.match(lines[i + 1]))
-            and "|" in lines[i + 1] + lines[i])
+def _is_table_start(lines: list[str], roles: list[str], i: int) -> bool:
+    return (i + 1 < len(lines) and roles[i] == roles[i + 1] == "text" and "|" in lines[i]
+            and bool(_TABLE_DELIM_RE.match(lines[i + 1])))
 
 
 def _table_lines(rows: list[list[str]], width: int) -> list[str]:
@@ -270,25 +280,15 @@ def tables_for_chat(md: str, width: int = TABLE_CODE_WIDTH) -> str:
     have no tables. Every cell is kept, except in the list form the top-left one (it
     names the row labels, which the list shows in bold). Everything else is unchanged."""
     lines = md.replace("\r\n", "\n").split("\n")
+    roles, _ = _fence_roles(lines)
     out: list[str] = []
-    fence: str | None = None
     i = 0
     while i < len(lines):
         line = lines[i]
-        if fence is not None:
-            closed = _CLOSE_RE.match(line)
-            if closed and len(closed.group(1)) >= len(fence):
-                fence = None
-            out.append(line)
-            i += 1
-            continue
-        opened = _OPEN_RE.match(line)
-        if opened:
-            fence = opened.group(1)
-        elif _is_table_start(lines, i):
+        if _is_table_start(lines, roles, i):
             rows = [_cells(line)]
             i += 2
-            while i < len(lines) and lines[i].strip() and "|" in lines[i]:
+            while i < len(lines) and roles[i] == "text" and lines[i].strip() and "|" in lines[i]:
                 rows.append(_cells(lines[i]))
                 i += 1
             if out and out[-1].strip():
@@ -381,25 +381,12 @@ def to_slack_mrkdwn(md: str) -> str:
     """Markdown as Slack mrkdwn: *bold*, _italic_, ~strike~, <url|text>, headings as bold,
     fenced code without its language tag, tables through tables_for_chat (Slack has
     none), &<> escaped."""
-    out: list[str] = []
     lines = tables_for_chat(md).split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        opened = _OPEN_RE.match(line)
-        if opened:
-            fence = opened.group(1)
-            out.append("```")
-            i += 1
-            while i < len(lines):
-                closed = _CLOSE_RE.match(lines[i])
-                if closed and len(closed.group(1)) >= len(fence):
-                    break
-                out.append(_escape(lines[i]))
-                i += 1
-            out.append("```")
-            i += 1
-            continue
-        out.append(_line(line))
-        i += 1
+    roles, still_open = _fence_roles(lines)
+    out = [
+        "```" if role in ("open", "close") else _escape(line) if role == "code" else _line(line)
+        for line, role in zip(lines, roles, strict=True)
+    ]
+    if still_open is not None:  # an unclosed fence is closed, as Slack would not
+        out.append("```")
     return "\n".join(out)
