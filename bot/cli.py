@@ -7,6 +7,7 @@ The content commands come from `content.cli`, the bot's own (run, console, db) f
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`qotd bank duplicates | head`): nothing left to say. Point
+        # stdout at devnull so the flush at exit stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         from pydantic import ValidationError  # not at import: keeps `qotd --help` light
 

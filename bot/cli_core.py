@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -74,10 +73,7 @@ def guarded(url: str, work: Callable[[], int]) -> int:
     try:
         return work()
     except BrokenPipeError:
-        # The reader went away (`qotd console … | head`): not the database's fault, and
-        # nothing left to say. Point stdout at devnull so the exit flush stays quiet.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        raise  # the reader went away (`| head`): not the database's fault; bot.cli handles it
     except (OSError, SQLAlchemyError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         secret = _password(url)

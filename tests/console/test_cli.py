@@ -156,3 +156,15 @@ def test_a_bad_setting_is_one_line_naming_it(
     assert code == 2
     assert err.startswith("qotd: setting QOTD_GRACE_HOURS: ") and "Traceback" not in err
     assert not (tmp_path / "x.db").exists()  # nothing was touched
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`qotd bank duplicates | head -1`: the reader leaving is no error worth a traceback
+    (nor a database failure)."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "bank", "duplicates"], cwd=ROOT,
+                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the first write: every write now meets a broken pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert err == ""
