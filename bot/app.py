@@ -7,17 +7,17 @@ Outbound on `core.router`, then call `start()`.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import content
 from bot.boundary import ButtonInput, ChannelRef, CommandInput, ReactionInput, Reply
-from bot.clock import Clock, FakeClock, SystemClock
+from bot.clock import Clock, FakeClock, OffsetClock, SystemClock
 from bot.ports import OutboundRouter
-from bot.scheduler import JobScheduler
-from bot.service import answers, commands, posting
+from bot.scheduler import WakeTimer
+from bot.service import answers, commands, engine
 from bot.service.bank_sync import SyncReport, sync_bank
-from bot.service.deps import Deps, schedule_of
+from bot.service.deps import Deps
 from bot.settings import CoreSettings
 from content.bank import load_bank
 from content.dedup import group, load_overrides
@@ -42,14 +42,16 @@ class Core:
         self.settings = settings
         self.clock = clock
         self.router = OutboundRouter()
-        self.db = Database(settings.database_url)
+        # a pass runs up to send_concurrency steps at once, each holding one connection
+        # at a time (plus a lease renewal); commands and events need their own
+        self.db = Database(settings.database_url, pool_size=settings.send_concurrency + 4,
+                           max_overflow=settings.send_concurrency + 4)
         self.deps = Deps(db=self.db, router=self.router, clock=clock, settings=settings)
-        self.scheduler: JobScheduler | None = None
+        self.scheduler: WakeTimer | None = None
         if use_scheduler:
-            self.scheduler = JobScheduler(self.run_due, self.deps.grace)
-            self.deps.channel_changed = self._channel_changed
-            self.deps.reveal_planned = self._reveal_planned
-            self.deps.retry_planned = self._retry_planned
+            self.scheduler = WakeTimer(self._pass, clock,
+                                       timedelta(seconds=settings.poll_seconds))
+            self.deps.wake = self._wake
 
     async def sync_bank(self) -> SyncReport | None:
         directory = bank_directory(self.settings)
@@ -59,46 +61,34 @@ class Core:
             return None
         groups = group(bank, load_overrides(directory / OVERRIDES_FILE))
         async with self.db.uow() as uow:
+            await uow.lock_for("bank-sync")  # replicas starting at once sync one at a time
             report = await sync_bank(uow, bank, groups, now=self.clock.now())
         log.info("bank synced: %d questions, %d retired", report.upserted, report.retired)
         return report
 
     async def start(self) -> None:
-        """Sync the bank, rebuild the jobs from the database, then catch up (grace)."""
+        """Sync the bank, then one engine pass (the catch-up within grace) and the timer.
+        Nothing per channel: the due work is found by the pass's indexed queries."""
         await self.sync_bank()
-        if self.scheduler is not None:
-            await self._rebuild_jobs()
-            self.scheduler.start()
-        await self.run_due()
+        if self.scheduler is None:
+            await self.run_due()
+            return
+        self.scheduler.start(None)
+        try:
+            first = await self._pass()
+        except Exception as exc:  # the timer retries; a database blip must not stop start-up
+            log.error("the first posting pass failed (%s); the timer retries",
+                      engine.error_code(exc))
+            first = self.clock.now()
+        self.scheduler.arm(first)
 
-    async def _rebuild_jobs(self) -> None:
-        assert self.scheduler is not None
-        now = self.clock.now()
-        async with self.db.uow() as uow:
-            channels = await uow.channels.scheduled()
-            reveals = await uow.posts.pending_reveals()
-        for channel in channels:
-            self.scheduler.set_channel(channel.id, None if channel.paused else schedule_of(channel))
-        for post in reveals:
-            if post.reveal_at is not None:
-                self.scheduler.set_reveal(post.id, post.reveal_at, now)
+    async def _pass(self) -> datetime | None:
+        await engine.run_due(self.deps)
+        return await engine.next_due(self.deps, self.clock.now())
 
-    async def _channel_changed(self, channel_pk: int) -> None:
+    async def _wake(self, when: datetime) -> None:
         assert self.scheduler is not None
-        async with self.db.uow() as uow:
-            channel = await uow.channels.by_pk(channel_pk)
-        active = channel is not None and channel.scheduled and not channel.paused
-        self.scheduler.set_channel(
-            channel_pk, schedule_of(channel) if active and channel is not None else None
-        )
-
-    async def _reveal_planned(self, post_id: int, when: datetime) -> None:
-        assert self.scheduler is not None
-        self.scheduler.set_reveal(post_id, when, self.clock.now())
-
-    async def _retry_planned(self, when: datetime) -> None:
-        assert self.scheduler is not None
-        self.scheduler.set_retry(when)
+        self.scheduler.poke(when)
 
     async def stop(self) -> None:
         if self.scheduler is not None:
@@ -106,7 +96,7 @@ class Core:
         await self.db.dispose()
 
     async def run_due(self) -> None:
-        await posting.run_due(self.deps)
+        await engine.run_due(self.deps)
 
     async def advance_to(self, when: datetime) -> None:
         """Move a FakeClock through every due moment up to `when`, running what is due
@@ -118,7 +108,7 @@ class Core:
             raise ValueError("advance_to cannot move the clock backwards")
         await self.run_due()
         while True:
-            moment = await posting.next_due(self.deps, clock.now())
+            moment = await engine.next_due(self.deps, clock.now())
             if moment is None or moment > when:
                 break
             clock.set(moment)
@@ -151,4 +141,7 @@ async def build_core(
     settings: CoreSettings, *, clock: Clock | None = None, use_scheduler: bool = True
 ) -> Core:
     """Build (not start) the core. The database must be migrated (storage.migrate.upgrade)."""
-    return Core(settings, clock or SystemClock(), use_scheduler)
+    if clock is None:
+        offset = timedelta(seconds=settings.clock_offset_seconds)
+        clock = OffsetClock(offset) if offset else SystemClock()
+    return Core(settings, clock, use_scheduler)

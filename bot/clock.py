@@ -17,6 +17,17 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """The system clock shifted by a fixed offset: real-speed time that starts where a
+    test or a demo wants it (QOTD_CLOCK_OFFSET_SECONDS), the same in every process."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class FakeClock:
     """A clock that only moves when told to, so a week plays in milliseconds."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from bot.boundary import NO, YES, Button, Choice, Field, OutMessage, Reply
 from bot.rules.ranking import Ranked
@@ -34,7 +35,10 @@ def safe_name(name: str) -> str:
     if len(flat) > NAME_LIMIT:
         flat = flat[: NAME_LIMIT - 1] + "…"
     flat = flat.replace("`", "'").replace("*", "").replace("_", " ").strip() or "someone"
-    return _BARE_AT.sub("@" + ZWSP, neutralize_mentions(flat))
+    # a lone "<!" (no closing ">") is not a mention today, but it is the start of one
+    # once the rest of a message follows it: break it too
+    inert = neutralize_mentions(flat).replace("<!", "<" + ZWSP + "!")
+    return _BARE_AT.sub("@" + ZWSP, inert)
 
 
 def _difficulty(question: Question) -> str:
@@ -160,6 +164,19 @@ def reveal(number: int, question: Question, results: Results,
         title=f"Answer to question #{number}",
         body="\n\n".join(lines),
         footer="Answers from now on are practice and score no points.",
+    )
+
+
+def missed_notice(days: Sequence[date], grace_hours: float) -> OutMessage:
+    """To the channel's admin, privately, once per miss: what was missed and why."""
+    listed = ", ".join(f"{d:%a %Y-%m-%d}" for d in days[:10])
+    more = f" and {len(days) - 10} more" if len(days) > 10 else ""
+    return OutMessage(
+        tone="error", title="A question of the day was missed",
+        body=(f"The post of {listed}{more} was not sent: the bot was down (or could not "
+              f"reach the platform or its database) until more than {grace_hours:g} h after "
+              "the scheduled time, the grace window (QOTD_GRACE_HOURS). Streaks are not "
+              "affected. `/qotd post` posts a question now."),
     )
 
 

@@ -43,6 +43,11 @@ class Outbound(Protocol):
 
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None: ...
 
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        """Delete one of the bot's own messages: the extra copy a sender that lost its
+        lease mid-request finds it made (the engine converges to one post)."""
+        ...
+
 
 class NoAdapter(LookupError):
     pass

@@ -1,16 +1,22 @@
-"""APScheduler 3 jobs mirroring the database: one cron job per scheduled channel, a
-date job per pending reveal, and one date job to retry a failed send or reveal soon.
+"""The timer: one APScheduler 3 job per process that wakes the engine.
 
-The jobs only wake the core up; what to do is decided from the database (`run_due`),
-so a job store lost at restart, a missed fire or a second process changes nothing: the
-jobs are rebuilt from the database at start, and the database claim makes posting
-exactly-once. Job defaults are set explicitly because APScheduler's own
-(misfire_grace_time=1 s) silently skip a job that wakes a little late.
+The database is the schedule (bot.service.engine); this only decides *when* to look:
+at the earliest due moment the last pass reported, when something in this process says
+there may be work sooner (`poke`: a schedule change, a retry, a reveal), and at least
+every `poll` so that work another replica planned is seen. There are no per-channel
+jobs, so ten thousand channels cost one job and start-up does no per-channel work.
+
+The job runs whenever it wakes, however late (`misfire_grace_time=None`): whether a
+slot is still within its grace window is the engine's decision, made from the database
+and recorded as missed when it is not, never a job silently dropped by APScheduler.
+Times are converted to the loop's real clock, so a shifted or fake clock (tests, demos)
+wakes at the right moment and never spins on a date that is already past.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -18,102 +24,91 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.rules.schedule import Schedule
+from bot.clock import Clock
+from bot.rules.backoff import retry_delay
+from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
 
-Wake = Callable[[], Awaitable[None]]
+Pass = Callable[[], Awaitable[datetime | None]]
+"""One engine pass; returns the next moment it has work (clock time), if any."""
+
+WAKE_JOB_ID = "wake"
 
 
-def post_job_id(channel_pk: int) -> str:
-    return f"post:{channel_pk}"
-
-
-def reveal_job_id(post_id: int) -> str:
-    return f"reveal:{post_id}"
-
-
-RETRY_JOB_ID = "retry"
-
-
-class JobScheduler:
-    def __init__(self, wake: Wake, grace: timedelta) -> None:
-        self._wake = wake
-        self._grace_seconds = max(1, int(grace.total_seconds()))
+class WakeTimer:
+    def __init__(self, run: Pass, clock: Clock, poll: timedelta) -> None:
+        self._run = run
+        self._clock = clock
+        self._poll = poll
+        self._rng = random.Random()
+        self._running = False
+        self._poked: datetime | None = None
+        self._failures = 0
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
-            job_defaults={
-                "misfire_grace_time": self._grace_seconds,
-                "coalesce": True,
-                "max_instances": 1,
-            },
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
+
+    def _real(self, when: datetime) -> datetime:
+        """A clock time as the real time APScheduler waits for."""
+        return datetime.now(UTC) + max(when - self._clock.now(), timedelta(0))
 
     async def _fire(self) -> None:
+        self._running = True
+        self._poked = None
         try:
-            await self._wake()
-        except Exception:
-            log.exception("scheduled run failed; the next run or a restart catches up")
+            upcoming = await self._run()
+            if self._failures:
+                log.warning("the posting pass works again after %d failed passes",
+                            self._failures)
+            self._failures = 0
+        except Exception as exc:
+            self._failures += 1
+            delay = min(retry_delay(self._failures, self._rng), self._poll)
+            log.error("posting pass failed (%s); trying again in %.0f s", error_code(exc),
+                      delay.total_seconds())
+            upcoming = self._clock.now() + delay
+        finally:
+            self._running = False
+        poked, self._poked = self._poked, None
+        self.arm(min((m for m in (upcoming, poked) if m is not None), default=None))
 
-    def set_channel(self, channel_pk: int, schedule: Schedule | None) -> None:
-        """(Re)place the channel's cron job; None removes it (paused or unscheduled)."""
-        job_id = post_job_id(channel_pk)
-        if schedule is None:
-            if self.scheduler.get_job(job_id) is not None:
-                self.scheduler.remove_job(job_id)
+    def arm(self, when: datetime | None) -> None:
+        """Wake at `when` (clock time), or at the next poll if that comes first."""
+        latest = self._clock.now() + self._poll
+        target = latest if when is None or when > latest else when
+        self.scheduler.add_job(
+            self._fire,
+            trigger=DateTrigger(run_date=self._real(target)),
+            id=WAKE_JOB_ID,
+            name="wake the posting engine",
+            replace_existing=True,
+        )
+
+    def poke(self, when: datetime) -> None:
+        """There may be work at `when`: wake by then (never later than planned)."""
+        if self._running:
+            self._poked = when if self._poked is None else min(self._poked, when)
             return
-        self.scheduler.add_job(
-            self._fire,
-            trigger=schedule.cron_trigger(),
-            id=job_id,
-            name=f"post in channel {channel_pk}",
-            replace_existing=True,
-            misfire_grace_time=self._grace_seconds,
-            coalesce=True,
-        )
-
-    def set_reveal(self, post_id: int, when: datetime, now: datetime) -> None:
-        """A date job at the reveal time; past reveals are left to run_due."""
-        if when <= now:
+        job = self.scheduler.get_job(WAKE_JOB_ID)
+        if job is not None and job.next_run_time is not None and \
+                job.next_run_time <= self._real(when):
             return
-        self.scheduler.add_job(
-            self._fire,
-            trigger=DateTrigger(run_date=when),
-            id=reveal_job_id(post_id),
-            name=f"reveal post {post_id}",
-            replace_existing=True,
-            misfire_grace_time=self._grace_seconds,
-            coalesce=True,
-        )
+        self.arm(when)
 
-    def set_retry(self, when: datetime) -> None:
-        """One date job that wakes the core to retry failed sends and reveals. An earlier
-        pending retry is kept (it retries everything that is due then); a later one is
-        moved forward to `when`."""
-        job = self.scheduler.get_job(RETRY_JOB_ID)
-        if job is not None and isinstance(job.trigger, DateTrigger):
-            pending: datetime = job.trigger.run_date
-            if pending <= when:
-                return
-        if job is not None:  # replace_existing does not apply before the scheduler starts
-            self.scheduler.remove_job(RETRY_JOB_ID)
-        self.scheduler.add_job(
-            self._fire,
-            trigger=DateTrigger(run_date=when),
-            id=RETRY_JOB_ID,
-            name="retry failed sends",
-            replace_existing=True,
-            misfire_grace_time=self._grace_seconds,
-            coalesce=True,
-        )
+    def job(self) -> Job | None:
+        job: Job | None = self.scheduler.get_job(WAKE_JOB_ID)
+        return job
 
     def jobs(self) -> list[Job]:
         jobs: list[Job] = self.scheduler.get_jobs()
         return jobs
 
-    def start(self) -> None:
+    def start(self, first: datetime | None) -> None:
         if not self.scheduler.running:
             self.scheduler.start()
+        self.arm(first)
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -71,6 +71,15 @@ class CoreSettings(SectionSettings):
     bank_dir: str = Field(default="", validation_alias="QOTD_BANK_DIR")
     log_level: str = Field(default="INFO", validation_alias="QOTD_LOG_LEVEL")
     admins: str = Field(default="", validation_alias="QOTD_ADMINS")
+    # The posting engine. A replica learns of work another replica planned at least
+    # every poll; a sender renews its lease while it sends, and a lease that runs out
+    # (its holder died) makes the work due again for whoever looks next.
+    poll_seconds: float = Field(default=30.0, ge=0.05, le=3600, validation_alias="QOTD_POLL_SECONDS")
+    lease_seconds: float = Field(default=30.0, ge=0.5, le=600, validation_alias="QOTD_LEASE_SECONDS")
+    send_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="QOTD_SEND_CONCURRENCY")
+    # For demos and the fault-injection suite: the clock runs at real speed, shifted by
+    # this many seconds (a restarted process gets the same value, so time stays one line).
+    clock_offset_seconds: float = Field(default=0.0, validation_alias="QOTD_CLOCK_OFFSET_SECONDS")
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, populate_by_name=True)
 

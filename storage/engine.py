@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import event
@@ -32,14 +33,27 @@ def split_schema(database_url: str) -> tuple[URL, str | None]:
     return url, schema
 
 
-def make_engine(database_url: str) -> AsyncEngine:
+def advisory_key(database_url: str, purpose: str) -> int:
+    """A stable signed 64-bit key per schema and purpose (pg_advisory_xact_lock's type)."""
+    _, schema = split_schema(database_url)
+    digest = hashlib.sha256(f"qotd:{purpose}:{schema or ''}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def make_engine(database_url: str, *, pool_size: int | None = None,
+                max_overflow: int | None = None) -> AsyncEngine:
     url, schema = split_schema(database_url)
     connect_args: dict[str, Any] = {}
+    pool: dict[str, Any] = {}
+    if pool_size is not None:
+        pool["pool_size"] = pool_size
+    if max_overflow is not None:
+        pool["max_overflow"] = max_overflow
     if url.get_backend_name() == "sqlite":
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
     elif schema is not None:
         connect_args["server_settings"] = {"search_path": schema}
-    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, **pool)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

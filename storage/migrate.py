@@ -1,14 +1,25 @@
-"""Bring a database to the latest schema with the Alembic migrations in this package."""
+"""Bring a database to the latest schema with the Alembic migrations in this package.
+
+Replicas starting at once must not run the same migration twice (the second one crashes
+on a table that now exists), so an upgrade runs under a lock that lives with the
+database: a PostgreSQL advisory lock held by the migrating transaction, or an exclusive
+file lock beside the SQLite file. The second replica waits, then finds nothing to do.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
 
-from storage.engine import make_engine
+from storage.engine import advisory_key, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -22,13 +33,44 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@contextlib.contextmanager
+def sqlite_file_lock(database_url: str, purpose: str) -> Iterator[None]:
+    """An exclusive flock on `<db>.<purpose>.lock`; nothing for in-memory databases."""
+    database = make_url(database_url).database
+    if not database or database == ":memory:":
+        yield
+        return
+    path = Path(f"{database}.{purpose}.lock")
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # blocking: run in a thread by the caller
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 async def upgrade(database_url: str, revision: str = "head") -> None:
     """Apply every pending migration. `qotd db upgrade` and `qotd run` call this."""
     engine = make_engine(database_url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(
-                lambda sync: command.upgrade(alembic_config(sync), revision)
-            )
+        if engine.dialect.name == "postgresql":
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": advisory_key(database_url, "migrate")},
+                )
+                await connection.run_sync(
+                    lambda sync: command.upgrade(alembic_config(sync), revision)
+                )
+            return
+        lock = sqlite_file_lock(database_url, "migrate")
+        await asyncio.to_thread(lock.__enter__)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(
+                    lambda sync: command.upgrade(alembic_config(sync), revision)
+                )
+        finally:
+            lock.__exit__(None, None, None)
     finally:
         await engine.dispose()

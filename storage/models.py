@@ -55,6 +55,12 @@ class ChannelRow(Base):
     # slots before this instant are neither posted nor recorded as missed: scheduling or
     # resuming at 10:00 must not post the 09:00 question late
     active_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The engine's schedule: the next slot not yet claimed or recorded missed (UTC), or
+    # NULL when nothing is planned (unscheduled, paused). "What is due" is one indexed
+    # query on this column; it is recomputed when the schedule changes and by each claim.
+    next_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # who last scheduled or resumed the channel: told privately when a day is missed
+    admin_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cycle: Mapped[int] = mapped_column(Integer, default=1)
     draws: Mapped[int] = mapped_column(Integer, default=0)
     include_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -99,13 +105,43 @@ class PostRow(Base):
     question_id: Mapped[str | None] = mapped_column(ForeignKey("questions.id"), nullable=True)
     slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    send_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A pending send is due at `send_due_at`. Taking the lease moves it to the lease's
+    # expiry (renewed while the send runs), so a holder that dies makes the work due
+    # again by itself; a failure moves it to the backoff. `send_token` is the fencing
+    # token: it changes with every lease, and only its holder may mark the post sent.
+    send_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    send_token: Mapped[int] = mapped_column(Integer, default=0)
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reveal_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    reveal_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the same three for the reveal; NULL due once revealed or given up
+    reveal_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    reveal_token: Mapped[int] = mapped_column(Integer, default=0)
+    reveal_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # when points closed: the reveal was posted, or the engine gave up on it (reveal_error)
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reveal_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reveal_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class StrayReactionRow(Base):
+    """A reaction on a message the database does not know yet: a post that reached the
+    platform but is not marked sent (its sender crashed, a resend is on its way). Kept,
+    and replayed through the normal path once the post is marked sent with that id."""
+
+    __tablename__ = "stray_reactions"
+    __table_args__ = (Index("ix_stray_reactions_channel_message", "channel_pk", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_pk: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    key: Mapped[str] = mapped_column(String(8))
+    added: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UserRow(Base):

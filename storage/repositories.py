@@ -21,6 +21,7 @@ from storage.models import (
     PostRow,
     QuestionRow,
     ReactionRow,
+    StrayReactionRow,
     UserRow,
 )
 
@@ -84,6 +85,65 @@ class ChannelRepo(_Repo):
     async def scheduled(self) -> Sequence[ChannelRow]:
         stmt = select(ChannelRow).where(ChannelRow.scheduled.is_(True)).order_by(ChannelRow.id)
         return (await self.session.scalars(stmt)).all()
+
+    async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[int]:
+        """Channels whose next slot has come: one range scan of ix_channels_next_slot_at."""
+        stmt = (
+            select(ChannelRow.id)
+            .where(
+                ChannelRow.next_slot_at <= now,
+                ChannelRow.scheduled.is_(True),
+                ChannelRow.paused.is_(False),
+                ChannelRow.platform.in_(platforms),
+            )
+            .order_by(ChannelRow.next_slot_at, ChannelRow.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def unplanned(self, platforms: Sequence[str]) -> Sequence[ChannelRow]:
+        """Scheduled, running channels with no next slot: rows an earlier version wrote."""
+        stmt = select(ChannelRow).where(
+            ChannelRow.next_slot_at.is_(None),
+            ChannelRow.scheduled.is_(True),
+            ChannelRow.paused.is_(False),
+            ChannelRow.platform.in_(platforms),
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def lock_due(self, pk: int, now: datetime) -> ChannelRow | None:
+        """The channel if its slot is still due, row-locked for this transaction. On
+        PostgreSQL another replica holding the lock makes this return None at once
+        (SKIP LOCKED) instead of waiting; SQLite has one writer at a time anyway."""
+        stmt = (
+            select(ChannelRow)
+            .where(ChannelRow.id == pk, ChannelRow.next_slot_at <= now,
+                   ChannelRow.scheduled.is_(True), ChannelRow.paused.is_(False))
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def advance(self, pk: int, expected: datetime, following: datetime | None) -> bool:
+        """Move the channel's next slot from `expected` to `following`; False when another
+        process moved it first (the compare-and-set that makes a slot handled once)."""
+        stmt = (
+            update(ChannelRow)
+            .where(ChannelRow.id == pk, ChannelRow.next_slot_at == expected)
+            .values(next_slot_at=following)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(await self.session.execute(stmt)) == 1
+
+    async def earliest_slot(self, platforms: Sequence[str], after: datetime
+                            ) -> datetime | None:
+        stmt = select(func.min(ChannelRow.next_slot_at)).where(
+            ChannelRow.next_slot_at > after,
+            ChannelRow.scheduled.is_(True), ChannelRow.paused.is_(False),
+            ChannelRow.platform.in_(platforms),
+        )
+        value: datetime | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return value
 
     async def next_draw(self, pk: int) -> int:
         """Bump the channel's draw counter atomically (a row lock on PostgreSQL, the write
@@ -173,7 +233,9 @@ class PostRepo(_Repo):
         lease_until: datetime | None = None,
     ) -> int | None:
         """Insert a claim; None when the (channel, day) already has one (someone else won).
-        Extra posts (day None) never conflict."""
+        Extra posts (day None) never conflict. A pending claim with `lease_until` is
+        taken by its claimant: its first send holds token 1 until then."""
+        leased = lease_until is not None
         stmt = (
             self._insert(PostRow)
             .values(
@@ -182,7 +244,11 @@ class PostRepo(_Repo):
                 status=status,
                 slot_at=slot_at,
                 claimed_at=now,
-                send_lease_until=lease_until,
+                send_due_at=lease_until,
+                send_token=1 if leased else 0,
+                send_attempts=1 if leased else 0,
+                reveal_token=0,
+                reveal_attempts=0,
             )
             .on_conflict_do_nothing(index_elements=["channel_pk", "day"])
             .returning(PostRow.id)
@@ -243,18 +309,10 @@ class PostRepo(_Repo):
         )
         return (await self.session.scalars(stmt)).first()
 
-    async def unsent(self, now: datetime) -> Sequence[PostRow]:
-        """Claims with a question whose send failed or whose sender died (lease expired)."""
-        stmt = (
-            select(PostRow)
-            .where(
-                PostRow.status == PENDING,
-                PostRow.question_id.is_not(None),
-                (PostRow.send_lease_until.is_(None)) | (PostRow.send_lease_until <= now),
-            )
-            .order_by(PostRow.id)
-        )
-        return (await self.session.scalars(stmt)).all()
+    async def last_slot(self, channel_pk: int) -> datetime | None:
+        stmt = select(func.max(PostRow.slot_at)).where(PostRow.channel_pk == channel_pk)
+        value: datetime | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return value
 
     async def has_pending(self, channel_pk: int) -> bool:
         stmt = select(PostRow.id).where(
@@ -262,69 +320,145 @@ class PostRepo(_Repo):
         ).limit(1)
         return (await self.session.scalars(stmt)).first() is not None
 
-    async def mark_sent(self, post_id: int, message_id: str, now: datetime,
-                        reveal_at: datetime) -> bool:
-        """Record the platform's message id, only while the claim is still pending:
-        another process may meanwhile have given up on it (past grace) or sent it."""
+    # -- sends ---------------------------------------------------------------------------
+
+    async def due_sends(self, now: datetime, platforms: Sequence[str], limit: int) -> list[int]:
+        """Pending claims whose send may be attempted now (never tried, failed and backed
+        off, or whose sender's lease ran out)."""
+        stmt = (
+            select(PostRow.id)
+            .join(ChannelRow, ChannelRow.id == PostRow.channel_pk)
+            .where(PostRow.send_due_at <= now, PostRow.status == PENDING,
+                   ChannelRow.platform.in_(platforms))
+            .order_by(PostRow.send_due_at, PostRow.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def take_send(self, post_id: int, now: datetime, until: datetime) -> int | None:
+        """Take the send lease: a new fencing token, or None when the claim is not due
+        (another process holds it, or it is no longer pending)."""
         stmt = (
             update(PostRow)
-            .where(PostRow.id == post_id, PostRow.status == PENDING)
-            .values(status=SENT, message_id=message_id, posted_at=now, reveal_at=reveal_at,
-                    send_lease_until=None)
+            .where(PostRow.id == post_id, PostRow.status == PENDING,
+                   PostRow.send_due_at <= now)
+            .values(send_token=PostRow.send_token + 1, send_due_at=until,
+                    send_attempts=PostRow.send_attempts + 1)
+            .returning(PostRow.send_token)
+            .execution_options(synchronize_session=False)
+        )
+        value = (await self.session.execute(stmt)).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def renew_send(self, post_id: int, token: int, until: datetime) -> bool:
+        """Extend the lease; False when it was lost (the token moved on, or it is done)."""
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.status == PENDING,
+                   PostRow.send_token == token)
+            .values(send_due_at=until)
             .execution_options(synchronize_session=False)
         )
         return _rowcount(await self.session.execute(stmt)) == 1
 
-    async def take_send_lease(self, post_id: int, now: datetime, until: datetime) -> bool:
-        """Only one process may send a claim at a time; the lease expires if it dies."""
+    async def release_send(self, post_id: int, token: int, retry_at: datetime) -> bool:
+        """After a failed attempt: due again at `retry_at`, if this holder still holds it."""
+        return await self.renew_send(post_id, token, retry_at)
+
+    async def mark_sent(self, post_id: int, token: int, message_id: str, now: datetime,
+                        reveal_at: datetime) -> bool:
+        """Record the platform's message id, only for the holder of the current token:
+        a sender whose lease was taken over must not overwrite what the new holder did."""
         stmt = (
             update(PostRow)
-            .where(
-                PostRow.id == post_id,
-                PostRow.status == PENDING,
-                (PostRow.send_lease_until.is_(None)) | (PostRow.send_lease_until <= now),
-            )
-            .values(send_lease_until=until)
+            .where(PostRow.id == post_id, PostRow.status == PENDING,
+                   PostRow.send_token == token)
+            .values(status=SENT, message_id=message_id, posted_at=now, reveal_at=reveal_at,
+                    send_due_at=None, reveal_due_at=reveal_at)
+            .execution_options(synchronize_session=False)
         )
-        result = await self.session.execute(stmt)
-        return _rowcount(result) == 1
+        return _rowcount(await self.session.execute(stmt)) == 1
 
-    async def due_reveals(self, now: datetime) -> Sequence[PostRow]:
-        stmt = (
-            select(PostRow)
-            .where(
-                PostRow.status == SENT,
-                PostRow.revealed_at.is_(None),
-                PostRow.reveal_at <= now,
-                (PostRow.reveal_lease_until.is_(None)) | (PostRow.reveal_lease_until <= now),
-            )
-            .order_by(PostRow.reveal_at, PostRow.id)
-        )
-        return (await self.session.scalars(stmt)).all()
-
-    async def take_reveal_lease(self, post_id: int, now: datetime, until: datetime) -> bool:
+    async def give_up_send(self, post_id: int, token: int, status: str) -> bool:
+        """Past the grace window: recorded missed (scheduled) or failed (extra); the
+        question goes back into the cycle, never having been shown."""
         stmt = (
             update(PostRow)
-            .where(
-                PostRow.id == post_id,
-                PostRow.revealed_at.is_(None),
-                (PostRow.reveal_lease_until.is_(None)) | (PostRow.reveal_lease_until <= now),
-            )
-            .values(reveal_lease_until=until)
+            .where(PostRow.id == post_id, PostRow.status == PENDING,
+                   PostRow.send_token == token)
+            .values(status=status, send_due_at=None, question_id=None)
+            .execution_options(synchronize_session=False)
         )
-        result = await self.session.execute(stmt)
-        return _rowcount(result) == 1
+        return _rowcount(await self.session.execute(stmt)) == 1
 
-    async def pending_reveals(self) -> Sequence[PostRow]:
-        stmt = select(PostRow).where(PostRow.status == SENT, PostRow.revealed_at.is_(None))
-        return (await self.session.scalars(stmt)).all()
+    # -- reveals -------------------------------------------------------------------------
 
-    async def next_reveal_after(self, when: datetime) -> datetime | None:
-        stmt = select(func.min(PostRow.reveal_at)).where(
-            PostRow.status == SENT, PostRow.revealed_at.is_(None), PostRow.reveal_at > when
+    async def due_reveals(self, now: datetime, platforms: Sequence[str], limit: int
+                          ) -> list[int]:
+        stmt = (
+            select(PostRow.id)
+            .join(ChannelRow, ChannelRow.id == PostRow.channel_pk)
+            .where(PostRow.reveal_due_at <= now, PostRow.status == SENT,
+                   PostRow.revealed_at.is_(None), ChannelRow.platform.in_(platforms))
+            .order_by(PostRow.reveal_due_at, PostRow.id)
+            .limit(limit)
         )
-        value: datetime | None = (await self.session.execute(stmt)).scalar_one_or_none()
-        return value
+        return list((await self.session.scalars(stmt)).all())
+
+    async def take_reveal(self, post_id: int, now: datetime, until: datetime) -> int | None:
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.status == SENT,
+                   PostRow.revealed_at.is_(None), PostRow.reveal_due_at <= now)
+            .values(reveal_token=PostRow.reveal_token + 1, reveal_due_at=until,
+                    reveal_attempts=PostRow.reveal_attempts + 1)
+            .returning(PostRow.reveal_token)
+            .execution_options(synchronize_session=False)
+        )
+        value = (await self.session.execute(stmt)).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def renew_reveal(self, post_id: int, token: int, until: datetime) -> bool:
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.revealed_at.is_(None),
+                   PostRow.reveal_token == token)
+            .values(reveal_due_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(await self.session.execute(stmt)) == 1
+
+    async def close_reveal(self, post_id: int, token: int, now: datetime,
+                           reply_id: str | None, error: str | None = None) -> bool:
+        """Points close: the reveal was posted (`reply_id`), or the engine gave up on it
+        (`error`, shown by `qotd status`)."""
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.revealed_at.is_(None),
+                   PostRow.reveal_token == token)
+            .values(revealed_at=now, reveal_message_id=reply_id, reveal_due_at=None,
+                    reveal_error=error)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(await self.session.execute(stmt)) == 1
+
+    async def earliest_due(self, platforms: Sequence[str], after: datetime
+                           ) -> datetime | None:
+        """The first moment after `after` a send or a reveal becomes due."""
+        sends = select(func.min(PostRow.send_due_at)).join(
+            ChannelRow, ChannelRow.id == PostRow.channel_pk
+        ).where(PostRow.send_due_at > after, PostRow.status == PENDING,
+                ChannelRow.platform.in_(platforms))
+        reveals = select(func.min(PostRow.reveal_due_at)).join(
+            ChannelRow, ChannelRow.id == PostRow.channel_pk
+        ).where(PostRow.reveal_due_at > after, PostRow.status == SENT,
+                PostRow.revealed_at.is_(None), ChannelRow.platform.in_(platforms))
+        moments = [
+            (await self.session.execute(sends)).scalar_one_or_none(),
+            (await self.session.execute(reveals)).scalar_one_or_none(),
+        ]
+        present = [m for m in moments if m is not None]
+        return min(present) if present else None
 
     async def days_from(self, channel_pk: int, first: date) -> dict[date, str]:
         stmt = select(PostRow.day, PostRow.status).where(
@@ -429,6 +563,39 @@ class AnswerRepo(_Repo):
     async def delete_attempt(self, row: AttemptRow) -> None:
         await self.session.delete(row)
         await self.session.flush()
+
+    async def add_stray(self, row: StrayReactionRow) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def strays(self, channel_pk: int, message_id: str) -> Sequence[StrayReactionRow]:
+        stmt = (
+            select(StrayReactionRow)
+            .where(StrayReactionRow.channel_pk == channel_pk,
+                   StrayReactionRow.message_id == message_id)
+            .order_by(StrayReactionRow.id)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def drop_strays(self, channel_pk: int, message_id: str) -> None:
+        await self.session.execute(
+            delete(StrayReactionRow).where(StrayReactionRow.channel_pk == channel_pk,
+                                           StrayReactionRow.message_id == message_id)
+        )
+
+    async def matched_strays(self) -> list[tuple[int, str]]:
+        stmt = (
+            select(StrayReactionRow.channel_pk, StrayReactionRow.message_id)
+            .join(PostRow, (PostRow.channel_pk == StrayReactionRow.channel_pk)
+                  & (PostRow.message_id == StrayReactionRow.message_id))
+            .where(PostRow.status == SENT)
+            .distinct()
+        )
+        return [(int(c), str(m)) for c, m in (await self.session.execute(stmt)).all()]
+
+    async def prune_strays(self, before: datetime) -> None:
+        """Reactions on messages that never became a post (another bot's, a deleted one)."""
+        await self.session.execute(delete(StrayReactionRow).where(StrayReactionRow.at < before))
 
     async def attempts_for_post(self, post_id: int) -> Sequence[tuple[AttemptRow, UserRow]]:
         stmt = (

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.engine import make_engine, make_sessions
+from storage.engine import advisory_key, make_engine, make_sessions
 from storage.queries import Queries
 from storage.repositories import AnswerRepo, ChannelRepo, PostRepo, QuestionRepo, UserRepo
 
@@ -23,9 +24,11 @@ class UnitOfWork:
     answers: AnswerRepo
     queries: Queries
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str,
+                 url: str = "") -> None:
         self._sessions = sessions
         self._dialect = dialect
+        self._url = url
         self._session: AsyncSession | None = None
 
     @property
@@ -60,17 +63,29 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.session.commit()
 
+    async def lock_for(self, purpose: str) -> None:
+        """Serialise this transaction with every other doing the same `purpose`, across
+        processes: a PostgreSQL advisory lock until commit; SQLite has one writer."""
+        if self._dialect == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": advisory_key(self._url, purpose)},
+            )
+
 
 class Database:
     """The engine and session factory; `uow()` gives a fresh unit of work each call."""
 
-    def __init__(self, database_url: str) -> None:
-        self.engine: AsyncEngine = make_engine(database_url)
+    def __init__(self, database_url: str, *, pool_size: int | None = None,
+                 max_overflow: int | None = None) -> None:
+        self.engine: AsyncEngine = make_engine(database_url, pool_size=pool_size,
+                                               max_overflow=max_overflow)
         self._sessions = make_sessions(self.engine)
         self.dialect = self.engine.dialect.name
+        self._url = database_url
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, self.dialect)
+        return UnitOfWork(self._sessions, self.dialect, self._url)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -27,6 +27,7 @@ from bot.app import Core
 from bot.cli_core import serve
 from bot.clock import FakeClock
 from bot.plugins import AdapterPlugin, CoreHandle, RunningAdapter, discover
+from bot.scheduler import WAKE_JOB_ID
 from bot.settings import CoreSettings
 from tests.conftest import write_bank
 from tests.discord.conftest import choice_question, keep_discord_endpoints, plugin_env
@@ -149,11 +150,14 @@ async def test_one_process_serves_discord_and_slack_with_the_scheduler(
                                "UADMIN")
             assert "Next post" in answer["text"]
 
-            # The real scheduler runs on this loop and holds one cron job per channel.
+            # The real timer runs on this loop: one job for the whole process, both
+            # channels are rows with their next slot.
             assert core.scheduler.scheduler.running
-            post_jobs = [j.id for j in core.scheduler.scheduler.get_jobs()
-                         if j.id.startswith("post:")]
-            assert len(post_jobs) == 2
+            assert [j.id for j in core.scheduler.jobs()] == [WAKE_JOB_ID]
+            async with core.db.uow() as uow:
+                due = await uow.channels.due(datetime(2027, 1, 4, 9, 0, tzinfo=UTC),
+                                             ["discord", "slack"], 10)
+            assert len(due) == 2
 
             # The scheduled day arrives: one post on each platform, with its reactions.
             await core.advance_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))

@@ -14,7 +14,7 @@ from bot.boundary import ChannelRef, OutMessage
 
 @dataclass(frozen=True)
 class Entry:
-    kind: str  # "post" | "thread" | "ephemeral" | "reactions" | "edit"
+    kind: str  # "post" | "thread" | "ephemeral" | "reactions" | "edit" | "delete"
     channel: ChannelRef
     message_id: str
     message: OutMessage | None = None
@@ -79,6 +79,9 @@ class ConsoleOutbound:
 
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
         self.transcript.append(Entry("edit", channel, message_id, message))
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        self.transcript.append(Entry("delete", channel, message_id))
 
     def posts(self, channel: ChannelRef | None = None) -> list[Entry]:
         return [

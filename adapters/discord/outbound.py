@@ -103,6 +103,13 @@ class DiscordOutbound:
             )
         )
 
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        try:
+            await self._retry(lambda: self._client.http.delete_message(
+                int(channel.channel_id), int(message_id)))
+        except discord.NotFound:
+            log.info("message %s in %s is already gone", message_id, channel.channel_id)
+
     # -- helpers -------------------------------------------------------------------------
 
     def _channel(

@@ -128,6 +128,14 @@ class SlackOutbound:
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
         await self._client.chat_update(ts=message_id, **await self._rendered(channel, message))
 
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        try:
+            await self._client.chat_delete(channel=channel.channel_id, ts=message_id,
+                                           **await self._auth(channel))
+        except SlackApiError as err:
+            if err.response.get("error") != "message_not_found":
+                raise
+
     async def _already_posted(
         self, channel: ChannelRef, key: str, auth: dict[str, Any]
     ) -> str | None:

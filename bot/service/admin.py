@@ -82,10 +82,13 @@ async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
         channel.scheduled = True
         channel.paused = False
         channel.active_since = now
+        channel.next_slot_at = posting.plan_from(sched, now)
+        channel.admin_user_id = command.actor.user_id
         await uow.commit()
         pk, delay = channel.id, deps.reveal_delay(channel)
         first = await _next_open_slot(uow, pk, sched, now)
-    await deps.channel_changed(pk)
+        planned = channel.next_slot_at
+    await deps.wake(planned)
     return [
         info(
             f"Scheduled: {sched.describe()}. Next post {_local(first, sched.timezone)}; "
@@ -112,12 +115,18 @@ async def _set_paused(deps: Deps, command: CommandInput, paused: bool) -> list[R
         if channel.paused == paused:
             return [info(f"Already {'paused' if paused else 'running'}.")]
         channel.paused = paused
-        if not paused:
+        sched = schedule_of(channel)
+        if paused:
+            channel.next_slot_at = None
+        else:
             channel.active_since = now  # a slot that passed while paused is not caught up
+            channel.next_slot_at = posting.plan_from(sched, now)
+            channel.admin_user_id = command.actor.user_id
         await uow.commit()
-        pk, sched = channel.id, schedule_of(channel)
+        pk = channel.id
         upcoming = await _next_open_slot(uow, pk, sched, now)
-    await deps.channel_changed(pk)
+    if not paused:
+        await deps.wake(upcoming)
     if paused:
         return [info("Paused: no questions until `qotd resume`. Streaks are not affected.")]
     return [info(f"Resumed. Next post {_local(upcoming, sched.timezone)}.")]
@@ -155,7 +164,7 @@ async def post_now(deps: Deps, command: CommandInput) -> list[Reply]:
         assert post is not None
         number, day = post.number, post.day
         await uow.commit()
-    if not await posting.send_post(deps, post_id):
+    if not await posting.send_post(deps, post_id, token=1, resend=False):
         return [error(f"Question #{number} is claimed but sending failed; it will be retried.")]
     claim = f" (today's question, {day:%Y-%m-%d})" if day is not None else " (an extra post)"
     return [info(f"Posted question #{number}{claim}.")]

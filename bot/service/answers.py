@@ -13,7 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import messages
-from bot.boundary import NO, YES, ButtonInput, CommandInput, ReactionInput, Reply, error
+from bot.boundary import (
+    NO,
+    YES,
+    Actor,
+    ButtonInput,
+    ChannelRef,
+    CommandInput,
+    ReactionInput,
+    Reply,
+    error,
+)
 from bot.rules.scoring import (
     GRADES,
     AttemptFacts,
@@ -25,13 +35,17 @@ from bot.rules.scoring import (
 from bot.service.bank_sync import alternates_of, question_of
 from bot.service.deps import Deps
 from content.model import Question
-from storage.models import AttemptRow, PostRow
+from storage.models import AttemptRow, PostRow, StrayReactionRow
 from storage.repositories import SENT
 from storage.uow import UnitOfWork
 
 
 async def handle_reaction(deps: Deps, reaction: ReactionInput) -> list[Reply]:
-    """Silent: reactions get no reply (the reveal reports the results)."""
+    """Silent: reactions get no reply (the reveal reports the results).
+
+    A reaction on a message the database does not know, in a channel with a post still
+    pending, may be on that post: it reached the platform but its sender died before
+    marking it sent. It is kept as a stray and replayed once the post is marked sent."""
     now = deps.clock.now()
     ref = reaction.channel
     async with deps.db.uow() as uow:
@@ -39,23 +53,70 @@ async def handle_reaction(deps: Deps, reaction: ReactionInput) -> list[Reply]:
         if channel is None:
             return []
         post = await uow.posts.by_message(channel.id, reaction.message_id)
-        if post is None or post.status != SENT or post.question_id is None:
+        if post is None:
+            if await uow.posts.has_pending(channel.id):
+                await uow.answers.add_stray(StrayReactionRow(
+                    channel_pk=channel.id, message_id=reaction.message_id,
+                    user_id=reaction.actor.user_id, display_name=reaction.actor.display_name,
+                    is_admin=reaction.actor.is_admin, key=reaction.key, added=reaction.added,
+                    at=now,
+                ))
+                await uow.commit()
             return []
-        question = await _question(uow, post)
-        valid = question.letters if question.kind == "choice" else (YES, NO)
-        if reaction.key not in valid:
-            return []
-        user_pk = await uow.users.upsert(
-            ref.platform, ref.workspace_id, reaction.actor.user_id,
-            reaction.actor.display_name, now,
-        )
-        if reaction.added:
-            await uow.answers.add_reaction(post.id, user_pk, reaction.key, now)
-        else:
-            await uow.answers.remove_reaction(post.id, user_pk, reaction.key)
-        await recompute(uow, post, question, user_pk, now)
-        await uow.commit()
+        if await _apply_reaction(uow, post, ref, reaction.actor, reaction.key,
+                                 reaction.added, now):
+            await uow.commit()
     return []
+
+
+async def _apply_reaction(uow: UnitOfWork, post: PostRow, ref: ChannelRef, actor: Actor,
+                          key: str, added: bool, now: datetime) -> bool:
+    """Record one reaction on a sent post and recompute the attempt; False if it is not
+    an answer key of this post (nothing written)."""
+    if post.status != SENT or post.question_id is None:
+        return False
+    question = await _question(uow, post)
+    valid = question.letters if question.kind == "choice" else (YES, NO)
+    if key not in valid:
+        return False
+    user_pk = await uow.users.upsert(
+        ref.platform, ref.workspace_id, actor.user_id, actor.display_name, now,
+    )
+    if added:
+        await uow.answers.add_reaction(post.id, user_pk, key, now)
+    else:
+        await uow.answers.remove_reaction(post.id, user_pk, key)
+    await recompute(uow, post, question, user_pk, now)
+    return True
+
+
+async def replay_strays(deps: Deps, uow: UnitOfWork, channel_pk: int, message_id: str) -> int:
+    """Count the reactions that arrived before the post was known, in their order and at
+    their own times, inside the caller's unit of work (the one marking it sent)."""
+    strays = await uow.answers.strays(channel_pk, message_id)
+    if not strays:
+        return 0
+    post = await uow.posts.by_message(channel_pk, message_id)
+    channel = await uow.channels.by_pk(channel_pk)
+    if post is None or channel is None or post.status != SENT:
+        return 0
+    ref = ChannelRef(channel.platform, channel.workspace_id, channel.channel_id)
+    for stray in strays:
+        await _apply_reaction(
+            uow, post, ref, Actor(stray.user_id, stray.display_name, stray.is_admin),
+            stray.key, stray.added, stray.at,
+        )
+    await uow.answers.drop_strays(channel_pk, message_id)
+    return len(strays)
+
+
+async def replay_matched(deps: Deps, uow: UnitOfWork) -> int:
+    """Strays whose post was marked sent while they were being stored (a race the
+    mark-sent replay cannot see): replayed by the engine's next pass."""
+    total = 0
+    for channel_pk, message_id in await uow.answers.matched_strays():
+        total += await replay_strays(deps, uow, channel_pk, message_id)
+    return total
 
 
 async def handle_button(deps: Deps, button: ButtonInput) -> list[Reply]:
@@ -83,9 +144,7 @@ async def handle_button(deps: Deps, button: ButtonInput) -> list[Reply]:
         )
         await uow.answers.add_grade(post.id, user_pk, question.id, grade, now)
         attempt = await recompute(uow, post, question, user_pk, now, grade=(grade, now))
-        practice = post.revealed_at is not None or (
-            post.reveal_at is not None and now >= post.reveal_at
-        )
+        practice = post.revealed_at is not None
         await uow.commit()
     assert attempt is not None
     return [messages.grade_recorded(grade, attempt.points, practice)]
@@ -142,9 +201,9 @@ async def recompute(
     """Rebuild the user's attempt on a post from stored facts; delete it when nothing
     is left (all reactions withdrawn and no grade)."""
     attempt = await uow.answers.attempt(post.id, user_pk)
-    after_reveal = post.revealed_at is not None or (
-        post.reveal_at is not None and now >= post.reveal_at
-    )
+    # points close when the reveal is posted (or given up), not at its planned time:
+    # a reveal held up by a failing platform must not close answering early
+    after_reveal = post.revealed_at is not None
     if after_reveal and attempt is not None and not attempt.after_reveal:
         return attempt  # the scored answer stands; later changes are practice
     present = await uow.answers.reactions(post.id, user_pk)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.boundary import Actor, ChannelRef
 from bot.clock import Clock
@@ -14,21 +16,20 @@ from bot.settings import CoreSettings
 from storage.models import ChannelRow
 from storage.uow import Database
 
-ChannelChanged = Callable[[int], Awaitable[None]]
-RevealPlanned = Callable[[int, datetime], Awaitable[None]]
-RetryPlanned = Callable[[datetime], Awaitable[None]]
+if TYPE_CHECKING:
+    from bot.service.engine import Failures
+
+Wake = Callable[[datetime], Awaitable[None]]
 
 
-async def _nothing_channel(_: int) -> None:
+async def _nothing(_: datetime) -> None:
     return None
 
 
-async def _nothing_reveal(_: int, __: datetime) -> None:
-    return None
+def _failures() -> Failures:
+    from bot.service.engine import Failures
 
-
-async def _nothing_retry(_: datetime) -> None:
-    return None
+    return Failures()
 
 
 @dataclass
@@ -37,11 +38,15 @@ class Deps:
     router: OutboundRouter
     clock: Clock
     settings: CoreSettings
-    # hooks the scheduler sets so a schedule change or a new post updates its jobs, and
-    # a failed send or reveal wakes the core again soon (not only at the next cron slot)
-    channel_changed: ChannelChanged = field(default=_nothing_channel)
-    reveal_planned: RevealPlanned = field(default=_nothing_reveal)
-    retry_planned: RetryPlanned = field(default=_nothing_retry)
+    # the timer's hook: "there may be work at this moment" (a schedule change, a new
+    # post's reveal, a retry), so this process wakes then instead of at the next poll
+    wake: Wake = field(default=_nothing)
+    rng: random.Random = field(default_factory=random.Random)
+    failures: Failures = field(default_factory=_failures)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lease_seconds)
 
     @property
     def grace(self) -> timedelta:

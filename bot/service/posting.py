@@ -1,120 +1,132 @@
-"""Claiming, sending and revealing posts.
+"""One unit of due work at a time: a channel's slot, a pending send, a reveal.
 
-The order is always: claim in the database (a unique row per channel and local day),
-commit, send with the claim's idempotency key, then mark sent. A crash between send and
-mark leaves a pending claim that the next run retries with the same key, and the adapter
-makes the retry appear once. A short send lease stops a second process from retrying a
-claim that is being sent right now. A failed send or reveal asks the scheduler to wake
-the core again after RETRY_DELAY (the `retry_planned` hook), well inside the grace window.
+The order is always: take the work in the database (a compare-and-set on the channel's
+next slot and a unique claim per channel and local day; a lease with a fencing token on
+a send or a reveal), commit, talk to the platform with the claim's idempotency key,
+then record the outcome, only while still holding the token. The lease is short and
+renewed while the platform call runs, so a holder that dies (SIGKILL, a lost machine)
+leaves work that becomes due again by itself within one lease; whoever takes it next
+sends it as a resend, and the adapter adopts a copy that already reached the platform.
+
+A sender that finds, when it comes back, that another holder recorded a different
+message deletes its own copy, so the channel converges to one post.
+
+Which work is due, and running many of them at once, is `bot.service.engine`'s job.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import messages
+from bot.boundary import ChannelRef, OutMessage
+from bot.faults import checkpoint
+from bot.rules.backoff import retry_at
 from bot.rules.picking import NothingToPick
 from bot.rules.schedule import Schedule, next_slot, slot_day
+from bot.service.answers import replay_strays
 from bot.service.bank_sync import alternates_of, question_of
 from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
+from bot.service.errors import error_code
 from bot.service.results import results_of
 from storage.models import ChannelRow
-from storage.repositories import FAILED, MISSED, PENDING
+from storage.repositories import FAILED, MISSED, PENDING, SENT
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-SEND_LEASE = timedelta(minutes=2)
-RETRY_DELAY = timedelta(seconds=60)  # after a failed send or reveal, try again this soon
-MISSED_LOOKBACK = timedelta(days=7)
+MAX_CATCH_UP = 400  # slots recorded missed in one go after a very long outage
+REVEAL_MAX_ATTEMPTS = 10
+REVEAL_GIVE_UP = timedelta(hours=24)
 
 
-async def run_due(deps: Deps) -> None:
-    """Everything due at the clock's now: today's posts within grace, retries, reveals."""
-    now = deps.clock.now()
-    await retry_unsent(deps, now)  # first, so a send failing in this run waits for the next
-    live = set(deps.router.platforms())
+# -- a channel's slot --------------------------------------------------------------------
+
+
+async def post_slot(deps: Deps, channel_pk: int, now: datetime) -> None:
+    """Handle the channel's due slot: record the slots found past grace as missed, claim
+    and send the latest one if it is within grace. The compare-and-set on next_slot_at
+    makes this happen once per slot across processes."""
+    checkpoint("before-claim")
+    missed_days: list[date] = []
+    post_id: int | None = None
     async with deps.db.uow() as uow:
-        # a channel whose platform has no adapter running in this process is left alone:
-        # claiming would only fail to send (another process may serve that platform)
-        channel_pks = [c.id for c in await uow.channels.scheduled() if c.platform in live]
-    for pk in channel_pks:
-        await post_due(deps, pk, now)
-    await reveal_due(deps, now)
-
-
-async def next_due(deps: Deps, after: datetime) -> datetime | None:
-    """The next instant after `after` at which run_due has something to do."""
-    moments: list[datetime] = []
-    async with deps.db.uow() as uow:
-        for channel in await uow.channels.scheduled():
-            if not channel.paused:
-                moments.append(next_slot(schedule_of(channel), after))
-        reveal = await uow.posts.next_reveal_after(after)
-    if reveal is not None:
-        moments.append(reveal)
-    return min(moments) if moments else None
-
-
-async def post_due(deps: Deps, channel_pk: int, now: datetime) -> None:
-    """Claim and send the channel's latest slot if it is within grace; record every
-    earlier unclaimed slot of the last week as missed (which never breaks a streak:
-    streaks count posts)."""
-    async with deps.db.uow() as uow:
-        channel = await uow.channels.by_pk(channel_pk)
-        if channel is None or not channel.scheduled or channel.paused:
+        channel = await uow.channels.lock_due(channel_pk, now)
+        if channel is None or channel.next_slot_at is None:
             return
         schedule = schedule_of(channel)
-        slots = _slots_since(schedule, channel.active_since, now)
-        if not slots:
+        first = channel.next_slot_at
+        slots = [first]
+        following = next_slot(schedule, first)
+        while following <= now and len(slots) < MAX_CATCH_UP:
+            slots.append(following)
+            following = next_slot(schedule, following)
+        if following <= now:  # down for over a year: the rest is not worth a row each
+            following = next_slot(schedule, now)
+        if not await uow.channels.advance(channel.id, first, following):
             return
         latest = slots[-1]
-        overdue = slots if now - latest > deps.grace else slots[:-1]
-        if overdue:
-            claimed = await uow.posts.days_from(channel.id, slot_day(schedule, overdue[0]))
-            for slot in overdue:
-                day = slot_day(schedule, slot)
-                if day not in claimed and await uow.posts.claim(
-                    channel.id, day, MISSED, now, slot_at=slot
-                ) is not None:
-                    log.warning("channel %s missed its post for %s (outside grace)",
-                                channel.id, day)
-            await uow.commit()
-        if now - latest > deps.grace:
-            return
-        post_id = await uow.posts.claim(
-            channel.id, slot_day(schedule, latest), PENDING, now, slot_at=latest,
-            lease_until=now + SEND_LEASE,
-        )
-        if post_id is None:
-            return
-        if not await _assign(uow, deps, channel, post_id, record_missed=True):
-            return
+        in_grace = now - latest <= deps.grace
+        for slot in slots if not in_grace else slots[:-1]:
+            day = slot_day(schedule, slot)
+            if await uow.posts.claim(channel.id, day, MISSED, now, slot_at=slot) is not None:
+                missed_days.append(day)
+        if in_grace:
+            post_id = await uow.posts.claim(
+                channel.id, slot_day(schedule, latest), PENDING, now, slot_at=latest,
+                lease_until=now + deps.lease,
+            )
+            if post_id is not None and not await _assign(uow, deps, channel, post_id):
+                post = await uow.posts.get(post_id)
+                assert post is not None
+                post.status, post.send_due_at = MISSED, None
+                post_id = None
+        ref, admin = ref_of(channel), channel.admin_user_id
         await uow.commit()
-    await send_post(deps, post_id)
+    if missed_days:
+        log.warning("channel %s (%s %s): missed the post of %s: found past the %g h grace "
+                    "window", channel_pk, ref.platform, ref.channel_id,
+                    ", ".join(f"{d:%Y-%m-%d}" for d in missed_days), deps.settings.grace_hours)
+        await tell_admins(deps, ref, admin, messages.missed_notice(missed_days,
+                                                                   deps.settings.grace_hours))
+    await deps.wake(following)
+    if post_id is not None:
+        checkpoint("after-claim")
+        await send_post(deps, post_id, token=1, resend=False)
 
 
-def _slots_since(schedule: Schedule, active_since: datetime | None, now: datetime) -> list[datetime]:
-    """Slots in (now - MISSED_LOOKBACK, now], none before the channel became active."""
-    start = now - MISSED_LOOKBACK
-    if active_since is not None and active_since > start:
-        start = active_since - timedelta(microseconds=1)
-    slots: list[datetime] = []
-    slot = next_slot(schedule, start)
-    while slot <= now:
-        slots.append(slot)
-        slot = next_slot(schedule, slot)
-    return slots
+async def tell_admins(deps: Deps, ref: ChannelRef, admin: str | None,
+                      message: OutMessage) -> None:
+    """Privately to the admin who scheduled the channel; once (no retry: a notice)."""
+    if not admin:
+        log.info("channel %s has no known admin to tell", ref.channel_id)
+        return
+    try:
+        await deps.router.for_channel(ref).send_ephemeral(ref, admin, message)
+    except Exception as exc:
+        log.warning("could not tell the admin of channel %s (%s)", ref.channel_id,
+                    error_code(exc))
+
+
+def plan_from(schedule: Schedule, since: datetime) -> datetime:
+    """The first slot after `since` (a schedule change, a resume, the last claimed slot)."""
+    return next_slot(schedule, since)
+
+
+# -- `/qotd post` --------------------------------------------------------------------------
 
 
 async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datetime) -> int | None:
     """For `qotd post`: take today's claim when today is a scheduled day not yet claimed,
     else an extra post. Returns the post id, for the caller to commit. None when nothing
-    can be picked: then nothing is committed and the caller must not commit either
-    (leaving the unit of work rolls the claim back, so today's slot stays open)."""
+    can be picked: then the caller must not commit (leaving the unit of work rolls the
+    claim back, so today's slot stays open)."""
     day: date | None = None
     slot: datetime | None = None
     if channel.scheduled:
@@ -126,14 +138,13 @@ async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datet
     post_id = None
     if day is not None:
         post_id = await uow.posts.claim(
-            channel.id, day, PENDING, now, slot_at=slot, lease_until=now + SEND_LEASE
+            channel.id, day, PENDING, now, slot_at=slot, lease_until=now + deps.lease
         )
     if post_id is None:
-        post_id = await uow.posts.claim(
-            channel.id, None, PENDING, now, lease_until=now + SEND_LEASE
-        )
+        post_id = await uow.posts.claim(channel.id, None, PENDING, now,
+                                        lease_until=now + deps.lease)
     assert post_id is not None  # an extra post (day NULL) never conflicts
-    return post_id if await _assign(uow, deps, channel, post_id, record_missed=False) else None
+    return post_id if await _assign(uow, deps, channel, post_id) else None
 
 
 def slot_on(schedule: Schedule, day: date) -> datetime | None:
@@ -143,24 +154,13 @@ def slot_on(schedule: Schedule, day: date) -> datetime | None:
     return slot if slot_day(schedule, slot) == day else None
 
 
-async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int, *,
-                  record_missed: bool) -> bool:
-    """Pick the question for a fresh claim; False if nothing is eligible. Then, with
-    `record_missed` (the scheduled path), a scheduled day is recorded as missed and
-    committed; otherwise nothing is committed and the caller leaves the unit of work
-    without committing, which rolls back the claim and the draw."""
+async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int) -> bool:
+    """Pick the question for a fresh claim; False if nothing is eligible."""
     draw = await uow.channels.next_draw(channel.id)
     try:
         chosen = await choose(uow, channel, deps.seed_for(channel), draw)
     except NothingToPick:
         log.warning("channel %s: no eligible question (filters or empty bank)", channel.id)
-        post = await uow.posts.get(post_id)
-        assert post is not None
-        if not record_missed or post.day is None:
-            return False
-        post.status = MISSED
-        post.send_lease_until = None
-        await uow.commit()
         return False
     if chosen.new_cycle:
         channel.cycle += 1
@@ -172,89 +172,160 @@ async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int
     return True
 
 
-async def send_post(deps: Deps, post_id: int, *, resend: bool = False) -> bool:
-    """Send a claimed post and mark it sent. `resend`: an earlier attempt may have
-    reached the platform (retry_unsent), so the adapter should look before sending."""
+# -- leases ------------------------------------------------------------------------------
+
+
+Renew = Callable[[UnitOfWork, datetime], Awaitable[bool]]
+
+
+@contextlib.asynccontextmanager
+async def renewing(deps: Deps, renew: Renew) -> AsyncIterator[asyncio.Event]:
+    """Keep a lease alive while the platform call runs (every third of a lease). The
+    event is set when the lease was lost: another holder took over."""
+    lost = asyncio.Event()
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(deps.lease.total_seconds() / 3)
+            try:
+                async with deps.db.uow() as uow:
+                    held = await renew(uow, deps.clock.now() + deps.lease)
+                    await uow.commit()
+            except Exception as exc:  # the database may be back by the next renewal
+                log.warning("could not renew a lease (%s)", error_code(exc))
+                continue
+            if not held:
+                lost.set()
+                return
+
+    task = asyncio.create_task(keep())
+    try:
+        yield lost
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+# -- sending a claimed post ----------------------------------------------------------------
+
+
+async def take_and_send(deps: Deps, post_id: int, now: datetime) -> None:
+    """A due pending claim (failed earlier, or its sender's lease ran out): take the
+    lease and resend, or give up when the grace window is over."""
+    async with deps.db.uow() as uow:
+        token = await uow.posts.take_send(post_id, now, now + deps.lease)
+        await uow.commit()
+        if token is None:
+            return
+        post = await uow.posts.get(post_id)
+        assert post is not None
+        expired = now - post.claimed_at > deps.grace or post.question_id is None
+        if expired:
+            status = MISSED if post.day is not None else FAILED
+            channel = await uow.channels.by_pk(post.channel_pk)
+            assert channel is not None
+            given_up = await uow.posts.give_up_send(post_id, token, status)
+            await uow.commit()
+            ref, admin, day = ref_of(channel), channel.admin_user_id, post.day
+    if expired:
+        if given_up:
+            log.warning("post %s in channel %s: gave up sending after the %g h grace window",
+                        post_id, ref.channel_id, deps.settings.grace_hours)
+            if day is not None:
+                await tell_admins(deps, ref, admin,
+                                  messages.missed_notice([day], deps.settings.grace_hours))
+        return
+    await send_post(deps, post_id, token=token, resend=True)
+
+
+async def send_post(deps: Deps, post_id: int, *, token: int, resend: bool) -> bool:
+    """Send a claimed post while holding `token`, then mark it sent. `resend`: an
+    earlier attempt may have reached the platform, so the adapter looks before sending."""
     async with deps.db.uow() as uow:
         post = await uow.posts.get(post_id)
-        if post is None or post.status != PENDING or post.question_id is None:
-            return False
+        if (post is None or post.status != PENDING or post.question_id is None
+                or post.send_token != token):
+            return False  # fencing: another holder has it now
         channel = await uow.channels.by_pk(post.channel_pk)
         row = await uow.questions.get(post.question_id)
         assert channel is not None and row is not None and post.number is not None
         message = messages.question_post(post.number, question_of(row.data))
         ref = ref_of(channel)
         reveal_delay = deps.reveal_delay(channel)
+        deadline, attempts = post.claimed_at + deps.grace, post.send_attempts
+
+    async def renew(uow: UnitOfWork, until: datetime) -> bool:
+        return await uow.posts.renew_send(post_id, token, until)
+
     try:
-        message_id = await deps.router.for_channel(ref).post(
-            ref, message, idempotency_key=f"post:{post_id}", resend=resend
-        )
-    except Exception as exc:  # the adapter's failure must not stop other channels
-        log.warning("post %s: send failed (%s); will retry", post_id, type(exc).__name__)
+        async with renewing(deps, renew):
+            message_id = await deps.router.for_channel(ref).post(
+                ref, message, idempotency_key=f"post:{post_id}", resend=resend
+            )
+    except Exception as exc:  # the platform's failure must not stop other channels
+        now = deps.clock.now()
+        again = retry_at(now, attempts, deps.rng, deadline)
+        log.warning("post %s in channel %s: send failed (%s); attempt %d, next at %s",
+                    post_id, ref.channel_id, error_code(exc), attempts, f"{again:%H:%M:%S}")
         async with deps.db.uow() as uow:
-            post = await uow.posts.get(post_id)
-            pending = post is not None and post.status == PENDING
-            if post is not None and pending:
-                post.send_lease_until = None
-                await uow.commit()
-        if pending:
-            await deps.retry_planned(deps.clock.now() + RETRY_DELAY)
+            await uow.posts.release_send(post_id, token, again)
+            await uow.commit()
+        await deps.wake(again)
         return False
+    checkpoint("after-send")
     now = deps.clock.now()
     reveal_at = now + reveal_delay
     async with deps.db.uow() as uow:
-        marked = await uow.posts.mark_sent(post_id, message_id, now, reveal_at)
+        marked = await uow.posts.mark_sent(post_id, token, message_id, now, reveal_at)
+        if marked:
+            await replay_strays(deps, uow, post.channel_pk, message_id)
         await uow.commit()
-        if not marked:
+    if marked:
+        checkpoint("after-mark-sent")
+        await deps.wake(reveal_at)
+        return True
+    await converge(deps, post_id, ref, message_id)
+    return False
+
+
+async def converge(deps: Deps, post_id: int, ref: ChannelRef, mine: str) -> None:
+    """This sender lost its lease while its request was in flight and another holder
+    took over. Wait for that holder's outcome (at most two leases); if it recorded a
+    different message, or the claim was given up, delete this sender's copy."""
+    for _ in range(int(deps.lease.total_seconds() * 2) + 1):
+        async with deps.db.uow() as uow:
             post = await uow.posts.get(post_id)
-            log.warning(
-                "post %s: sent as message %s but the claim is now %s (another process took "
-                "it over); not marking it sent", post_id, message_id,
-                post.status if post is not None else "gone",
-            )
-            return False
-    await deps.reveal_planned(post_id, reveal_at)
-    return True
+        if post is None or post.status != PENDING:
+            break
+        await asyncio.sleep(1)
+    if post is not None and post.status == SENT and post.message_id == mine:
+        log.info("post %s: the new holder adopted message %s; nothing to undo", post_id, mine)
+        return
+    if post is not None and post.status == PENDING:
+        log.warning("post %s: sent as %s after losing the lease, and the new holder has not "
+                    "finished; leaving it", post_id, mine)
+        return
+    log.warning("post %s: sent as %s after losing the lease; the post is %s; deleting this "
+                "copy", post_id, mine,
+                f"message {post.message_id}" if post is not None and post.message_id
+                else (post.status if post is not None else "gone"))
+    try:
+        await deps.router.for_channel(ref).delete(ref, mine)
+    except Exception as exc:
+        log.warning("post %s: could not delete the extra copy %s (%s)", post_id, mine,
+                    error_code(exc))
 
 
-async def retry_unsent(deps: Deps, now: datetime) -> None:
-    async with deps.db.uow() as uow:
-        retry: list[int] = []
-        for post in await uow.posts.unsent(now):
-            # a claim is only made within grace, and may be retried for as long again
-            if now - post.claimed_at > deps.grace:
-                post.status = MISSED if post.day is not None else FAILED
-                post.send_lease_until = None
-                post.question_id = None  # never shown: back into the cycle
-                log.warning("post %s: gave up sending after the grace window", post.id)
-            elif await uow.posts.take_send_lease(post.id, now, now + SEND_LEASE):
-                retry.append(post.id)
-        await uow.commit()
-    for post_id in retry:
-        await send_post(deps, post_id, resend=True)
-
-
-async def reveal_due(deps: Deps, now: datetime) -> None:
-    live = set(deps.router.platforms())
-    async with deps.db.uow() as uow:
-        due = []
-        for post in await uow.posts.due_reveals(now):
-            channel = await uow.channels.by_pk(post.channel_pk)
-            if channel is not None and channel.platform in live:
-                due.append(post.id)
-    for post_id in due:
-        await reveal(deps, post_id, now)
+# -- reveals -----------------------------------------------------------------------------
 
 
 async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
     async with deps.db.uow() as uow:
-        before = await uow.posts.get(post_id)
-        # A lease already set (expired) means an earlier attempt died or failed: it may
-        # have reached the platform, so the adapter should look before replying again.
-        resend = before is not None and before.reveal_lease_until is not None
-        if not await uow.posts.take_reveal_lease(post_id, now, now + SEND_LEASE):
-            return False
+        token = await uow.posts.take_reveal(post_id, now, now + deps.lease)
         await uow.commit()
+        if token is None:
+            return False
         post = await uow.posts.get(post_id)
         assert post is not None and post.question_id is not None and post.number is not None
         channel = await uow.channels.by_pk(post.channel_pk)
@@ -265,24 +336,39 @@ async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
         alternates = await alternates_of(uow, row.id, row.group_key)
         message = messages.reveal(post.number, question, results, alternates)
         ref, parent = ref_of(channel), post.message_id
+        # a later attempt may find an earlier one's reply already in the thread
+        attempts, planned = post.reveal_attempts, post.reveal_at or now
+    resend = attempts > 1
+    checkpoint("before-reveal")
+
+    async def renew(uow: UnitOfWork, until: datetime) -> bool:
+        return await uow.posts.renew_reveal(post_id, token, until)
+
     try:
-        reply_id = await deps.router.for_channel(ref).reply_in_thread(
-            ref, parent, message, idempotency_key=f"reveal:{post_id}", resend=resend
-        )
+        async with renewing(deps, renew):
+            reply_id = await deps.router.for_channel(ref).reply_in_thread(
+                ref, parent, message, idempotency_key=f"reveal:{post_id}", resend=resend
+            )
     except Exception as exc:
-        log.warning("reveal %s: send failed (%s); will retry", post_id, type(exc).__name__)
         failed_at = deps.clock.now()
+        code = error_code(exc)
         async with deps.db.uow() as uow:
-            post = await uow.posts.get(post_id)
-            if post is not None:
-                post.reveal_lease_until = failed_at  # expired at once: retry soon
+            if attempts >= REVEAL_MAX_ATTEMPTS or failed_at - planned > REVEAL_GIVE_UP:
+                reason = f"gave up after {attempts} attempts: {code}"[:200]
+                await uow.posts.close_reveal(post_id, token, failed_at, None, reason)
                 await uow.commit()
-        await deps.retry_planned(failed_at + RETRY_DELAY)
+                log.warning("reveal %s in channel %s: %s; points are closed", post_id,
+                            ref.channel_id, reason)
+                return False
+            again = retry_at(failed_at, attempts, deps.rng, None)
+            await uow.posts.renew_reveal(post_id, token, again)
+            await uow.commit()
+        log.warning("reveal %s in channel %s: send failed (%s); attempt %d, next at %s",
+                    post_id, ref.channel_id, code, attempts, f"{again:%H:%M:%S}")
+        await deps.wake(again)
         return False
+    checkpoint("after-reveal-send")
     async with deps.db.uow() as uow:
-        post = await uow.posts.get(post_id)
-        assert post is not None
-        post.revealed_at = deps.clock.now()
-        post.reveal_message_id = reply_id
+        await uow.posts.close_reveal(post_id, token, deps.clock.now(), reply_id)
         await uow.commit()
     return True

@@ -13,7 +13,7 @@ from adapters.console.outbound import ConsoleOutbound
 from bot.app import Core
 from bot.boundary import ChannelRef, OutMessage, ReactionInput
 from bot.clock import FakeClock
-from bot.service import posting
+from bot.service import engine
 from storage.models import PostRow
 from tests.conftest import (
     ALICE,
@@ -214,7 +214,13 @@ async def test_send_failure_is_retried_without_double_post(
         clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
         await core.run_due()
         assert outbound.failures == 1 and outbound.posts() == []
-        await core.run_due()  # the next run retries the same claim
+        await core.run_due()  # backing off: not retried at once
+        assert outbound.posts() == []
+        async with core.db.uow() as uow:
+            retry = (await post_on(uow, date(2027, 3, 1))).send_due_at
+        assert retry is not None
+        assert timedelta(seconds=2) <= retry - clock.now() <= timedelta(seconds=5)
+        await core.advance_to(retry)  # the retry sends the same claim
         assert len(outbound.posts()) == 1
         assert outbound.posts()[0].message is not None
         assert outbound.posts()[0].message.title == "Question #1"
@@ -244,7 +250,7 @@ async def test_crash_between_send_and_mark_resends_with_same_key(
     await core.run_due()
     async with core.db.uow() as uow:  # simulate the crash: back to a claimed, leased row
         post = await post_on(uow, date(2027, 3, 1))
-        post.status, post.message_id, post.send_lease_until = "pending", None, clock.now()
+        post.status, post.message_id, post.send_due_at = "pending", None, clock.now()
         await uow.commit()
     await core.stop()
     clock.set(datetime(2027, 3, 1, 9, 3, tzinfo=UTC))
@@ -390,43 +396,41 @@ async def test_post_with_nothing_eligible_writes_nothing(
 
 class GivenUpWhileSending(ConsoleOutbound):
     """The post reaches the platform, but the send outlasted its lease and meanwhile
-    another process's retry_unsent (past grace) gave up on the claim."""
+    another process (its clock past the grace window) took the claim over and gave up."""
 
-    def __init__(self, other: Core, at: datetime) -> None:
+    def __init__(self, other: Core) -> None:
         super().__init__()
-        self.other, self.at = other, at
+        self.other = other
 
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:
         message_id = await super().post(channel, message, idempotency_key=idempotency_key)
-        await posting.retry_unsent(self.other.deps, self.at)
+        await engine.run_due(self.other.deps)
         return message_id
 
 
-async def test_mark_sent_loses_to_a_process_that_gave_up(
+async def test_sender_that_lost_its_claim_deletes_its_copy(
     migrated_url: str, bank_dir: Path, clock: FakeClock
 ) -> None:
-    other = await make_core(migrated_url, bank_dir, clock, ConsoleOutbound())
-    outbound = GivenUpWhileSending(other, datetime(2027, 3, 1, 12, 1, tzinfo=UTC))
+    later = FakeClock(datetime(2027, 3, 1, 12, 1, tzinfo=UTC))  # past 09:00 + 3 h grace
+    other = await make_core(migrated_url, bank_dir, later, ConsoleOutbound())
+    outbound = GivenUpWhileSending(other)
     core = await make_core(migrated_url, bank_dir, clock, outbound)
-    planned: list[tuple[int, datetime]] = []
-
-    async def reveal_planned(post_id: int, when: datetime) -> None:
-        planned.append((post_id, when))
-
-    core.deps.reveal_planned = reveal_planned
     await core.start()
     try:
         await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
         clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
         await core.run_due()
-        assert len(outbound.posts()) == 1
+        [sent] = outbound.posts()
         async with core.db.uow() as uow:
             post = await post_on(uow, date(2027, 3, 1))
             assert (post.status, post.question_id, post.message_id, post.reveal_at) == (
                 "missed", None, None, None)
-        assert planned == []  # no reveal for a post the database does not hold as sent
-        await core.advance_to(datetime(2027, 3, 1, 18, 0, tzinfo=UTC))  # reveal() not reached
+        # the copy that reached the channel is deleted: the channel converges to the
+        # database's view (no post that day), and no reveal is ever planned for it
+        assert [(e.kind, e.message_id) for e in outbound.transcript if e.kind == "delete"] == [
+            ("delete", sent.message_id)]
+        await core.advance_to(datetime(2027, 3, 1, 18, 0, tzinfo=UTC))
         assert outbound.threads() == []
     finally:
         await core.stop()

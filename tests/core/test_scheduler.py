@@ -1,4 +1,5 @@
-"""APScheduler jobs are rebuilt from the database at start (inspected, never waited on)."""
+"""The timer: one APScheduler job per process, armed from the database's due rows
+(inspected and fired by hand, never waited on)."""
 
 from __future__ import annotations
 
@@ -6,68 +7,74 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.job import Job
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 
 from adapters.console.outbound import ConsoleOutbound
 from bot.app import Core, build_core
 from bot.boundary import ChannelRef, OutMessage
 from bot.clock import FakeClock
-from bot.scheduler import RETRY_JOB_ID, JobScheduler
-from bot.service.posting import RETRY_DELAY
+from bot.scheduler import WAKE_JOB_ID, WakeTimer
 from bot.settings import CoreSettings
-from tests.conftest import CHANNEL, cmd, make_core
+from tests.conftest import CHANNEL, cmd
 
 
-async def test_jobs_rebuilt_from_database(migrated_url: str, bank_dir: Path,
-                                          clock: FakeClock) -> None:
-    setup = await make_core(migrated_url, bank_dir, clock, ConsoleOutbound())
-    await setup.start()
-    berlin = ChannelRef("console", "ws1", "berlin")
-    paused = ChannelRef("console", "ws1", "paused")
-    await setup.handle_command(cmd("qotd", "schedule", time="09:00", days="mon-fri"))
-    await setup.handle_command(cmd("qotd", "schedule", channel=berlin, time="08:15",
-                                   timezone="Europe/Berlin", days="sat,sun"))
-    await setup.handle_command(cmd("qotd", "schedule", channel=paused))
-    await setup.handle_command(cmd("qotd", "pause", channel=paused))
-    await setup.handle_command(cmd("qotd", "post"))  # sent at 07:00: reveal at 15:00
-    await setup.stop()
+def _wake_job(core: Core) -> Job:
+    assert core.scheduler is not None
+    jobs = core.scheduler.jobs()
+    assert [job.id for job in jobs] == [WAKE_JOB_ID], "one job per process, no per-channel jobs"
+    return jobs[0]
 
+
+def _due_in(job: Job) -> timedelta:
+    """How long (real time) until the job fires."""
+    assert job.next_run_time is not None
+    return job.next_run_time - datetime.now(UTC)
+
+
+def _close(actual: timedelta, expected: timedelta) -> bool:
+    return abs(actual - expected) < timedelta(seconds=5)
+
+
+async def _scheduled_core(url: str, bank: Path, clock: FakeClock, outbound: ConsoleOutbound,
+                          poll: float = 3600) -> Core:
     core = await build_core(
-        CoreSettings(database_url=migrated_url, bank_dir=str(bank_dir), grace_hours=2),
-        clock=clock,
-        use_scheduler=True,
+        CoreSettings(database_url=url, bank_dir=str(bank), poll_seconds=poll),
+        clock=clock, use_scheduler=True,
     )
-    core.router.register("console", ConsoleOutbound())
+    core.router.register("console", outbound)
     await core.start()
-    try:
-        assert core.scheduler is not None
-        jobs = {job.id: job for job in core.scheduler.jobs()}
-        async with core.db.uow() as uow:
-            pks = {
-                name: (await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)).id  # type: ignore[union-attr]
-                for name, ref in (("main", CHANNEL), ("berlin", berlin), ("paused", paused))
-            }
-            post = await uow.posts.latest_sent(pks["main"])
-            assert post is not None
-        assert set(jobs) == {f"post:{pks['main']}", f"post:{pks['berlin']}", f"reveal:{post.id}"}
-        main, weekend = jobs[f"post:{pks['main']}"], jobs[f"post:{pks['berlin']}"]
-        assert isinstance(main.trigger, CronTrigger)
-        assert str(main.trigger.timezone) == "UTC"
-        assert "day_of_week='mon,tue,wed,thu,fri'" in str(main.trigger)
-        assert "hour='9'" in str(main.trigger) and "minute='0'" in str(main.trigger)
-        assert str(weekend.trigger.timezone) == "Europe/Berlin"
-        assert "day_of_week='sat,sun'" in str(weekend.trigger)
-        assert main.misfire_grace_time == 7200 and main.coalesce is True
-        reveal = jobs[f"reveal:{post.id}"]
-        assert isinstance(reveal.trigger, DateTrigger)
-        assert reveal.trigger.run_date == datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
-        assert reveal.next_run_time - clock.now() == timedelta(hours=8)
+    return core
 
-        await core.handle_command(cmd("qotd", "pause"))
-        assert f"post:{pks['main']}" not in {j.id for j in core.scheduler.jobs()}
-        await core.handle_command(cmd("qotd", "resume", channel=paused))
-        assert f"post:{pks['paused']}" in {j.id for j in core.scheduler.jobs()}
+
+async def test_one_job_armed_at_the_earliest_slot(migrated_url: str, bank_dir: Path,
+                                                  clock: FakeClock) -> None:
+    core = await _scheduled_core(migrated_url, bank_dir, clock, ConsoleOutbound())
+    try:
+        job = _wake_job(core)
+        assert job.misfire_grace_time is None  # a late wake still runs: the engine decides
+        assert _close(_due_in(job), timedelta(hours=1))  # nothing planned: the poll
+        berlin = ChannelRef("console", "ws1", "berlin")
+        await core.handle_command(cmd("qotd", "schedule", time="07:40", days="daily"))
+        assert _close(_due_in(_wake_job(core)), timedelta(minutes=40))
+        await core.handle_command(cmd("qotd", "schedule", channel=berlin, time="08:15",
+                                      timezone="Europe/Berlin", days="daily"))
+        # 08:15 in Berlin is 07:15 UTC: earlier, so the one job moves forward
+        assert _close(_due_in(_wake_job(core)), timedelta(minutes=15))
+        await core.handle_command(cmd("qotd", "pause", channel=berlin))
+        await core.stop()
+        core = await _scheduled_core(migrated_url, bank_dir, clock, ConsoleOutbound())
+        # rebuilt from the database at start: the paused channel no longer counts
+        assert _close(_due_in(_wake_job(core)), timedelta(minutes=40))
+    finally:
+        await core.stop()
+
+
+async def test_poll_bounds_the_wait(migrated_url: str, bank_dir: Path,
+                                    clock: FakeClock) -> None:
+    """A replica must look at least every poll: another may have planned work."""
+    core = await _scheduled_core(migrated_url, bank_dir, clock, ConsoleOutbound(), poll=30)
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+        assert _close(_due_in(_wake_job(core)), timedelta(seconds=30))
     finally:
         await core.stop()
 
@@ -98,88 +105,102 @@ class FailsFirstPostAndReveal(ConsoleOutbound):
 
 
 async def _fire(core: Core, job: Job) -> None:
-    """What APScheduler does at a date job's run date: drop the job, then run it."""
-    assert core.scheduler is not None
-    core.scheduler.scheduler.remove_job(job.id)
+    """What APScheduler does at a date job's run date."""
     await job.func()
 
 
-def _retry_job(core: Core) -> Job:
-    assert core.scheduler is not None
-    jobs = {job.id: job for job in core.scheduler.jobs()}
-    assert RETRY_JOB_ID in jobs, "a failed send must leave a retry job"
-    job = jobs[RETRY_JOB_ID]
-    assert isinstance(job.trigger, DateTrigger)
-    return job
-
-
-async def test_failed_send_and_reveal_schedule_a_retry(migrated_url: str, bank_dir: Path,
-                                                       clock: FakeClock) -> None:
-    """With the real scheduler nothing else wakes the core before the next day's slot, by
-    which time the day would be past grace: a failure must plan its own retry."""
+async def test_failed_send_and_reveal_wake_the_timer_soon(migrated_url: str, bank_dir: Path,
+                                                          clock: FakeClock) -> None:
+    """With nothing else due before the next day's slot, a failure must bring the timer
+    forward to its own backoff, or the day would be lost."""
     outbound = FailsFirstPostAndReveal()
-    core = await build_core(
-        CoreSettings(database_url=migrated_url, bank_dir=str(bank_dir)),
-        clock=clock,
-        use_scheduler=True,
-    )
-    core.router.register("console", outbound)
-    await core.start()
+    core = await _scheduled_core(migrated_url, bank_dir, clock, outbound)
     try:
         await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
         clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
-        await core.run_due()  # what the cron job wakes: the send fails
+        await _fire(core, _wake_job(core))  # the send fails
         assert outbound.post_calls == 1 and outbound.posts() == []
-        retry = _retry_job(core)
-        assert retry.trigger.run_date == clock.now() + RETRY_DELAY
-        assert retry.misfire_grace_time == 3 * 3600 and retry.coalesce is True
-
-        # fired as APScheduler fires a date job at its run date: the retry sends once
-        clock.set(retry.trigger.run_date)
-        await _fire(core, retry)
-        assert outbound.post_calls == 2 and len(outbound.posts()) == 1
-        await retry.func()  # a second wake-up finds nothing left to send
-        await core.run_due()
-        assert outbound.post_calls == 2 and len(outbound.posts()) == 1
-
-        # the reveal (8 h after the retried post) fails once: a retry job again
-        reveal_at = datetime(2027, 3, 1, 17, 1, tzinfo=UTC)
         async with core.db.uow() as uow:
             channel = await uow.channels.get(CHANNEL.platform, CHANNEL.workspace_id,
                                              CHANNEL.channel_id)
             assert channel is not None
-            post = await uow.posts.latest_sent(channel.id)
-            assert post is not None and post.reveal_at == reveal_at
-        assert core.scheduler is not None
-        assert f"reveal:{post.id}" in {job.id for job in core.scheduler.jobs()}
-        clock.set(reveal_at)
-        await core.run_due()
+            [pending] = [p for p in await uow.posts.sent([channel.id])] or [None]
+        assert pending is None
+        job = _wake_job(core)
+        assert timedelta(seconds=1) < _due_in(job) <= timedelta(seconds=6)  # the backoff
+
+        clock.advance(timedelta(seconds=6))
+        await _fire(core, job)  # the retry sends once
+        assert outbound.post_calls == 2 and len(outbound.posts()) == 1
+        await _fire(core, _wake_job(core))  # a second wake-up finds nothing left to send
+        assert outbound.post_calls == 2 and len(outbound.posts()) == 1
+
+        # next due: the reveal, 8 h after the retried post
+        assert _close(_due_in(_wake_job(core)), timedelta(hours=1))  # capped by the poll
+        clock.advance(timedelta(hours=8))
+        await _fire(core, _wake_job(core))
         assert outbound.reply_calls == 1 and outbound.threads() == []
-        retry = _retry_job(core)
-        assert retry.trigger.run_date == reveal_at + RETRY_DELAY
-        clock.set(retry.trigger.run_date)
-        await _fire(core, retry)
+        job = _wake_job(core)
+        assert timedelta(seconds=1) < _due_in(job) <= timedelta(seconds=6)
+        clock.advance(timedelta(seconds=6))
+        await _fire(core, job)
         assert outbound.reply_calls == 2 and len(outbound.threads()) == 1
     finally:
         await core.stop()
 
 
-async def test_retry_job_keeps_the_earliest_time() -> None:
-    async def wake() -> None:
-        return None
+async def test_poke_only_brings_the_wake_forward() -> None:
+    clock = FakeClock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    seen: list[datetime] = []
+    timer: WakeTimer
 
-    first = datetime(2027, 3, 1, 9, 1, tzinfo=UTC)
-    for running in (False, True):  # before start() jobs are only pending
-        jobs = JobScheduler(wake, timedelta(hours=3))
-        if running:
-            jobs.start()
-        try:
-            jobs.set_retry(first)
-            jobs.set_retry(first + timedelta(minutes=5))  # later: the earlier wake-up stays
-            [job] = jobs.jobs()
-            assert job.id == RETRY_JOB_ID and job.trigger.run_date == first
-            jobs.set_retry(first - timedelta(seconds=30))  # earlier: moved forward, one job
-            [job] = jobs.jobs()
-            assert job.trigger.run_date == first - timedelta(seconds=30)
-        finally:
-            jobs.shutdown()
+    async def run() -> datetime | None:
+        seen.append(clock.now())
+        timer.poke(clock.now() + timedelta(seconds=5))  # a retry planned during the pass
+        return clock.now() + timedelta(minutes=20)
+
+    timer = WakeTimer(run, clock, timedelta(minutes=30))
+    timer.start(clock.now() + timedelta(minutes=10))
+    try:
+        def due() -> timedelta:
+            job = timer.job()
+            assert job is not None
+            return _due_in(job)
+
+        assert _close(due(), timedelta(minutes=10))
+        timer.poke(clock.now() + timedelta(minutes=15))  # later: kept at 10
+        assert _close(due(), timedelta(minutes=10))
+        timer.poke(clock.now() + timedelta(minutes=2))  # earlier: moved
+        assert _close(due(), timedelta(minutes=2))
+        job = timer.job()
+        assert job is not None
+        await job.func()
+        assert seen == [clock.now()]
+        assert _close(due(), timedelta(seconds=5))  # the poke made during the pass wins
+        assert len(timer.jobs()) == 1
+    finally:
+        timer.shutdown()
+
+
+async def test_a_failing_pass_is_retried_not_fatal() -> None:
+    clock = FakeClock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    calls = 0
+
+    async def run() -> datetime | None:
+        nonlocal calls
+        calls += 1
+        raise OSError("database is locked")
+
+    timer = WakeTimer(run, clock, timedelta(seconds=30))
+    timer.start(clock.now())
+    try:
+        for _ in range(3):
+            job = timer.job()
+            assert job is not None
+            await job.func()
+            assert job.next_run_time is not None
+        job = timer.job()
+        assert job is not None and _due_in(job) <= timedelta(seconds=30)
+        assert calls == 3
+    finally:
+        timer.shutdown()

@@ -166,7 +166,7 @@ async def test_a_post_resent_after_a_crash_is_found_in_history_not_sent_again(
         here = ChannelRef("slack", TEAM_ID, CHANNEL)
         async with core.db.uow() as uow:  # the crash: back to a claimed row, lease expired
             row = await post_on(uow, START.date(), here)
-            row.status, row.message_id, row.send_lease_until = "pending", None, None
+            row.status, row.message_id, row.send_due_at = "pending", None, core.clock.now()
             await uow.commit()
         await core.advance_to(START.replace(hour=9, minute=10))
         assert slack.fake.channel_posts(CHANNEL) == [post]
