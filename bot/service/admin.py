@@ -193,6 +193,10 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         lines.append(f"Filters: {_filters(channel)}")
         if await uow.posts.has_pending(channel.id):
             lines.append("A post is waiting to be re-sent.")
+        latest = await uow.posts.latest_sent(channel.id)
+        if latest is not None and latest.reveal_error:
+            lines.append(f"The reveal of #{latest.number} was not posted "
+                         f"({latest.reveal_error}); its points are closed.")
     return [info("\n".join(lines), title="Status")]
 
 
