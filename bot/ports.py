@@ -43,9 +43,11 @@ class Outbound(Protocol):
 
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None: ...
 
-    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+    async def delete(self, channel: ChannelRef, message_id: str, *,
+                     parent_message_id: str | None = None) -> None:
         """Delete one of the bot's own messages: the extra copy a sender that lost its
-        lease mid-request finds it made (the engine converges to one post)."""
+        lease mid-request finds it made (the engine converges to one post). A thread
+        reply names its parent post (Discord's thread is a channel of its own)."""
         ...
 
 

@@ -80,8 +80,9 @@ class ConsoleOutbound:
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
         self.transcript.append(Entry("edit", channel, message_id, message))
 
-    async def delete(self, channel: ChannelRef, message_id: str) -> None:
-        self.transcript.append(Entry("delete", channel, message_id))
+    async def delete(self, channel: ChannelRef, message_id: str, *,
+                     parent_message_id: str | None = None) -> None:
+        self.transcript.append(Entry("delete", channel, message_id, parent_id=parent_message_id))
 
     def posts(self, channel: ChannelRef | None = None) -> list[Entry]:
         return [

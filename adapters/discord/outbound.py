@@ -103,10 +103,12 @@ class DiscordOutbound:
             )
         )
 
-    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+    async def delete(self, channel: ChannelRef, message_id: str, *,
+                     parent_message_id: str | None = None) -> None:
+        # a reply lives in the thread started from its post, whose id is the post's id
+        where = int(parent_message_id or channel.channel_id)
         try:
-            await self._retry(lambda: self._client.http.delete_message(
-                int(channel.channel_id), int(message_id)))
+            await self._retry(lambda: self._client.http.delete_message(where, int(message_id)))
         except discord.NotFound:
             log.info("message %s in %s is already gone", message_id, channel.channel_id)
 

@@ -128,7 +128,8 @@ class SlackOutbound:
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
         await self._client.chat_update(ts=message_id, **await self._rendered(channel, message))
 
-    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+    async def delete(self, channel: ChannelRef, message_id: str, *,
+                     parent_message_id: str | None = None) -> None:
         try:
             await self._client.chat_delete(channel=channel.channel_id, ts=message_id,
                                            **await self._auth(channel))

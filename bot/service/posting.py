@@ -369,6 +369,19 @@ async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
         return False
     checkpoint("after-reveal-send")
     async with deps.db.uow() as uow:
-        await uow.posts.close_reveal(post_id, token, deps.clock.now(), reply_id)
+        closed = await uow.posts.close_reveal(post_id, token, deps.clock.now(), reply_id)
         await uow.commit()
-    return True
+        post = await uow.posts.get(post_id)
+    if closed:
+        return True
+    # the lease was lost mid-request and another holder revealed (or gave up): unless it
+    # adopted this very reply, this one is an extra copy in the thread
+    if post is not None and post.reveal_message_id != reply_id and post.revealed_at is not None:
+        log.warning("reveal %s: replied as %s after losing the lease; deleting this copy",
+                    post_id, reply_id)
+        try:
+            await deps.router.for_channel(ref).delete(ref, reply_id, parent_message_id=parent)
+        except Exception as exc:
+            log.warning("reveal %s: could not delete the extra copy %s (%s)", post_id,
+                        reply_id, error_code(exc))
+    return False

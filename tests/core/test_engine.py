@@ -293,3 +293,52 @@ async def test_database_error_in_one_step_is_isolated_and_retried(
         assert sorted(r.status for r in rows) == ["sent"] * 3
     finally:
         await core.stop()
+
+
+class AnotherHolderRevealedToo(ConsoleOutbound):
+    """The reveal's request is in flight past its lease; another process reveals first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.other: object = None
+
+    async def reply_in_thread(self, channel: ChannelRef, parent_message_id: str,
+                              message: OutMessage, *, idempotency_key: str,
+                              resend: bool = False) -> str:
+        if self.other is not None:
+            from bot.app import Core
+
+            other, self.other = self.other, None
+            assert isinstance(other, Core)
+            await engine.run_due(other.deps)
+        self._sent.pop(idempotency_key, None)
+        return await super().reply_in_thread(channel, parent_message_id, message,
+                                             idempotency_key=idempotency_key)
+
+
+async def test_a_reveal_whose_lease_was_taken_deletes_its_own_reply(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    outbound = AnotherHolderRevealedToo()
+    core = await make_core(migrated_url, bank_dir, clock, outbound)
+    await core.start()
+    later = FakeClock(MONDAY_9 + timedelta(hours=8, minutes=2))
+    other_out = ConsoleOutbound()
+    other_out._ids = itertools.count(100)
+    other = await make_core(migrated_url, bank_dir, later, other_out)
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+        await core.advance_to(MONDAY_9)
+        [post] = outbound.posts()
+        outbound.other = other
+        await core.advance_to(MONDAY_9 + timedelta(hours=8, minutes=1))
+        [theirs] = other_out.threads()
+        [mine] = outbound.threads()
+        async with core.db.uow() as uow:
+            row = await post_on(uow, date(2027, 3, 1))
+            assert row.reveal_message_id == theirs.message_id
+        deletes = [(e.message_id, e.parent_id) for e in outbound.transcript if e.kind == "delete"]
+        assert deletes == [(mine.message_id, post.message_id)]
+    finally:
+        await core.stop()
+        await other.stop()
