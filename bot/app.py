@@ -21,6 +21,7 @@ from bot.service.deps import Deps
 from bot.settings import CoreSettings
 from content.bank import load_bank
 from content.dedup import group, load_overrides
+from storage.notify import WakeListener
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,13 @@ class Core:
                            max_overflow=settings.send_concurrency + 4)
         self.deps = Deps(db=self.db, router=self.router, clock=clock, settings=settings)
         self.scheduler: WakeTimer | None = None
+        self.listener: WakeListener | None = None
         if use_scheduler:
             self.scheduler = WakeTimer(self._pass, clock,
                                        timedelta(seconds=settings.poll_seconds))
             self.deps.wake = self._wake
+            if self.db.dialect == "postgresql":
+                self.listener = WakeListener(settings.database_url, self.scheduler.poke)
 
     async def sync_bank(self) -> SyncReport | None:
         directory = bank_directory(self.settings)
@@ -74,6 +78,8 @@ class Core:
             await self.run_due()
             return
         self.scheduler.start(None)
+        if self.listener is not None:
+            self.listener.start()
         try:
             first = await self._pass()
         except Exception as exc:  # the timer retries; a database blip must not stop start-up
@@ -91,6 +97,8 @@ class Core:
         self.scheduler.poke(when)
 
     async def stop(self) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         await self.db.dispose()

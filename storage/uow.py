@@ -6,12 +6,14 @@ after touching the session changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import advisory_key, make_engine, make_sessions
+from storage.notify import announce
 from storage.queries import Queries
 from storage.repositories import AnswerRepo, ChannelRepo, PostRepo, QuestionRepo, UserRepo
 
@@ -62,6 +64,10 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+    async def announce_wake(self, when: datetime) -> None:
+        """Other replicas wake by `when` once this commits (PostgreSQL; no-op on SQLite)."""
+        await announce(self.session, self._url, when)
 
     async def lock_for(self, purpose: str) -> None:
         """Serialise this transaction with every other doing the same `purpose`, across

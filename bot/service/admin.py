@@ -84,6 +84,7 @@ async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
         channel.active_since = now
         channel.next_slot_at = posting.plan_from(sched, now)
         channel.admin_user_id = command.actor.user_id
+        await uow.announce_wake(channel.next_slot_at)
         await uow.commit()
         pk, delay = channel.id, deps.reveal_delay(channel)
         first = await _next_open_slot(uow, pk, sched, now)
@@ -122,6 +123,7 @@ async def _set_paused(deps: Deps, command: CommandInput, paused: bool) -> list[R
             channel.active_since = now  # a slot that passed while paused is not caught up
             channel.next_slot_at = posting.plan_from(sched, now)
             channel.admin_user_id = command.actor.user_id
+            await uow.announce_wake(channel.next_slot_at)
         await uow.commit()
         pk = channel.id
         upcoming = await _next_open_slot(uow, pk, sched, now)

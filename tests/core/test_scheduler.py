@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from apscheduler.job import Job
 
 from adapters.console.outbound import ConsoleOutbound
@@ -204,3 +206,27 @@ async def test_a_failing_pass_is_retried_not_fatal() -> None:
         assert calls == 3
     finally:
         timer.shutdown()
+
+
+async def test_a_schedule_change_wakes_other_replicas_at_once(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    """PostgreSQL: replica A schedules a post in 20 minutes; replica B, polling only
+    hourly, re-arms for it as soon as A commits (LISTEN/NOTIFY), not at its next poll."""
+    if not migrated_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite has one process")
+    a = await _scheduled_core(migrated_url, bank_dir, clock, ConsoleOutbound())
+    b = await _scheduled_core(migrated_url, bank_dir, FakeClock(clock.now()), ConsoleOutbound())
+    try:
+        assert b.listener is not None
+        await asyncio.wait_for(b.listener.connected.wait(), 10)
+        assert _close(_due_in(_wake_job(b)), timedelta(hours=1))
+        await a.handle_command(cmd("qotd", "schedule", time="07:20", days="daily"))
+        for _ in range(100):  # the notification crosses the server: wait for it, bounded
+            if _due_in(_wake_job(b)) < timedelta(minutes=30):
+                break
+            await asyncio.sleep(0.05)
+        assert _close(_due_in(_wake_job(b)), timedelta(minutes=20))
+    finally:
+        await a.stop()
+        await b.stop()
