@@ -76,6 +76,11 @@ class CoreSettings(SectionSettings):
     # (its holder died) makes the work due again for whoever looks next.
     poll_seconds: float = Field(default=30.0, ge=0.05, le=3600, validation_alias="QOTD_POLL_SECONDS")
     lease_seconds: float = Field(default=30.0, ge=0.5, le=600, validation_alias="QOTD_LEASE_SECONDS")
+    # A platform call that has not answered by then is abandoned and retried as a resend
+    # (which looks for a copy that landed): a request held open must not hold its lease,
+    # renewed, forever. Long enough for discord.py to wait out rate-limit buckets.
+    send_timeout_seconds: float = Field(default=180.0, ge=1, le=3600,
+                                        validation_alias="QOTD_SEND_TIMEOUT_SECONDS")
     send_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="QOTD_SEND_CONCURRENCY")
     # For demos and the fault-injection suite: the clock runs at real speed, shifted by
     # this many seconds (a restarted process gets the same value, so time stays one line).

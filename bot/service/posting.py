@@ -259,7 +259,7 @@ async def send_post(deps: Deps, post_id: int, *, token: int, resend: bool) -> bo
         return await uow.posts.renew_send(post_id, token, until)
 
     try:
-        async with renewing(deps, renew):
+        async with renewing(deps, renew), asyncio.timeout(deps.settings.send_timeout_seconds):
             message_id = await deps.router.for_channel(ref).post(
                 ref, message, idempotency_key=f"post:{post_id}", resend=resend
             )
@@ -345,7 +345,7 @@ async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
         return await uow.posts.renew_reveal(post_id, token, until)
 
     try:
-        async with renewing(deps, renew):
+        async with renewing(deps, renew), asyncio.timeout(deps.settings.send_timeout_seconds):
             reply_id = await deps.router.for_channel(ref).reply_in_thread(
                 ref, parent, message, idempotency_key=f"reveal:{post_id}", resend=resend
             )

@@ -4,6 +4,7 @@ copy a sender that lost its claim leaves behind."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from datetime import UTC, date, datetime, timedelta
@@ -342,3 +343,35 @@ async def test_a_reveal_whose_lease_was_taken_deletes_its_own_reply(
     finally:
         await core.stop()
         await other.stop()
+
+
+class HangsOnce(ConsoleOutbound):
+    """The first create never answers (a request held open by the platform or a dead
+    network path); later ones work."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[bool] = []
+
+    async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
+                   resend: bool = False) -> str:
+        self.calls.append(resend)
+        if len(self.calls) == 1:
+            await asyncio.Event().wait()
+        return await super().post(channel, message, idempotency_key=idempotency_key)
+
+
+async def test_a_request_held_open_is_abandoned_and_resent(
+    migrated_url: str, bank_dir: Path, clock: FakeClock
+) -> None:
+    outbound = HangsOnce()
+    core = await make_core(migrated_url, bank_dir, clock, outbound, send_timeout_seconds=1)
+    await core.start()
+    try:
+        await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
+        await core.advance_to(MONDAY_9)  # waits out the 1 s timeout (real time)
+        assert outbound.posts() == [] and outbound.calls == [False]
+        await core.advance_to(MONDAY_9 + timedelta(minutes=1))
+        assert len(outbound.posts()) == 1 and outbound.calls == [False, True]
+    finally:
+        await core.stop()
