@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 500  # rows read per query; a pass loops while a batch comes back full
 STRAY_KEEP = timedelta(days=2)
+HOUSEKEEPING_EVERY = timedelta(minutes=5)
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Failures:
     key -> (failures in a row, not before)."""
 
     entries: dict[tuple[str, int], tuple[int, datetime]] = field(default_factory=dict)
+    housekept_at: datetime | None = None
 
     def blocked(self, key: tuple[str, int], now: datetime) -> bool:
         entry = self.entries.get(key)
@@ -125,6 +127,11 @@ async def _plan_unplanned(deps: Deps, live: list[str], now: datetime) -> None:
 
 
 async def _housekeeping(deps: Deps, now: datetime) -> None:
+    """Every few minutes, not every pass: an idle pass should only read."""
+    last = deps.failures.housekept_at
+    if last is not None and timedelta(0) <= now - last < HOUSEKEEPING_EVERY:
+        return
+    deps.failures.housekept_at = now
     deps.failures.prune(now)
     async with deps.db.uow() as uow:
         await replay_matched(deps, uow)
