@@ -89,8 +89,11 @@ class Core:
         self.scheduler.arm(first)
 
     async def _pass(self) -> datetime | None:
+        # from the pass's start: work that fell due while it ran (a retry planned sooner
+        # than the pass took) is due now, not at the next poll
+        started = self.clock.now()
         await engine.run_due(self.deps)
-        return await engine.next_due(self.deps, self.clock.now())
+        return await engine.next_due(self.deps, started)
 
     async def _wake(self, when: datetime) -> None:
         assert self.scheduler is not None

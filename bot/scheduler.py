@@ -47,7 +47,11 @@ class WakeTimer:
         self._failures = 0
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            # Not 1: `_fire` re-arms the one job before APScheduler counts its own run as
+            # finished, and a wake due at once would then be skipped as "maximum number
+            # of running instances" and, a date trigger, removed: no wake ever again.
+            # Overlap is handled in `_fire` instead.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 3},
         )
 
     def _real(self, when: datetime) -> datetime:
@@ -55,6 +59,10 @@ class WakeTimer:
         return datetime.now(UTC) + max(when - self._clock.now(), timedelta(0))
 
     async def _fire(self) -> None:
+        if self._running:  # a pass is in progress: it re-arms when it ends, for now at latest
+            now = self._clock.now()
+            self._poked = now if self._poked is None else min(self._poked, now)
+            return
         self._running = True
         self._poked = None
         try:

@@ -50,7 +50,8 @@ class QotdClient(discord.AutoShardedClient):
             **options,
         )
         self.settings = settings
-        self.outbound = DiscordOutbound(self, backoff=settings.retry_backoff)
+        self.outbound = DiscordOutbound(self, backoff=settings.retry_backoff,
+                                        global_rate=settings.global_rate)
         self.qotd_bridge = Bridge(core, self.outbound, defer_after=settings.defer_after)
         self.tree: app_commands.CommandTree[Any] = build_tree(self, self.qotd_bridge)
         self.ready_event = asyncio.Event()

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import aiohttp
 import discord
+from aiolimiter import AsyncLimiter
 
 from adapters.discord import render
 from adapters.discord.emoji import emoji_for
@@ -29,16 +30,22 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_ALREADY_EXISTS = 160004
 HISTORY_LOOKBACK = 50  # messages read back before a resend
+GLOBAL_BURST = 5.0
 T = TypeVar("T")
 
 
 class DiscordOutbound:
     def __init__(
-        self, client: discord.Client, *, attempts: int = 3, backoff: float = 1.0
+        self, client: discord.Client, *, attempts: int = 3, backoff: float = 1.0,
+        global_rate: float = 45.0,
     ) -> None:
         self._client = client
         self._attempts = max(1, attempts)
         self._backoff = backoff
+        # A small bucket draining at the rate: a burst of at most BURST, then evenly
+        # spaced, so no one-second window sees more than BURST + rate requests.
+        burst = min(GLOBAL_BURST, max(1.0, global_rate))
+        self._global = AsyncLimiter(burst, burst / global_rate)
 
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:
@@ -180,7 +187,8 @@ class DiscordOutbound:
     async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(1, self._attempts + 1):
             try:
-                return await call()
+                async with self._global:
+                    return await call()
             except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
                 if attempt == self._attempts:
                     raise

@@ -230,3 +230,28 @@ async def test_a_schedule_change_wakes_other_replicas_at_once(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_a_wake_due_at_once_runs_under_the_real_scheduler() -> None:
+    """A pass that finds work due again at once (a retry planned sooner than the pass
+    took) re-arms the one job for now while APScheduler still counts the current run:
+    the job must fire again, not be skipped and dropped (no wake ever again)."""
+    clock = FakeClock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    runs: list[int] = []
+    again = asyncio.Event()
+
+    async def run() -> datetime | None:
+        runs.append(len(runs))
+        if len(runs) >= 3:
+            again.set()
+            return None
+        return clock.now()  # due again at once
+
+    timer = WakeTimer(run, clock, timedelta(minutes=30))
+    timer.start(clock.now())
+    try:
+        await asyncio.wait_for(again.wait(), 5)  # bounded wait for the real scheduler
+        assert runs == [0, 1, 2]
+        assert timer.job() is not None  # still armed, at the poll
+    finally:
+        timer.shutdown()
