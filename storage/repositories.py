@@ -314,10 +314,15 @@ class PostRepo(_Repo):
         value: datetime | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return value
 
-    async def has_pending(self, channel_pk: int) -> bool:
+    async def has_pending(self, channel_pk: int, *, lock: bool = False) -> bool:
+        """With `lock`, the pending rows stay locked until commit (PostgreSQL), so a
+        concurrent mark-sent of one of them waits for this transaction, and then sees
+        what it wrote (a stray reaction); SQLite serialises writers anyway."""
         stmt = select(PostRow.id).where(
             PostRow.channel_pk == channel_pk, PostRow.status == PENDING
-        ).limit(1)
+        )
+        if lock:
+            stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).first() is not None
 
     # -- sends ---------------------------------------------------------------------------

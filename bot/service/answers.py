@@ -54,7 +54,7 @@ async def handle_reaction(deps: Deps, reaction: ReactionInput) -> list[Reply]:
             return []
         post = await uow.posts.by_message(channel.id, reaction.message_id)
         if post is None:
-            if await uow.posts.has_pending(channel.id):
+            if await uow.posts.has_pending(channel.id, lock=True):
                 await uow.answers.add_stray(StrayReactionRow(
                     channel_pk=channel.id, message_id=reaction.message_id,
                     user_id=reaction.actor.user_id, display_name=reaction.actor.display_name,
@@ -62,7 +62,18 @@ async def handle_reaction(deps: Deps, reaction: ReactionInput) -> list[Reply]:
                     at=now,
                 ))
                 await uow.commit()
-            return []
+                # The post may have been marked sent while this was being stored, after
+                # the mark-sent replay had read the strays: count it now, not at the
+                # next housekeeping (which may come after the reveal closed the points).
+                if await uow.posts.by_message(channel.id, reaction.message_id) is not None:
+                    await replay_strays(deps, uow, channel.id, reaction.message_id)
+                    await uow.commit()
+                return []
+            # Nothing pending now, but the post may have been marked sent between the two
+            # reads (on SQLite each read outside a write sees the latest commit): look again.
+            post = await uow.posts.by_message(channel.id, reaction.message_id)
+            if post is None:
+                return []
         if await _apply_reaction(uow, post, ref, reaction.actor, reaction.key,
                                  reaction.added, now):
             await uow.commit()

@@ -68,6 +68,32 @@ class _Failure:
 
 
 @dataclass
+class Hold:
+    """One request held open by the fake (see `FakeDiscord.hold`).
+
+    `stage="before"`: the request waits before Discord carries it out; if the client went
+    away meanwhile (killed), it is never carried out (status 499 in the recording).
+    `stage="after"`: Discord carries it out (the message is stored) and only the answer
+    waits: "stored but never answered" once the client is gone.
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    stage: str
+    remaining: int
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    held: list[Recorded] = field(default_factory=list)
+
+    def release(self) -> None:
+        self.gate.set()
+
+    async def wait_reached(self, within: float = 10.0) -> Recorded:
+        await asyncio.wait_for(self.reached.wait(), within)
+        return self.held[0]
+
+
+@dataclass
 class FakeUser:
     id: int
     username: str
@@ -108,6 +134,7 @@ class FakeDiscord:
         self.messages: dict[int, dict[str, Any]] = {}  # message id -> message object
         self.channels: dict[int, dict[str, Any]] = {}  # text channels and threads
         self.reactions: dict[int, list[str]] = {}  # message id -> emoji the bot added
+        self.deleted: list[dict[str, Any]] = []  # messages the bot deleted
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> defs
         self.callbacks: dict[int, dict[str, Any]] = {}  # interaction id -> callback body
         self.retry_after = 0.05
@@ -116,6 +143,7 @@ class FakeDiscord:
         self.heartbeat_interval_ms = 45_000
         self._nonces: dict[tuple[int, str], tuple[float, int]] = {}
         self._failures: list[_Failure] = []
+        self._holds: list[Hold] = []
         self._gateways: list[_Gateway] = []
         self._sessions: list[_Gateway] = []  # every identified session, for RESUME
         self._seq = itertools.count(1)
@@ -145,6 +173,8 @@ class FakeDiscord:
         self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        for hold in self._holds:
+            hold.release()
         for gw in list(self._gateways):
             await gw.ws.close()
         if self._runner is not None:
@@ -175,6 +205,34 @@ class FakeDiscord:
         self._failures.append(
             _Failure(method.upper(), re.compile(path_regex), status, times, after_effect)
         )
+
+    def hold(self, method: str, path_regex: str, *, times: int = 1,
+             stage: str = "before") -> Hold:
+        """Hold the next `times` matching requests open until `release()` (a stalled
+        Discord, without a clock: the test decides when it answers, or kills the client
+        meanwhile). `stage` is "before" (not carried out yet) or "after" (carried out,
+        the answer withheld). E.g. a message create: `hold("POST", r"/channels/\\d+/messages")`;
+        the bot's reactions: `hold("PUT", r"/channels/\\d+/messages/\\d+/reactions/.+")`."""
+        if stage not in ("before", "after"):
+            raise ValueError(f"stage must be 'before' or 'after', not {stage!r}")
+        hold = Hold(method.upper(), re.compile(path_regex), stage, times)
+        self._holds.append(hold)
+        return hold
+
+    def _take_hold(self, rec: Recorded) -> Hold | None:
+        for hold in self._holds:
+            if hold.remaining > 0 and hold.method == rec.method and hold.pattern.fullmatch(
+                rec.path
+            ):
+                hold.remaining -= 1
+                return hold
+        return None
+
+    async def _wait_hold(self, hold: Hold, rec: Recorded) -> None:
+        hold.held.append(rec)
+        hold.reached.set()
+        await self._notify()
+        await hold.gate.wait()
 
     def add_text_channel(self, channel_id: int, name: str) -> dict[str, Any]:
         channel = {
@@ -247,9 +305,12 @@ class FakeDiscord:
             guild_id = data.get("guild_id")
             if guild_id is not None and (int(guild_id) >> 22) % count != shard_id:
                 continue
-            await gw.ws.send_str(
-                json.dumps({"op": OP_DISPATCH, "t": event, "s": next(self._seq), "d": data})
-            )
+            try:
+                await gw.ws.send_str(
+                    json.dumps({"op": OP_DISPATCH, "t": event, "s": next(self._seq), "d": data})
+                )
+            except ConnectionError:  # a client that died since; Discord drops it too
+                continue
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -539,6 +600,12 @@ class FakeDiscord:
         rec = Recorded(request.method, path, dict(request.query), dict(request.headers), body)
         self.requests.append(rec)
         try:
+            hold = self._take_hold(rec)
+            if hold is not None and hold.stage == "before":
+                await self._wait_hold(hold, rec)
+                if request.transport is None or request.transport.is_closing():
+                    rec.status = 499  # the client went away: never carried out
+                    return web.Response(status=499)
             failure = self._take_failure(rec)
             if failure is not None and not failure.after_effect:
                 response = self._failure_response(failure)
@@ -553,6 +620,8 @@ class FakeDiscord:
                     response = self._failure_response(failure)
             self._rate_limit_headers(response, path)
             rec.status = response.status
+            if hold is not None and hold.stage == "after":
+                await self._wait_hold(hold, rec)  # carried out; the answer is withheld
             return response
         finally:
             await self._notify()
@@ -619,6 +688,7 @@ class FakeDiscord:
             ("GET", r"/channels/(\d+)/messages", self._get_messages),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
+            ("DELETE", r"/channels/(\d+)/messages/(\d+)", self._delete_message),
             ("PUT", r"/channels/(\d+)/messages/(\d+)/reactions/([^/]+)/@me", self._add_reaction),
             ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._start_thread),
             ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._callback),
@@ -760,6 +830,16 @@ class FakeDiscord:
                 message[key] = body[key]
         message["edited_timestamp"] = _TIMESTAMP
         return _json(message)
+
+    async def _delete_message(self, request: web.Request, body: Any, cid: str, mid: str
+                              ) -> web.Response:
+        """DELETE /channels/{channel.id}/messages/{message.id}: 204 No Content."""
+        message = self.messages.get(int(mid))
+        if message is None or message["channel_id"] != cid:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        del self.messages[int(mid)]
+        self.deleted.append(message)
+        return web.Response(status=204)
 
     async def _add_reaction(self, request: web.Request, body: Any, cid: str, mid: str,
                             emoji: str) -> web.Response:

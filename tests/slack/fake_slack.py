@@ -52,6 +52,29 @@ class Failure:
 
 
 @dataclass
+class SlackHold:
+    """One Web API call held open (see `FakeSlack.hold_call`). `stage="before"`: Slack has
+    not carried it out yet, and never will if the client goes away meanwhile (status 499
+    in the recording); `stage="after"`: carried out (the message is stored), the answer
+    withheld."""
+
+    method: str
+    stage: str
+    remaining: int
+    match: Callable[[dict[str, Any]], bool] | None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    held: list[dict[str, Any]] = field(default_factory=list)
+
+    def release(self) -> None:
+        self.gate.set()
+
+    async def wait_reached(self, within: float = 10.0) -> dict[str, Any]:
+        await asyncio.wait_for(self.reached.wait(), within)
+        return self.held[0]
+
+
+@dataclass
 class Envelope:
     envelope_id: str
     type: str
@@ -105,6 +128,9 @@ class FakeSlack:
         self.unexpected_acks: list[dict[str, Any]] = []
         self._failures: dict[str, list[Failure]] = {}
         self._holds: dict[str, asyncio.Event] = {}
+        self._call_holds: list[SlackHold] = []
+        self.deleted: list[dict[str, Any]] = []  # messages removed with chat.delete
+        self.connects = 0  # Socket Mode connections opened so far
         self._ts = itertools.count(100)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -135,6 +161,10 @@ class FakeSlack:
         self.base_url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
+        for hold in self._call_holds:
+            hold.release()
+        for gate in self._holds.values():
+            gate.set()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -195,6 +225,38 @@ class FakeSlack:
         gate = self._holds[method] = asyncio.Event()
         return gate
 
+    def hold_call(
+        self,
+        method: str,
+        *,
+        stage: str = "before",
+        times: int = 1,
+        match: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> SlackHold:
+        """Hold the next `times` calls of `method` (whose params satisfy `match`, if
+        given) until `release()`. `stage`: "before" (not carried out yet; dropped if the
+        client is gone by then) or "after" (carried out, the answer withheld)."""
+        if stage not in ("before", "after"):
+            raise ValueError(f"stage must be 'before' or 'after', not {stage!r}")
+        hold = SlackHold(method, stage, times, match)
+        self._call_holds.append(hold)
+        return hold
+
+    def _take_call_hold(self, method: str, params: dict[str, Any]) -> SlackHold | None:
+        for hold in self._call_holds:
+            if hold.remaining > 0 and hold.method == method and (
+                hold.match is None or hold.match(params)
+            ):
+                hold.remaining -= 1
+                return hold
+        return None
+
+    async def _wait_call_hold(self, hold: SlackHold, params: dict[str, Any]) -> None:
+        hold.held.append(params)
+        hold.reached.set()
+        await self._notify()
+        await hold.gate.wait()
+
     def response_url(self, key: str | None = None) -> str:
         return f"{self.base_url}/response/{key or uuid.uuid4().hex}"
 
@@ -245,6 +307,13 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
         token = token or params.pop("token", None)
 
+        call_hold = self._take_call_hold(method, params)
+        if call_hold is not None and call_hold.stage == "before":
+            await self._wait_call_hold(call_hold, params)
+            if request.transport is None or request.transport.is_closing():
+                self.calls.append(Call(method, params, token, 499))  # never carried out
+                await self._notify()
+                return web.Response(status=499)
         gate = self._holds.get(method)
         if gate is not None:
             self.calls.append(Call(method, params, token, 0))  # status 0: still waiting
@@ -276,6 +345,8 @@ class FakeSlack:
             body = self._dispatch(method, params, token)
         finally:
             await self._notify()
+        if call_hold is not None and call_hold.stage == "after":
+            await self._wait_call_hold(call_hold, params)  # carried out, answer withheld
         return web.json_response(body)
 
     def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -379,6 +450,18 @@ class FakeSlack:
         entry["count"] += 1
         return {"ok": True}
 
+    def _delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.delete: `{"ok": true, "channel", "ts"}`; a thread parent's replies stay."""
+        channel, ts = params.get("channel", ""), str(params.get("ts", ""))
+        message = self.find_message(channel, ts)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message.get("user") != BOT_USER_ID:
+            return {"ok": False, "error": "cant_delete_message"}
+        self.messages[channel].remove(message)
+        self.deleted.append(message)
+        return {"ok": True, "channel": channel, "ts": ts}
+
     def _shown(self, message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
         return {k: v for k, v in message.items() if with_metadata or k != "metadata"}
 
@@ -446,6 +529,7 @@ class FakeSlack:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
+        self.connects += 1
         await ws.send_json(
             {
                 "type": "hello",
@@ -523,6 +607,7 @@ _HANDLERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.postMessage": FakeSlack._post_message,
     "chat.postEphemeral": FakeSlack._post_ephemeral,
     "chat.update": FakeSlack._update,
+    "chat.delete": FakeSlack._delete,
     "reactions.add": FakeSlack._reactions_add,
     "conversations.history": FakeSlack._history,
     "conversations.replies": FakeSlack._replies,
