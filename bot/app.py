@@ -18,6 +18,7 @@ from bot.scheduler import WakeTimer
 from bot.service import answers, commands, engine
 from bot.service.bank_sync import SyncReport, sync_bank
 from bot.service.deps import Deps
+from bot.service.errors import error_code
 from bot.settings import CoreSettings
 from content.bank import load_bank
 from content.dedup import group, load_overrides
@@ -84,7 +85,7 @@ class Core:
             first = await self._pass()
         except Exception as exc:  # the timer retries; a database blip must not stop start-up
             log.error("the first posting pass failed (%s); the timer retries",
-                      engine.error_code(exc))
+                      error_code(exc))
             first = self.clock.now()
         self.scheduler.arm(first)
 

@@ -45,6 +45,9 @@ def make_engine(database_url: str, *, pool_size: int | None = None,
     url, schema = split_schema(database_url)
     connect_args: dict[str, Any] = {}
     pool: dict[str, Any] = {}
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if in_memory:  # a single shared connection (StaticPool): nothing to size
+        pool_size = max_overflow = None
     if pool_size is not None:
         pool["pool_size"] = pool_size
     if max_overflow is not None:

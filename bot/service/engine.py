@@ -153,5 +153,3 @@ async def next_due(deps: Deps, after: datetime) -> datetime | None:
     present = [m for m in moments if m is not None]
     return min(present) if present else None
 
-
-__all__ = ["Failures", "error_code", "next_due", "run_due"]
