@@ -2,6 +2,9 @@
 plus recording reactions through the real core on SQLite. Bounded loops, no network.
 
     .venv/bin/python bench/run.py [--channels 200] [--reactions 10000] [--bank-size 1000]
+
+The posting engine under the platforms' rate limits, and start-up at 10,000 channels:
+bench/engine.py.
 """
 
 from __future__ import annotations
