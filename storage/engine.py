@@ -59,7 +59,22 @@ def make_engine(database_url: str, *, pool_size: int | None = None,
     engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, **pool)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine, "handle_error", _asyncpg_disconnects)
     return engine
+
+
+# What asyncpg says about a connection whose backend the server ended while it sat idle
+# in the pool (pg_terminate_backend, a failover): SQLAlchemy does not count these as a
+# disconnect, so the connection would go back to the pool and fail the next use too.
+_DEAD_CONNECTION = ("cannot switch to state", "connection was closed in the middle",
+                    "connection is closed", "terminating connection due to administrator")
+
+
+def _asyncpg_disconnects(context: Any) -> None:
+    text = str(context.original_exception)
+    if any(marker in text for marker in _DEAD_CONNECTION):
+        context.is_disconnect = True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
