@@ -25,6 +25,7 @@ from bot.service import posting
 from bot.service.answers import replay_matched
 from bot.service.deps import Deps, schedule_of
 from bot.service.errors import error_code
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,11 @@ async def run_due(deps: Deps) -> None:
     live = deps.router.platforms()
     if not live:
         return
-    await _plan_unplanned(deps, live, now)
     limit = asyncio.Semaphore(deps.settings.send_concurrency)
-    for _ in range(1000):  # bounded: a pass ends even if work keeps arriving
+    for round_ in range(1000):  # bounded: a pass ends even if work keeps arriving
         async with deps.db.uow() as uow:
+            if round_ == 0:
+                await _plan_unplanned(uow, live, now)
             channels = await uow.channels.due(now, live, BATCH)
             sends = await uow.posts.due_sends(now, live, BATCH)
             reveals = await uow.posts.due_reveals(now, live, BATCH)
@@ -111,19 +113,18 @@ async def _isolated(deps: Deps, limit: asyncio.Semaphore, key: tuple[str, int],
             deps.failures.succeeded(key)
 
 
-async def _plan_unplanned(deps: Deps, live: list[str], now: datetime) -> None:
+async def _plan_unplanned(uow: UnitOfWork, live: list[str], now: datetime) -> None:
     """Channels scheduled by an earlier version have no next slot yet: plan each from its
     last claimed slot (or when it became active), at most a week back, so the pass
     catches up what is in grace and records what is not. One query when there are none."""
-    async with deps.db.uow() as uow:
-        rows = await uow.channels.unplanned(live)
-        for channel in rows:
-            last = await uow.posts.last_slot(channel.id)
-            since = max(x for x in (last, channel.active_since, now - timedelta(days=7))
-                        if x is not None)
-            channel.next_slot_at = posting.plan_from(schedule_of(channel), since)
-        if rows:
-            await uow.commit()
+    rows = await uow.channels.unplanned(live)
+    for channel in rows:
+        last = await uow.posts.last_slot(channel.id)
+        since = max(x for x in (last, channel.active_since, now - timedelta(days=7))
+                    if x is not None)
+        channel.next_slot_at = posting.plan_from(schedule_of(channel), since)
+    if rows:
+        await uow.commit()
 
 
 async def _housekeeping(deps: Deps, now: datetime) -> None:
