@@ -5,7 +5,7 @@ Each round is a new day: both replicas are (re)started with the clock offset put
 seconds before that day's 09:00 slot, when all the channels are due at once, and the test
 waits on the fake's recordings and the rows, never on a sleep for the schedule.
 
-QOTD_REPLICA_ROUNDS (default 3, sized for CI; the issue's figure is 10) and
+QOTD_REPLICA_ROUNDS (default 10 under CI=true, as the issue asks; 3 locally) and
 QOTD_REPLICA_CHANNELS (default 50) size the rounds test.
 """
 
@@ -42,7 +42,9 @@ from tests.replicas.harness import (
 pytestmark = pytest.mark.slow
 
 CHANNELS = env_int("QOTD_REPLICA_CHANNELS", 50)
-ROUNDS = env_int("QOTD_REPLICA_ROUNDS", 3)
+# the issue's ten rounds in CI (about 80 s); three on a laptop
+ROUNDS = env_int("QOTD_REPLICA_ROUNDS",
+                 10 if os.environ.get("CI", "").lower() == "true" else 3)
 LEAD = 6.0  # seconds between starting a replica and its slot (start-up takes ~2-3 s)
 
 
