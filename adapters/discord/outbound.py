@@ -30,14 +30,14 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_ALREADY_EXISTS = 160004
 HISTORY_LOOKBACK = 50  # messages read back before a resend
-GLOBAL_BURST = 1.0
+GLOBAL_BURST = 2.0  # > 1: a late wake-up (asyncio timers overshoot) is absorbed, not lost
 T = TypeVar("T")
 
 
 class DiscordOutbound:
     def __init__(
         self, client: discord.Client, *, attempts: int = 3, backoff: float = 1.0,
-        global_rate: float = 49.0,
+        global_rate: float = 48.0,
     ) -> None:
         self._client = client
         self._attempts = max(1, attempts)

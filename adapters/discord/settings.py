@@ -43,7 +43,7 @@ class DiscordSettings(SectionSettings):
     # Discord's global limit is 50 requests per second per bot (interaction responses
     # are exempt); discord.py only reacts to a global 429 and gives a request up after
     # five in a row, so a fan-out is paced under it instead (DISCORD_GLOBAL_RATE).
-    global_rate: float = Field(default=49.0, gt=0, le=10_000)
+    global_rate: float = Field(default=48.0, gt=0, le=10_000)
     ready_timeout: float = Field(default=60.0, gt=0)
     guild_ready_timeout: float = Field(default=2.0, ge=0)
 
