@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.console.outbound import ConsoleOutbound
+from bot.app import Core
 from bot.boundary import ChannelRef, OutMessage, ReactionInput
 from bot.clock import FakeClock
 from bot.service import engine
@@ -127,7 +128,6 @@ class LosesTheMarkOnce(ConsoleOutbound):
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
-        self.core: object = None
 
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:
@@ -207,26 +207,32 @@ async def test_a_reveal_that_keeps_failing_backs_off_then_gives_up_and_closes(
         await core.stop()
 
 
-class AnotherHolderSentToo(ConsoleOutbound):
-    """While this sender's request is in flight its lease runs out; another process takes
-    the claim over and posts its own copy first (its history look found nothing yet)."""
+class TakenOverMidRequest(ConsoleOutbound):
+    """While this sender's request is in flight its lease runs out: another process
+    (`other`, once set) runs its pass first and sends its own copy (its history look
+    found nothing yet); this request then lands as a distinct copy."""
 
-    def __init__(self, other_core: object) -> None:
+    def __init__(self, other: Core | None = None) -> None:
         super().__init__()
-        self.other_core = other_core
-        self.done = False
+        self.other = other
+
+    async def _taken_over(self, key: str) -> None:
+        if self.other is not None:
+            other, self.other = self.other, None
+            await engine.run_due(other.deps)
+        self._sent.pop(key, None)
 
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:
-        if not self.done:
-            self.done = True
-            from bot.app import Core
-
-            assert isinstance(self.other_core, Core)
-            await engine.run_due(self.other_core.deps)
-        # a distinct copy: this sender's request lands after the other one's
-        self._sent.pop(idempotency_key, None)
+        await self._taken_over(idempotency_key)
         return await super().post(channel, message, idempotency_key=idempotency_key)
+
+    async def reply_in_thread(self, channel: ChannelRef, parent_message_id: str,
+                              message: OutMessage, *, idempotency_key: str,
+                              resend: bool = False) -> str:
+        await self._taken_over(idempotency_key)
+        return await super().reply_in_thread(channel, parent_message_id, message,
+                                             idempotency_key=idempotency_key)
 
 
 async def test_a_sender_whose_lease_was_taken_deletes_its_own_copy(
@@ -236,7 +242,7 @@ async def test_a_sender_whose_lease_was_taken_deletes_its_own_copy(
     other_out = ConsoleOutbound()
     other_out._ids = itertools.count(100)  # the platform gives each copy its own id
     other = await make_core(migrated_url, bank_dir, later, other_out)
-    outbound = AnotherHolderSentToo(other)
+    outbound = TakenOverMidRequest(other)
     core = await make_core(migrated_url, bank_dir, clock, outbound)
     await core.start()
     try:
@@ -296,31 +302,10 @@ async def test_database_error_in_one_step_is_isolated_and_retried(
         await core.stop()
 
 
-class AnotherHolderRevealedToo(ConsoleOutbound):
-    """The reveal's request is in flight past its lease; another process reveals first."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.other: object = None
-
-    async def reply_in_thread(self, channel: ChannelRef, parent_message_id: str,
-                              message: OutMessage, *, idempotency_key: str,
-                              resend: bool = False) -> str:
-        if self.other is not None:
-            from bot.app import Core
-
-            other, self.other = self.other, None
-            assert isinstance(other, Core)
-            await engine.run_due(other.deps)
-        self._sent.pop(idempotency_key, None)
-        return await super().reply_in_thread(channel, parent_message_id, message,
-                                             idempotency_key=idempotency_key)
-
-
 async def test_a_reveal_whose_lease_was_taken_deletes_its_own_reply(
     migrated_url: str, bank_dir: Path, clock: FakeClock
 ) -> None:
-    outbound = AnotherHolderRevealedToo()
+    outbound = TakenOverMidRequest()
     core = await make_core(migrated_url, bank_dir, clock, outbound)
     await core.start()
     later = FakeClock(MONDAY_9 + timedelta(hours=8, minutes=2))
