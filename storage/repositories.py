@@ -82,10 +82,6 @@ class ChannelRepo(_Repo):
     async def by_pk(self, pk: int) -> ChannelRow | None:
         return await self.session.get(ChannelRow, pk)
 
-    async def scheduled(self) -> Sequence[ChannelRow]:
-        stmt = select(ChannelRow).where(ChannelRow.scheduled.is_(True)).order_by(ChannelRow.id)
-        return (await self.session.scalars(stmt)).all()
-
     async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[int]:
         """Channels whose next slot has come: one range scan of ix_channels_next_slot_at."""
         stmt = (
