@@ -60,8 +60,7 @@ class WakeTimer:
 
     async def _fire(self) -> None:
         if self._running:  # a pass is in progress: it re-arms when it ends, for now at latest
-            now = self._clock.now()
-            self._poked = now if self._poked is None else min(self._poked, now)
+            self.poke(self._clock.now())
             return
         self._running = True
         self._poked = None

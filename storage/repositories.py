@@ -352,7 +352,8 @@ class PostRepo(_Repo):
         return None if value is None else int(value)
 
     async def renew_send(self, post_id: int, token: int, until: datetime) -> bool:
-        """Extend the lease; False when it was lost (the token moved on, or it is done)."""
+        """Move the send's due time (extend the lease, or after a failure the backoff);
+        False when the lease was lost (the token moved on, or it is done)."""
         stmt = (
             update(PostRow)
             .where(PostRow.id == post_id, PostRow.status == PENDING,
@@ -361,10 +362,6 @@ class PostRepo(_Repo):
             .execution_options(synchronize_session=False)
         )
         return _rowcount(await self.session.execute(stmt)) == 1
-
-    async def release_send(self, post_id: int, token: int, retry_at: datetime) -> bool:
-        """After a failed attempt: due again at `retry_at`, if this holder still holds it."""
-        return await self.renew_send(post_id, token, retry_at)
 
     async def mark_sent(self, post_id: int, token: int, message_id: str, now: datetime,
                         reveal_at: datetime) -> bool:

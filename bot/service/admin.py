@@ -82,7 +82,7 @@ async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
         channel.scheduled = True
         channel.paused = False
         channel.active_since = now
-        channel.next_slot_at = posting.plan_from(sched, now)
+        channel.next_slot_at = next_slot(sched, now)
         channel.admin_user_id = command.actor.user_id
         await uow.announce_wake(channel.next_slot_at)
         await uow.commit()
@@ -121,7 +121,7 @@ async def _set_paused(deps: Deps, command: CommandInput, paused: bool) -> list[R
             channel.next_slot_at = None
         else:
             channel.active_since = now  # a slot that passed while paused is not caught up
-            channel.next_slot_at = posting.plan_from(sched, now)
+            channel.next_slot_at = next_slot(sched, now)
             channel.admin_user_id = command.actor.user_id
             await uow.announce_wake(channel.next_slot_at)
         await uow.commit()

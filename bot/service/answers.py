@@ -66,7 +66,7 @@ async def handle_reaction(deps: Deps, reaction: ReactionInput) -> list[Reply]:
                 # the mark-sent replay had read the strays: count it now, not at the
                 # next housekeeping (which may come after the reveal closed the points).
                 if await uow.posts.by_message(channel.id, reaction.message_id) is not None:
-                    await replay_strays(deps, uow, channel.id, reaction.message_id)
+                    await replay_strays(uow, channel.id, reaction.message_id)
                     await uow.commit()
                 return []
             # Nothing pending now, but the post may have been marked sent between the two
@@ -101,7 +101,7 @@ async def _apply_reaction(uow: UnitOfWork, post: PostRow, ref: ChannelRef, actor
     return True
 
 
-async def replay_strays(deps: Deps, uow: UnitOfWork, channel_pk: int, message_id: str) -> int:
+async def replay_strays(uow: UnitOfWork, channel_pk: int, message_id: str) -> int:
     """Count the reactions that arrived before the post was known, in their order and at
     their own times, inside the caller's unit of work (the one marking it sent)."""
     strays = await uow.answers.strays(channel_pk, message_id)
@@ -121,12 +121,12 @@ async def replay_strays(deps: Deps, uow: UnitOfWork, channel_pk: int, message_id
     return len(strays)
 
 
-async def replay_matched(deps: Deps, uow: UnitOfWork) -> int:
+async def replay_matched(uow: UnitOfWork) -> int:
     """Strays whose post was marked sent while they were being stored (a race the
     mark-sent replay cannot see): replayed by the engine's next pass."""
     total = 0
     for channel_pk, message_id in await uow.answers.matched_strays():
-        total += await replay_strays(deps, uow, channel_pk, message_id)
+        total += await replay_strays(uow, channel_pk, message_id)
     return total
 
 

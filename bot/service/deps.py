@@ -6,30 +6,21 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.boundary import Actor, ChannelRef
 from bot.clock import Clock
 from bot.ports import OutboundRouter
 from bot.rules.schedule import Schedule, parse_time
+from bot.service.failures import Failures
 from bot.settings import CoreSettings
 from storage.models import ChannelRow
 from storage.uow import Database
-
-if TYPE_CHECKING:
-    from bot.service.engine import Failures
 
 Wake = Callable[[datetime], Awaitable[None]]
 
 
 async def _nothing(_: datetime) -> None:
     return None
-
-
-def _failures() -> Failures:
-    from bot.service.engine import Failures
-
-    return Failures()
 
 
 @dataclass
@@ -42,7 +33,7 @@ class Deps:
     # post's reveal, a retry), so this process wakes then instead of at the next poll
     wake: Wake = field(default=_nothing)
     rng: random.Random = field(default_factory=random.Random)
-    failures: Failures = field(default_factory=_failures)
+    failures: Failures = field(default_factory=Failures)
 
     @property
     def lease(self) -> timedelta:

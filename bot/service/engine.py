@@ -5,7 +5,7 @@ Due work is rows: a channel's `next_slot_at`, a pending send's `send_due_at`, a 
 range queries, runs each item as its own isolated step, many at once (bounded by
 `QOTD_SEND_CONCURRENCY`; the adapters pace the platform calls), and returns when the
 next item becomes due, for the timer. Nothing lives only in memory except the backoff
-of a step whose database write itself failed (the database may be what is down).
+of a step whose database write itself failed (`bot.service.failures`).
 
 Replicas coordinate only through those rows: the compare-and-set on `next_slot_at`,
 the unique claim per channel and day, and the leases with fencing tokens on sends and
@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.rules.backoff import retry_at
+from bot.rules.schedule import next_slot
 from bot.service import posting
 from bot.service.answers import replay_matched
 from bot.service.deps import Deps, schedule_of
 from bot.service.errors import error_code
+from bot.service.failures import StepKey
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -32,36 +32,6 @@ log = logging.getLogger(__name__)
 BATCH = 500  # rows read per query; a pass loops while a batch comes back full
 STRAY_KEEP = timedelta(days=2)
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
-
-
-@dataclass
-class Failures:
-    """Backoff for steps that failed before they could write their own retry time:
-    key -> (failures in a row, not before)."""
-
-    entries: dict[tuple[str, int], tuple[int, datetime]] = field(default_factory=dict)
-    housekept_at: datetime | None = None
-
-    def blocked(self, key: tuple[str, int], now: datetime) -> bool:
-        entry = self.entries.get(key)
-        return entry is not None and entry[1] > now
-
-    def failed(self, key: tuple[str, int], now: datetime, deps: Deps) -> datetime:
-        count = self.entries.get(key, (0, now))[0] + 1
-        again = retry_at(now, count, deps.rng, None)
-        self.entries[key] = (count, again)
-        return again
-
-    def succeeded(self, key: tuple[str, int]) -> None:
-        self.entries.pop(key, None)
-
-    def earliest_after(self, after: datetime) -> datetime | None:
-        moments = [when for _, when in self.entries.values() if when > after]
-        return min(moments) if moments else None
-
-    def prune(self, now: datetime) -> None:
-        for key in [k for k, (_, when) in self.entries.items() if when < now - STRAY_KEEP]:
-            del self.entries[key]
 
 
 async def run_due(deps: Deps) -> None:
@@ -78,7 +48,7 @@ async def run_due(deps: Deps) -> None:
             channels = await uow.channels.due(now, live, BATCH)
             sends = await uow.posts.due_sends(now, live, BATCH)
             reveals = await uow.posts.due_reveals(now, live, BATCH)
-        steps: list[tuple[tuple[str, int], Callable[[], Awaitable[object]]]] = []
+        steps: list[tuple[StepKey, Callable[[], Awaitable[object]]]] = []
         steps += [(("channel", pk), _bind(posting.post_slot, deps, pk, now)) for pk in channels]
         steps += [(("send", pid), _bind(posting.take_and_send, deps, pid, now)) for pid in sends]
         steps += [(("reveal", pid), _bind(posting.reveal, deps, pid, now)) for pid in reveals]
@@ -96,7 +66,7 @@ def _bind(step: Callable[[Deps, int, datetime], Awaitable[object]], deps: Deps, 
     return lambda: step(deps, key, now)
 
 
-async def _isolated(deps: Deps, limit: asyncio.Semaphore, key: tuple[str, int],
+async def _isolated(deps: Deps, limit: asyncio.Semaphore, key: StepKey,
                     step: Callable[[], Awaitable[object]], now: datetime) -> None:
     """Run one step; its failure is logged once with what and why, backs off, and never
     reaches the other steps of the pass."""
@@ -104,8 +74,7 @@ async def _isolated(deps: Deps, limit: asyncio.Semaphore, key: tuple[str, int],
         try:
             await step()
         except Exception as exc:
-            again = deps.failures.failed(key, deps.clock.now(), deps)
-            count = deps.failures.entries[key][0]
+            count, again = deps.failures.failed(key, deps.clock.now(), deps.rng)
             log.warning("%s %s: step failed (%s); attempt %d, next at %s", key[0], key[1],
                         error_code(exc), count, f"{again:%H:%M:%S}")
             await deps.wake(again)
@@ -122,7 +91,7 @@ async def _plan_unplanned(uow: UnitOfWork, live: list[str], now: datetime) -> No
         last = await uow.posts.last_slot(channel.id)
         since = max(x for x in (last, channel.active_since, now - timedelta(days=7))
                     if x is not None)
-        channel.next_slot_at = posting.plan_from(schedule_of(channel), since)
+        channel.next_slot_at = next_slot(schedule_of(channel), since)
     if rows:
         await uow.commit()
 
@@ -135,7 +104,7 @@ async def _housekeeping(deps: Deps, now: datetime) -> None:
     deps.failures.housekept_at = now
     deps.failures.prune(now)
     async with deps.db.uow() as uow:
-        await replay_matched(deps, uow)
+        await replay_matched(uow)
         await uow.answers.prune_strays(now - STRAY_KEEP)
         await uow.commit()
 

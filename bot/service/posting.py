@@ -114,11 +114,6 @@ async def tell_admins(deps: Deps, ref: ChannelRef, admin: str | None,
                     error_code(exc))
 
 
-def plan_from(schedule: Schedule, since: datetime) -> datetime:
-    """The first slot after `since` (a schedule change, a resume, the last claimed slot)."""
-    return next_slot(schedule, since)
-
-
 # -- `/qotd post` --------------------------------------------------------------------------
 
 
@@ -179,10 +174,9 @@ Renew = Callable[[UnitOfWork, datetime], Awaitable[bool]]
 
 
 @contextlib.asynccontextmanager
-async def renewing(deps: Deps, renew: Renew) -> AsyncIterator[asyncio.Event]:
-    """Keep a lease alive while the platform call runs (every third of a lease). The
-    event is set when the lease was lost: another holder took over."""
-    lost = asyncio.Event()
+async def renewing(deps: Deps, renew: Renew) -> AsyncIterator[None]:
+    """Keep a lease alive while the platform call runs (every third of a lease), until
+    it is lost (another holder took over: the outcome is then settled by the token)."""
 
     async def keep() -> None:
         while True:
@@ -195,12 +189,11 @@ async def renewing(deps: Deps, renew: Renew) -> AsyncIterator[asyncio.Event]:
                 log.warning("could not renew a lease (%s)", error_code(exc))
                 continue
             if not held:
-                lost.set()
                 return
 
     task = asyncio.create_task(keep())
     try:
-        yield lost
+        yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -268,8 +261,8 @@ async def send_post(deps: Deps, post_id: int, *, token: int, resend: bool) -> bo
         again = retry_at(now, attempts, deps.rng, deadline)
         log.warning("post %s in channel %s: send failed (%s); attempt %d, next at %s",
                     post_id, ref.channel_id, error_code(exc), attempts, f"{again:%H:%M:%S}")
-        async with deps.db.uow() as uow:
-            await uow.posts.release_send(post_id, token, again)
+        async with deps.db.uow() as uow:  # due again at the backoff, if still ours
+            await uow.posts.renew_send(post_id, token, again)
             await uow.commit()
         await deps.wake(again)
         return False
@@ -279,7 +272,7 @@ async def send_post(deps: Deps, post_id: int, *, token: int, resend: bool) -> bo
     async with deps.db.uow() as uow:
         marked = await uow.posts.mark_sent(post_id, token, message_id, now, reveal_at)
         if marked:
-            await replay_strays(deps, uow, post.channel_pk, message_id)
+            await replay_strays(uow, post.channel_pk, message_id)
         await uow.commit()
     if marked:
         checkpoint("after-mark-sent")
@@ -310,10 +303,17 @@ async def converge(deps: Deps, post_id: int, ref: ChannelRef, mine: str) -> None
                 "copy", post_id, mine,
                 f"message {post.message_id}" if post is not None and post.message_id
                 else (post.status if post is not None else "gone"))
+    await _delete_copy(deps, ref, f"post {post_id}", mine)
+
+
+async def _delete_copy(deps: Deps, ref: ChannelRef, what: str, message_id: str,
+                       parent: str | None = None) -> None:
+    """Delete the extra copy a sender that lost its lease left behind; a failure to do
+    so is logged, never raised (the database already holds the one that counts)."""
     try:
-        await deps.router.for_channel(ref).delete(ref, mine)
+        await deps.router.for_channel(ref).delete(ref, message_id, parent_message_id=parent)
     except Exception as exc:
-        log.warning("post %s: could not delete the extra copy %s (%s)", post_id, mine,
+        log.warning("%s: could not delete the extra copy %s (%s)", what, message_id,
                     error_code(exc))
 
 
@@ -371,17 +371,13 @@ async def reveal(deps: Deps, post_id: int, now: datetime) -> bool:
     async with deps.db.uow() as uow:
         closed = await uow.posts.close_reveal(post_id, token, deps.clock.now(), reply_id)
         await uow.commit()
+        if closed:
+            return True
         post = await uow.posts.get(post_id)
-    if closed:
-        return True
     # the lease was lost mid-request and another holder revealed (or gave up): unless it
     # adopted this very reply, this one is an extra copy in the thread
     if post is not None and post.reveal_message_id != reply_id and post.revealed_at is not None:
         log.warning("reveal %s: replied as %s after losing the lease; deleting this copy",
                     post_id, reply_id)
-        try:
-            await deps.router.for_channel(ref).delete(ref, reply_id, parent_message_id=parent)
-        except Exception as exc:
-            log.warning("reveal %s: could not delete the extra copy %s (%s)", post_id,
-                        reply_id, error_code(exc))
+        await _delete_copy(deps, ref, f"reveal {post_id}", reply_id, parent)
     return False
