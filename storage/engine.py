@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -33,6 +34,10 @@ def split_schema(database_url: str) -> tuple[URL, str | None]:
     return url, schema
 
 
+def sqlite_in_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def advisory_key(database_url: str, purpose: str) -> int:
     """A stable signed 64-bit key per schema and purpose (pg_advisory_xact_lock's type)."""
     _, schema = split_schema(database_url)
@@ -40,13 +45,20 @@ def advisory_key(database_url: str, purpose: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+async def advisory_xact_lock(executor: AsyncConnection | AsyncSession, database_url: str,
+                             purpose: str) -> None:
+    """PostgreSQL: wait for, then hold until commit, the lock every process doing the
+    same `purpose` on this schema takes (migrations, the bank sync)."""
+    await executor.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": advisory_key(database_url, purpose)})
+
+
 def make_engine(database_url: str, *, pool_size: int | None = None,
                 max_overflow: int | None = None) -> AsyncEngine:
     url, schema = split_schema(database_url)
     connect_args: dict[str, Any] = {}
     pool: dict[str, Any] = {}
-    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    if in_memory:  # a single shared connection (StaticPool): nothing to size
+    if sqlite_in_memory(url):  # a single shared connection (StaticPool): nothing to size
         pool_size = max_overflow = None
     if pool_size is not None:
         pool["pool_size"] = pool_size

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
-from storage.engine import advisory_key, make_engine
+from storage.engine import advisory_xact_lock, make_engine, sqlite_in_memory
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -36,12 +35,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
 @contextlib.contextmanager
 def sqlite_file_lock(database_url: str, purpose: str) -> Iterator[None]:
     """An exclusive flock on `<db>.<purpose>.lock`; nothing for in-memory databases."""
-    database = make_url(database_url).database
-    if not database or database == ":memory:":
+    url = make_url(database_url)
+    if sqlite_in_memory(url):
         yield
         return
-    path = Path(f"{database}.{purpose}.lock")
-    with path.open("a") as handle:
+    with Path(f"{url.database}.{purpose}.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # blocking: run in a thread by the caller
         try:
             yield
@@ -52,25 +50,17 @@ def sqlite_file_lock(database_url: str, purpose: str) -> Iterator[None]:
 async def upgrade(database_url: str, revision: str = "head") -> None:
     """Apply every pending migration. `qotd db upgrade` and `qotd run` call this."""
     engine = make_engine(database_url)
+    postgres = engine.dialect.name == "postgresql"
+    file_lock = contextlib.nullcontext() if postgres else sqlite_file_lock(database_url,
+                                                                            "migrate")
+    await asyncio.to_thread(file_lock.__enter__)
     try:
-        if engine.dialect.name == "postgresql":
-            async with engine.begin() as connection:
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": advisory_key(database_url, "migrate")},
-                )
-                await connection.run_sync(
-                    lambda sync: command.upgrade(alembic_config(sync), revision)
-                )
-            return
-        lock = sqlite_file_lock(database_url, "migrate")
-        await asyncio.to_thread(lock.__enter__)
-        try:
-            async with engine.begin() as connection:
-                await connection.run_sync(
-                    lambda sync: command.upgrade(alembic_config(sync), revision)
-                )
-        finally:
-            lock.__exit__(None, None, None)
+        async with engine.begin() as connection:
+            if postgres:
+                await advisory_xact_lock(connection, database_url, "migrate")
+            await connection.run_sync(
+                lambda sync: command.upgrade(alembic_config(sync), revision)
+            )
     finally:
+        file_lock.__exit__(None, None, None)
         await engine.dispose()

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from types import TracebackType
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.engine import advisory_key, make_engine, make_sessions
+from storage.engine import advisory_xact_lock, make_engine, make_sessions
 from storage.notify import announce
 from storage.queries import Queries
 from storage.repositories import AnswerRepo, ChannelRepo, PostRepo, QuestionRepo, UserRepo
@@ -73,10 +72,7 @@ class UnitOfWork:
         """Serialise this transaction with every other doing the same `purpose`, across
         processes: a PostgreSQL advisory lock until commit; SQLite has one writer."""
         if self._dialect == "postgresql":
-            await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"),
-                {"key": advisory_key(self._url, purpose)},
-            )
+            await advisory_xact_lock(self.session, self._url, purpose)
 
 
 class Database:
