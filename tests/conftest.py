@@ -31,28 +31,52 @@ PG_ENV = "QOTD_TEST_DATABASE_URL"
 PG_HINT = f"set {PG_ENV}=postgresql+asyncpg://… to run the PostgreSQL leg"
 
 
+def pg_base() -> str:
+    """The test PostgreSQL server's URL; skips with the reason without one, and fails
+    under CI=true, where the PostgreSQL leg is required."""
+    base = os.environ.get(PG_ENV, "")
+    if not base:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the PostgreSQL leg is required in CI: {PG_HINT}")
+        pytest.skip(PG_HINT)
+    return base
+
+
+async def new_schema(base: str, prefix: str = "t") -> str:
+    """A fresh private schema on the server; its URL (our `?schema=` option)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(base)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        await admin.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}schema={schema}"
+
+
+async def drop_schema(base: str, url: str) -> None:
+    schema = url.rsplit("schema=", 1)[1]
+    admin = make_engine(base)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database (not migrated) on each backend."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'qotd.db'}"
         return
-    base = os.environ.get(PG_ENV, "")
-    if not base:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the PostgreSQL leg is required in CI: {PG_HINT}")
-        pytest.skip(PG_HINT)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(base)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
+    base = pg_base()
+    url = await new_schema(base)
     try:
-        yield f"{base}{sep}schema={schema}"
+        yield url
     finally:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+        await drop_schema(base, url)
 
 
 @pytest.fixture

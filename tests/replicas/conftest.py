@@ -1,5 +1,5 @@
 """Fixtures for the replica tests: the fake Slack, a launcher that stops every process it
-started, a bank, and databases (a private PostgreSQL schema per test, or a SQLite file).
+started, and databases (a private PostgreSQL schema per test, or a SQLite file).
 
 PostgreSQL follows tests/conftest.py: skipped with a reason without
 QOTD_TEST_DATABASE_URL, a failure when CI=true.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_ENV, sample_questions, write_bank
-from tests.replicas.harness import Launcher, ReplicaSlack, drop_schema, new_schema, pg_base
+from tests.conftest import PG_ENV, drop_schema, new_schema, pg_base
+from tests.replicas.harness import Launcher, ReplicaSlack
 
 
 @pytest.fixture
@@ -28,19 +28,11 @@ async def fake() -> AsyncIterator[ReplicaSlack]:
 
 
 @pytest.fixture
-def bank(tmp_path: Path) -> Path:
-    directory = tmp_path / "bank"
-    directory.mkdir()
-    write_bank(directory, sample_questions())
-    return directory
-
-
-@pytest.fixture
-def launcher(fake: ReplicaSlack, tmp_path: Path, bank: Path, pg_schemas: list[str],
+def launcher(fake: ReplicaSlack, tmp_path: Path, bank_dir: Path, pg_schemas: list[str],
              request: pytest.FixtureRequest) -> Iterator[Launcher]:
     """Stops every process it started; before the schemas are dropped (it depends on
     `pg_schemas`, so it is torn down first)."""
-    launch = Launcher(fake, tmp_path, bank)
+    launch = Launcher(fake, tmp_path, bank_dir)
     try:
         yield launch
     finally:
@@ -63,7 +55,7 @@ async def pg_schemas() -> AsyncIterator[list[str]]:
 @pytest.fixture
 async def pg_url(pg_schemas: list[str]) -> str:
     """An empty private schema (not migrated) on the test PostgreSQL server."""
-    url = await new_schema(pg_base())
+    url = await new_schema(pg_base(), "r")
     pg_schemas.append(url)
     return url
 
@@ -79,7 +71,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path,
     """An empty database on each backend (a SQLite file, a private PostgreSQL schema)."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'qotd.db'}"
-    url = await new_schema(pg_base())
+    url = await new_schema(pg_base(), "r")
     pg_schemas.append(url)
     return url
 

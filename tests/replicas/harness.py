@@ -30,7 +30,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from sqlalchemy import text
 
@@ -40,7 +39,6 @@ from bot.clock import FakeClock
 from bot.settings import CoreSettings
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from tests.conftest import PG_ENV, PG_HINT
 from tests.slack import fake_slack
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM_ID, Envelope, FakeSlack
 
@@ -402,37 +400,6 @@ def check_one_post_per_day(fake: ReplicaSlack, rows: list[PostState], channels: 
             problems.append(f"{channel}: message ids {[r.message_id for r in mine]} vs "
                             f"posts {posted}")
     return problems
-
-
-def pg_base() -> str:
-    base = os.environ.get(PG_ENV, "")
-    if not base:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the PostgreSQL leg is required in CI: {PG_HINT}")
-        pytest.skip(PG_HINT)
-    return base
-
-
-async def new_schema(base: str) -> str:
-    schema = f"r_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(base)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    finally:
-        await admin.dispose()
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}schema={schema}"
-
-
-async def drop_schema(base: str, url: str) -> None:
-    schema = url.rsplit("schema=", 1)[1]
-    admin = make_engine(base)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
 
 
 def tcp_ports(pid: int, server_port: int) -> set[int]:

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from storage.engine import make_engine
+from tests.conftest import pg_base
 from tests.replicas.harness import (
     DAY0_SLOT,
     Launcher,
@@ -32,7 +33,6 @@ from tests.replicas.harness import (
     check_one_post_per_day,
     clock_offset,
     env_int,
-    pg_base,
     post_rows,
     real_time_of,
     schedule_channels,

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import new_schema, pg_base
 from tests.replicas.harness import (
     DAY0_SLOT,
     Launcher,
@@ -28,8 +29,6 @@ from tests.replicas.harness import (
     check_one_post_per_day,
     clock_offset,
     env_int,
-    new_schema,
-    pg_base,
     post_rows,
     real_time_of,
     schedule_channels,
@@ -176,7 +175,7 @@ async def test_both_replicas_start_at_once_on_an_empty_database(
     base = pg_base()
     trials = env_int("QOTD_REPLICA_EMPTY_TRIALS", 2)
     for trial in range(trials):
-        url = await new_schema(base)
+        url = await new_schema(base, "r")
         pg_schemas.append(url)
         offset = clock_offset(DAY0_SLOT)
         pair = [launcher.replica(f"{name}{trial}", url, offset) for name in ("a", "b")]
