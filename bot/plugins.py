@@ -33,8 +33,34 @@ class CoreHandle(Protocol):
     async def is_scheduled(self, channel: ChannelRef) -> bool: ...
 
 
+class AdapterFailed(Exception):
+    """An adapter stopped by itself. `qotd run` restarts a transient failure with backoff
+    and ends the process (exit status 1, one log line naming adapter and cause) on a fatal
+    one: restarting cannot fix an invalid token or a missing permission.
+
+    `cause` is for an operator: what happened and what to do, never a secret."""
+
+    def __init__(self, adapter: str, cause: str, *, fatal: bool) -> None:
+        super().__init__(f"{adapter}: {cause}")
+        self.adapter = adapter
+        self.cause = cause
+        self.fatal = fatal
+
+
 class RunningAdapter(Protocol):
+    """A started adapter, as `qotd run` supervises it.
+
+    `finished()` waits until the adapter ends by itself: it returns for a normal end (the
+    console at end of input) and raises AdapterFailed when the adapter died (any other
+    exception is treated as a transient AdapterFailed). An adapter that can only be
+    stopped from outside never returns from it. `connected()` is what the health check
+    reports: True while the adapter can receive events and send."""
+
     async def stop(self) -> None: ...
+
+    async def finished(self) -> None: ...
+
+    def connected(self) -> bool: ...
 
 
 class AdapterPlugin(Protocol):
