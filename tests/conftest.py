@@ -196,3 +196,20 @@ async def post_on(uow: UnitOfWork, day: date, channel: ChannelRef = CHANNEL) -> 
     post = await uow.posts.on_day(row.id, day)
     assert post is not None
     return post
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skips as one line per reason (`-ra` would list the 50-odd PostgreSQL skips one by
+    one and push the failures off the screen)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.section("skipped", sep="-")
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.line(f"{count} skipped: {reason}")
