@@ -42,7 +42,7 @@ class Actor:
     """Who acted. `is_admin` is decided by the adapter from platform permissions."""
 
     user_id: str
-    display_name: str  # "" when the platform did not say: the stored name is kept
+    display_name: str  # raw; "" when the platform did not say: the stored name is kept
     is_admin: bool = False
 
 
@@ -50,9 +50,11 @@ class Actor:
 class CommandInput:
     """A slash command: name is "qotd", "answer", "leaderboard" or "streak".
 
-    `options` holds raw strings exactly as typed/selected (the core validates them and
-    answers with the valid choices). `user` is the resolved user option, if any
-    (`/streak @someone`, `/qotd stats @someone`).
+    `options` holds raw strings exactly as typed/selected, keyed by the option names
+    the core declares for the command (bot.service.commands.QOTD / TOP_LEVEL): the core
+    cleans them (bot.text), refuses unknown names and over-long values, validates the
+    rest and answers with the valid choices, every problem in one reply. `user` is the
+    resolved user option, if any (`/streak @someone`, `/qotd stats @someone`).
     """
 
     name: str

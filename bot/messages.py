@@ -2,7 +2,8 @@
 
 Display names are user-controlled text: each one passes through `safe_name` before it
 lands in a message, so nobody can ping @everyone, @here, a role or a user through the
-bot, and a name can never push a message past a platform limit.
+bot, no invisible character can reorder or hide a row, and a name can never push a
+message past a platform limit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 from bot.boundary import NO, YES, Button, Choice, Field, OutMessage, Reply
 from bot.rules.ranking import Ranked
 from bot.rules.scoring import GRADES
+from bot.text import clean_line
 from content.model import Question
 from content.render import neutralize_mentions
 
@@ -23,18 +25,23 @@ ZWSP = "\u200b"
 _BARE_AT = re.compile(r"@(?!\u200b)")
 
 
-def safe_name(name: str) -> str:
+def safe_name(name: str, fallback: str = "someone") -> str:
     """A display name made inert: no mentions, one line, at most NAME_LIMIT characters.
 
-    content.render.neutralize_mentions defuses @everyone/@here and raw Discord/Slack
-    mention syntax; on top, every other "@" gets a zero-width space too (a name like
-    "@alice" must not become a mention where the platform links bare names), and the
-    Markdown characters that would restyle the surrounding line are dropped.
+    bot.text.clean_line first drops bidi controls, zero-width and control characters:
+    names stored by older versions may still hold them, and a right-to-left override
+    would reverse the rest of a leaderboard row. content.render.neutralize_mentions
+    defuses @everyone/@here and raw Discord/Slack mention syntax; on top, every other
+    "@" gets a zero-width space too (a name like "@alice" must not become a mention where
+    the platform links bare names), and the Markdown characters that would restyle the
+    surrounding line are dropped. Nothing visible left: `fallback` (made safe too).
     """
-    flat = " ".join(name.split())
+    flat = clean_line(name)
     if len(flat) > NAME_LIMIT:
         flat = flat[: NAME_LIMIT - 1] + "…"
-    flat = flat.replace("`", "'").replace("*", "").replace("_", " ").strip() or "someone"
+    flat = flat.replace("`", "'").replace("*", "").replace("_", " ").strip()
+    if not flat:
+        return "someone" if fallback == "someone" else safe_name(fallback)
     # a lone "<!" (no closing ">") is not a mention today, but it is the start of one
     # once the rest of a message follows it: break it too
     inert = neutralize_mentions(flat).replace("<!", "<" + ZWSP + "!")
@@ -206,7 +213,8 @@ def _board_row(entry: Ranked, caller_id: str) -> str:
     s = entry.standing
     you = " ← you" if s.user_id == caller_id else ""
     streak = f", streak {s.current_streak}" if s.current_streak else ""
-    return f"{entry.rank}. {safe_name(s.display_name)}: {s.points:g} pts{streak}{you}"
+    return (f"{entry.rank}. {safe_name(s.display_name, fallback=s.user_id)}: "
+            f"{s.points:g} pts{streak}{you}")
 
 
 def streak_reply(name: str, current: int, best: int) -> Reply:

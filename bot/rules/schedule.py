@@ -25,6 +25,9 @@ from functools import lru_cache
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.rules import zones
+from bot.rules.inputs import InputError, shown
+
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_TIME = time(9, 0)
 DEFAULT_TIMEZONE = "UTC"
@@ -45,12 +48,13 @@ _NAMED_DAYS: dict[str, tuple[str, ...]] = {
     "weekends": ("sat", "sun"),
     "weekend": ("sat", "sun"),
 }
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})")  # ASCII digits: \d takes "١٢:٠٠" too
 _LOOKBACK = timedelta(days=8)
 
 
-class ScheduleError(ValueError):
-    """Bad user input; the message names the valid form (shown to the user verbatim)."""
+class ScheduleError(InputError):
+    """Bad user input; the message names the valid form (shown to the user verbatim).
+    parse_schedule raises one with a line per bad option (`problems`)."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,12 @@ def describe_days(days: tuple[str, ...]) -> str:
 
 def parse_time(text: str) -> time:
     """"HH:MM" 24h (also "9:00"); raises ScheduleError naming the valid form."""
-    match = _TIME_RE.match(text.strip())
+    match = _TIME_RE.fullmatch(text.strip())
     if not match:
-        raise ScheduleError(f"{TIME_FORM} (got {text.strip()!r})")
+        raise ScheduleError(f"{TIME_FORM} (got {shown(text.strip())})")
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
-        raise ScheduleError(f"{TIME_FORM} (got {text.strip()!r})")
+        raise ScheduleError(f"{TIME_FORM} (got {shown(text.strip())})")
     return time(hour, minute)
 
 
@@ -100,21 +104,41 @@ def _zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+@lru_cache(maxsize=1)
+def _by_lower() -> dict[str, str]:
+    """Zone names by their lower-case spelling: IANA names never differ by case alone,
+    so "europe/berlin" can only mean Europe/Berlin."""
+    return {z.lower(): z for z in _zones()}
+
+
+@lru_cache(maxsize=1)
+def _offered() -> tuple[str, ...]:
+    return tuple(z for z in _zones() if zones.offered(z))
+
+
+TIMEZONE_FORM = "use an IANA zone name (Area/City), e.g. Europe/Berlin, or UTC"
+
+
 def parse_timezone(text: str) -> str:
-    """A valid IANA zone name ("UTC" allowed); raises ScheduleError with a hint."""
+    """A valid IANA zone name ("UTC" allowed), as it is to be stored: deprecated
+    aliases become their Area/City name; fixed-offset and ambiguous legacy names (EST,
+    EST5EDT, GMT, Etc/GMT+5, ...) are refused with the name to use (bot.rules.zones).
+    Raises ScheduleError with a hint."""
     wanted = text.strip().replace(" ", "_")
     if not wanted:
-        raise ScheduleError("timezone must be an IANA zone name, e.g. Europe/Berlin or UTC")
-    by_lower = {z.lower(): z for z in _zones()}
-    if wanted.lower() in by_lower:
-        return by_lower[wanted.lower()]
+        raise ScheduleError(f"timezone must be an IANA zone name: {TIMEZONE_FORM}")
+    found = _by_lower().get(wanted.lower())
+    if found is not None:
+        refused = zones.refusal(found)
+        if refused is not None:
+            raise ScheduleError(refused)
+        return zones.canonical(found)
+    offered = {z.lower(): z for z in _offered()}
     close = search_timezones(wanted, limit=5) or [
-        by_lower[m] for m in difflib.get_close_matches(wanted.lower(), list(by_lower), n=5)
+        offered[m] for m in difflib.get_close_matches(wanted.lower(), list(offered), n=5)
     ]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ScheduleError(
-        f"unknown timezone {text.strip()!r}: use an IANA zone name, e.g. Europe/Berlin or UTC{hint}"
-    )
+    raise ScheduleError(f"unknown timezone {shown(text.strip())}: {TIMEZONE_FORM}{hint}")
 
 
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -126,7 +150,7 @@ def _day(token: str) -> str:
         return word
     if word in _FULL_NAMES:
         return WEEKDAYS[_FULL_NAMES.index(word)]
-    raise ScheduleError(f"unknown day {token.strip()!r}: {DAYS_FORMS}")
+    raise ScheduleError(f"unknown day {shown(token.strip())}: {DAYS_FORMS}")
 
 
 def parse_days(text: str) -> tuple[str, ...]:
@@ -157,13 +181,26 @@ def parse_schedule(
     time_text: str | None, timezone_text: str | None, days_text: str | None,
     *, current: Schedule | None = None,
 ) -> Schedule:
-    """Options left out keep `current`'s value, or the defaults (09:00, UTC, mon-fri)."""
+    """Options left out keep `current`'s value, or the defaults (09:00, UTC, mon-fri).
+    Every bad option is reported: the ScheduleError's `problems` holds one line each."""
     base = current or Schedule(DEFAULT_TIME, DEFAULT_TIMEZONE, DEFAULT_DAYS)
-    return Schedule(
-        time=parse_time(time_text) if time_text is not None else base.time,
-        timezone=parse_timezone(timezone_text) if timezone_text is not None else base.timezone,
-        days=parse_days(days_text) if days_text is not None else base.days,
-    )
+    problems: list[str] = []
+    chosen_time, zone, days = base.time, base.timezone, base.days
+    try:
+        chosen_time = parse_time(time_text) if time_text is not None else base.time
+    except ScheduleError as exc:
+        problems.append(str(exc))
+    try:
+        zone = parse_timezone(timezone_text) if timezone_text is not None else base.timezone
+    except ScheduleError as exc:
+        problems.append(str(exc))
+    try:
+        days = parse_days(days_text) if days_text is not None else base.days
+    except ScheduleError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise ScheduleError(*problems)
+    return Schedule(time=chosen_time, timezone=zone, days=days)
 
 
 def _is_repeat(fire: datetime) -> bool:
@@ -205,10 +242,10 @@ def slot_day(schedule: Schedule, slot: datetime) -> date:
 
 def search_timezones(query: str, limit: int = 25) -> list[str]:
     """IANA zone names matching `query` (case-insensitive substring), best first;
-    for autocomplete."""
+    for autocomplete. Refused legacy names and deprecated aliases are not offered."""
     needle = query.strip().lower().replace(" ", "_")
     if not needle:
-        return list(_zones()[:limit])
+        return list(_offered()[:limit])
 
     def score(zone: str) -> tuple[int, int, str]:
         lower = zone.lower()
@@ -223,5 +260,5 @@ def search_timezones(query: str, limit: int = 25) -> list[str]:
             tier = 3
         return (tier, len(zone), zone)
 
-    hits = [z for z in _zones() if needle in z.lower()]
+    hits = [z for z in _offered() if needle in z.lower()]
     return sorted(hits, key=score)[:limit]

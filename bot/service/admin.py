@@ -6,25 +6,24 @@ ephemeral errors that name the valid form.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.boundary import CommandInput, Reply, error, info
+from bot.rules import zones
+from bot.rules.inputs import InputError, refusal_text, shown, whole_number
 from bot.rules.schedule import Schedule, ScheduleError, next_slot, parse_schedule, slot_day
 from bot.service import posting
 from bot.service.choosing import candidates_for, left_in_cycle
 from bot.service.deps import Deps, schedule_of
+from bot.service.filters import Filters, filters_request
 from content.model import DIFFICULTIES
 from storage.models import ChannelRow
 from storage.repositories import SKIPPED
 from storage.uow import UnitOfWork
 
 REVEAL_FORM = "reveal must be a whole number of hours from 1 to 23"
-DIFFICULTY_FORM = (
-    "difficulty must be a list like easy,medium or weights like easy=2,medium=1,hard=0 "
-    f"(difficulties: {', '.join(DIFFICULTIES)})"
-)
 
 
 async def _channel(uow: UnitOfWork, deps: Deps, command: CommandInput) -> ChannelRow:
@@ -57,24 +56,56 @@ async def _next_open_slot(uow: UnitOfWork, channel_pk: int, sched: Schedule,
     return await _open_slot_from(uow, channel_pk, sched, first) or first
 
 
+def parse_reveal(text: str) -> float:
+    """`reveal:5` or `reveal:5h`: whole hours from 1 to 23."""
+    hours = whole_number(text.strip().lower().removesuffix("h"), low=1, high=23)
+    if hours is None:
+        raise InputError(f"{REVEAL_FORM} (got {shown(text.strip())})")
+    return float(hours)
+
+
+def schedule_request(
+    opts: Mapping[str, str], current: Schedule | None, reveal_hours: float | None
+) -> tuple[Schedule, float | None]:
+    """The schedule and reveal delay the options ask for (left-out ones keep their
+    current value). Raises InputError with one line per bad option."""
+    problems: list[str] = []
+    sched: Schedule | None = None
+    try:
+        sched = parse_schedule(opts.get("time"), opts.get("timezone"), opts.get("days"),
+                               current=current)
+    except ScheduleError as exc:
+        problems.extend(exc.problems)
+    if "reveal" in opts:
+        try:
+            reveal_hours = parse_reveal(opts["reveal"])
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if sched is None or problems:
+        raise InputError(*problems)
+    return sched, reveal_hours
+
+
+async def schedule_problems(deps: Deps, command: CommandInput) -> list[str]:
+    """What `schedule` would refuse in these options (for a refusal that lists all)."""
+    try:
+        schedule_request(command.options, None, None)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
 async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
-    opts = command.options
     now = deps.clock.now()
     async with deps.db.uow() as uow:
         channel = await _channel(uow, deps, command)
         try:
-            sched = parse_schedule(
-                opts.get("time"), opts.get("timezone"), opts.get("days"),
-                current=schedule_of(channel) if channel.scheduled else None,
+            sched, reveal_hours = schedule_request(
+                command.options, schedule_of(channel) if channel.scheduled else None,
+                channel.reveal_hours,
             )
-        except ScheduleError as exc:
-            return [error(str(exc))]
-        reveal_hours = channel.reveal_hours
-        if "reveal" in opts:
-            raw = opts["reveal"].strip().lower().removesuffix("h")
-            if not raw.isdigit() or not 1 <= int(raw) <= 23:
-                return [error(f"{REVEAL_FORM} (got {opts['reveal']!r})")]
-            reveal_hours = float(int(raw))
+        except InputError as exc:
+            return [error(refusal_text(exc.problems))]
         channel.post_time = f"{sched.time:%H:%M}"
         channel.timezone = sched.timezone
         channel.days = ",".join(sched.days)
@@ -184,6 +215,9 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         if channel.scheduled:
             sched = schedule_of(channel)
             lines.append(f"Schedule: {sched.describe()}")
+            legacy = zones.refusal(sched.timezone)
+            if legacy is not None:  # saved before such names were refused
+                lines.append(f"Time zone: {legacy} (`qotd schedule timezone:…` changes it)")
             lines.append(f"State: {'paused' if channel.paused else 'running'}")
             if not channel.paused:
                 upcoming = await _next_open_slot(uow, channel.id, sched, now)
@@ -216,39 +250,15 @@ def _filters(channel: ChannelRow) -> str:
     return "; ".join(parts) or "none (all topics, all difficulties)"
 
 
-_WEIGHT = re.compile(r"^(easy|medium|hard)\s*=\s*(\d+(?:\.\d+)?)$")
-
-
-def parse_difficulty(text: str) -> dict[str, float]:
-    """`easy,medium` (the rest 0) or `easy=2,medium=1,hard=0` (the rest 1)."""
-    items = [t.strip().lower() for t in text.split(",") if t.strip()]
-    if not items:
-        raise ValueError(DIFFICULTY_FORM)
-    if all("=" not in t for t in items):
-        unknown = [t for t in items if t not in DIFFICULTIES]
-        if unknown:
-            raise ValueError(f"unknown difficulty {unknown[0]!r}: {DIFFICULTY_FORM}")
-        return {d: (1.0 if d in items else 0.0) for d in DIFFICULTIES}
-    weights: dict[str, float] = dict.fromkeys(DIFFICULTIES, 1.0)
-    for item in items:
-        match = _WEIGHT.match(item)
-        if not match:
-            raise ValueError(f"cannot read {item!r}: {DIFFICULTY_FORM}")
-        weights[match.group(1)] = float(match.group(2))
-    if not any(weights.values()):
-        raise ValueError(f"at least one difficulty needs a weight above 0: {DIFFICULTY_FORM}")
-    return weights
-
-
-def _topic_list(text: str, known: list[str]) -> list[str]:
-    by_lower = {t.lower(): t for t in known}
-    wanted = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [t for t in wanted if t.lower() not in by_lower]
-    if unknown:
-        raise ValueError(
-            f"unknown topic {unknown[0]!r}; valid topics: {', '.join(known) or '(none yet)'}"
-        )
-    return sorted({by_lower[t.lower()] for t in wanted})
+async def topics_problems(deps: Deps, command: CommandInput) -> list[str]:
+    """What `topics` would refuse in these options (for a refusal that lists all)."""
+    async with deps.db.uow() as uow:
+        known = await uow.questions.topics()
+    try:
+        filters_request(command.options, known, Filters([], [], None))
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 async def topics(deps: Deps, command: CommandInput) -> list[Reply]:
@@ -263,32 +273,15 @@ async def topics(deps: Deps, command: CommandInput) -> list[Reply]:
                     title="Topics",
                 )
             ]
-        unknown_opts = sorted(set(opts) - {"include", "exclude", "difficulty", "reset"})
-        if unknown_opts:
-            return [error(f"unknown option {unknown_opts[0]!r}: use include, exclude, "
-                          "difficulty or reset")]
+        current = Filters(list(channel.include_topics or []),
+                          list(channel.exclude_topics or []), channel.difficulty_weights)
         try:
-            if "reset" in opts:
-                if opts["reset"].strip().lower() not in ("yes", "true", "1"):
-                    raise ValueError("reset must be yes")
-                include: list[str] = []
-                exclude: list[str] = []
-                weights: dict[str, float] | None = None
-            else:
-                include = list(channel.include_topics or [])
-                exclude = list(channel.exclude_topics or [])
-                weights = channel.difficulty_weights
-            if "include" in opts:
-                include = _topic_list(opts["include"], known)
-            if "exclude" in opts:
-                exclude = _topic_list(opts["exclude"], known)
-            if "difficulty" in opts:
-                weights = parse_difficulty(opts["difficulty"])
-        except ValueError as exc:
-            return [error(str(exc))]
-        channel.include_topics = include
-        channel.exclude_topics = exclude
-        channel.difficulty_weights = weights
+            chosen = filters_request(opts, known, current)
+        except InputError as exc:
+            return [error(refusal_text(exc.problems))]
+        channel.include_topics = chosen.include
+        channel.exclude_topics = chosen.exclude
+        channel.difficulty_weights = chosen.weights
         if not candidates_for(channel, await uow.questions.pickable()):
             return [error("Those filters leave no question to post; nothing was changed.")]
         await uow.commit()

@@ -10,11 +10,13 @@ reveal's "first correct" ranks by it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot import messages
 from bot.boundary import (
     NO,
+    OPTION_KEYS,
     YES,
     Actor,
     ButtonInput,
@@ -24,6 +26,14 @@ from bot.boundary import (
     Reply,
     error,
 )
+from bot.rules.inputs import (
+    QUESTION_NUMBER_MAX,
+    ROW_ID_MAX,
+    InputError,
+    parse_whole_number,
+    shown,
+    whole_number,
+)
 from bot.rules.scoring import (
     GRADES,
     AttemptFacts,
@@ -32,20 +42,31 @@ from bot.rules.scoring import (
     points,
     tainted_by_peek,
 )
+from bot.service import intake
 from bot.service.bank_sync import alternates_of, question_of
 from bot.service.deps import Deps
+from bot.text import clean_name
 from content.model import Question
 from storage.models import AttemptRow, PostRow, StrayReactionRow
 from storage.repositories import SENT
 from storage.uow import UnitOfWork
 
+REACTION_KEYS = frozenset([*OPTION_KEYS, YES, NO])
 
-async def handle_reaction(deps: Deps, reaction: ReactionInput) -> list[Reply]:
+
+async def handle_reaction(deps: Deps, raw: ReactionInput) -> list[Reply]:
     """Silent: reactions get no reply (the reveal reports the results).
 
     A reaction on a message the database does not know, in a channel with a post still
     pending, may be on that post: it reached the platform but its sender died before
-    marking it sent. It is kept as a stray and replayed once the post is marked sent."""
+    marking it sent. It is kept as a stray and replayed once the post is marked sent.
+    Keys that are no answer key at all and malformed ids are dropped at once."""
+    reaction = intake.reaction(raw)
+    if reaction.key not in REACTION_KEYS or not (
+        intake.ids_ok(reaction.channel, reaction.actor.user_id)
+        and intake.message_id_ok(reaction.message_id)
+    ):
+        return []
     now = deps.clock.now()
     ref = reaction.channel
     async with deps.db.uow() as uow:
@@ -91,7 +112,7 @@ async def _apply_reaction(uow: UnitOfWork, post: PostRow, ref: ChannelRef, actor
     if key not in valid:
         return False
     user_pk = await uow.users.upsert(
-        ref.platform, ref.workspace_id, actor.user_id, actor.display_name, now,
+        ref.platform, ref.workspace_id, actor.user_id, clean_name(actor.display_name), now,
     )
     if added:
         await uow.answers.add_reaction(post.id, user_pk, key, now)
@@ -130,13 +151,34 @@ async def replay_matched(uow: UnitOfWork) -> int:
     return total
 
 
-async def handle_button(deps: Deps, button: ButtonInput) -> list[Reply]:
-    parts = button.action.split(":")
-    if len(parts) != 3 or parts[0] != "grade" or not parts[1].isdigit():
-        return [error("That button is not one of mine (or is from an older version).")]
-    post_id, grade = int(parts[1]), parts[2]
+NOT_MINE_TEXT = "That button is not one of mine (or is from an older version)."
+NUMBER_FORM = (f"number must be a question number like 12 (digits 0-9, from 1 to "
+               f"{QUESTION_NUMBER_MAX:,})")
+
+
+def parse_grade_action(action: str) -> tuple[int, str] | None:
+    """`grade:<post id>:<grade>` as answer_reply writes it, or None. The id is read as
+    ASCII digits within the id column's range, so a forged action never reaches the
+    database with a number it cannot hold."""
+    if len(action) > 90:  # Button.action's limit: nothing longer is ours
+        return None
+    parts = action.split(":")
+    if len(parts) != 3 or parts[0] != "grade":
+        return None
+    post_id = whole_number(parts[1], low=1, high=ROW_ID_MAX)
+    return None if post_id is None else (post_id, parts[2])
+
+
+async def handle_button(deps: Deps, raw: ButtonInput) -> list[Reply]:
+    button = intake.button(raw)
+    if not intake.ids_ok(button.channel, button.actor.user_id):
+        return [error(intake.BAD_IDS_TEXT)]
+    parsed = parse_grade_action(button.action)
+    if parsed is None:
+        return [error(NOT_MINE_TEXT)]
+    post_id, grade = parsed
     if grade not in GRADES:
-        return [error(f"Unknown grade {grade!r}: use one of {', '.join(GRADES)}.")]
+        return [error(f"Unknown grade {shown(grade)}: use one of {', '.join(GRADES)}.")]
     now = deps.clock.now()
     ref = button.channel
     async with deps.db.uow() as uow:
@@ -161,25 +203,44 @@ async def handle_button(deps: Deps, button: ButtonInput) -> list[Reply]:
     return [messages.grade_recorded(grade, attempt.points, practice)]
 
 
+def question_number(options: Mapping[str, str]) -> int | None:
+    """The `number` option ("12" or "#12"), None when it is not given (or blank: the
+    latest question); InputError when it is not a question number."""
+    text = options.get("number", "").strip().removeprefix("#")
+    if not text:
+        return None
+    return parse_whole_number(text, low=1, high=QUESTION_NUMBER_MAX, form=NUMBER_FORM)
+
+
+async def answer_problems(deps: Deps, command: CommandInput) -> list[str]:
+    try:
+        question_number(command.options)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
 async def handle_answer(deps: Deps, command: CommandInput) -> list[Reply]:
     """`answer [number]`: the reference answer, privately; records a peek."""
-    raw = command.options.get("number", "").strip().lstrip("#")
-    if raw and not raw.isdigit():
-        return [error(f"number must be a question number like 12 (got {raw!r}).")]
+    try:
+        number = question_number(command.options)
+    except InputError as exc:
+        return [error(str(exc))]
     now = deps.clock.now()
     ref = command.channel
     async with deps.db.uow() as uow:
         channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
         post = None
         if channel is not None:
-            if raw:
-                post = await uow.posts.by_number(channel.id, int(raw))
+            if number is not None:
+                post = await uow.posts.by_number(channel.id, number)
             else:
                 post = await uow.posts.latest_sent(channel.id)
         if channel is None or post is None or post.question_id is None:
             latest = await uow.posts.latest_sent(channel.id) if channel is not None else None
-            if raw and latest is not None:
-                return [error(f"There is no question #{raw} here; the latest is #{latest.number}.")]
+            if number is not None and latest is not None:
+                return [error(f"There is no question #{number} here; the latest is "
+                              f"#{latest.number}.")]
             return [error("No question has been posted in this channel yet.")]
         row = await uow.questions.get(post.question_id)
         assert row is not None and post.number is not None

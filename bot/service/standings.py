@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot import messages
 from bot.boundary import CommandInput, Reply, error
+from bot.rules.inputs import InputError, refusal_text, shown
 from bot.rules.ranking import PERIODS, Period, Standing, board, period_start, rank
 from bot.rules.streaks import PostMoment, Streak, compute_streak
 from bot.service.deps import Deps
@@ -52,13 +53,33 @@ async def _user_streak(uow: UnitOfWork, channel_pk: int, user_pk: int) -> Streak
     return _streaks(posts, facts).get(user_pk, Streak(0, 0))
 
 
-async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
-    period = command.options.get("period", "week").strip().lower()
-    scope = command.options.get("scope", "channel").strip().lower()
+def board_request(options: Mapping[str, str]) -> tuple[str, str]:
+    """(period, scope), defaults week and channel; InputError naming each bad one."""
+    period = options.get("period", "week").strip().lower()
+    scope = options.get("scope", "channel").strip().lower()
+    problems = []
     if period not in PERIODS:
-        return [error(f"period must be one of {', '.join(PERIODS)} (got {period!r})")]
+        problems.append(f"period must be one of {', '.join(PERIODS)} (got {shown(period)})")
     if scope not in SCOPES:
-        return [error(f"scope must be one of {', '.join(SCOPES)} (got {scope!r})")]
+        problems.append(f"scope must be one of {', '.join(SCOPES)} (got {shown(scope)})")
+    if problems:
+        raise InputError(*problems)
+    return period, scope
+
+
+async def board_problems(deps: Deps, command: CommandInput) -> list[str]:
+    try:
+        board_request(command.options)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
+async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
+    try:
+        period, scope = board_request(command.options)
+    except InputError as exc:
+        return [error(refusal_text(exc.problems))]
     ref = command.channel
     now = deps.clock.now()
     async with deps.db.uow() as uow:
@@ -102,22 +123,34 @@ async def _channel_and_user(uow: UnitOfWork, command: CommandInput) -> tuple[int
     return None if channel is None or user is None else (channel.id, user.id)
 
 
-async def streak(deps: Deps, command: CommandInput) -> list[Reply]:
+async def _name(uow: UnitOfWork, command: CommandInput) -> str:
+    """Whom a streak or stats reply is about: the name that came with the command, else
+    the stored one (the platform did not say, or nothing visible was left of it), else
+    the user id."""
     target = command.user or command.actor
+    if target.display_name:
+        return target.display_name
+    ref = command.channel
+    user = await uow.users.find(ref.platform, ref.workspace_id, target.user_id)
+    return user.display_name if user is not None else target.user_id
+
+
+async def streak(deps: Deps, command: CommandInput) -> list[Reply]:
     async with deps.db.uow() as uow:
+        name = await _name(uow, command)
         keys = await _channel_and_user(uow, command)
         if keys is None:
-            return [messages.streak_reply(target.display_name, 0, 0)]
+            return [messages.streak_reply(name, 0, 0)]
         result = await _user_streak(uow, *keys)
-    return [messages.streak_reply(target.display_name, result.current, result.best)]
+    return [messages.streak_reply(name, result.current, result.best)]
 
 
 async def stats(deps: Deps, command: CommandInput) -> list[Reply]:
-    target = command.user or command.actor
     async with deps.db.uow() as uow:
+        name = await _name(uow, command)
         keys = await _channel_and_user(uow, command)
         if keys is None:
-            return [messages.stats_reply(target.display_name, 0, 0, [], 0, 0)]
+            return [messages.stats_reply(name, 0, 0, [], 0, 0)]
         channel_pk, user_pk = keys
         facts = await uow.queries.attempt_facts([channel_pk], user_pk)
         result = await _user_streak(uow, channel_pk, user_pk)
@@ -131,8 +164,6 @@ async def stats(deps: Deps, command: CommandInput) -> list[Reply]:
     ]
     correct = sum(1 for f in judged if f.correct)
     return [
-        messages.stats_reply(
-            target.display_name, len(judged), correct, topics, result.current, result.best
-        )
+        messages.stats_reply(name, len(judged), correct, topics, result.current, result.best)
     ]
 

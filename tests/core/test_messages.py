@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.messages import NAME_LIMIT, ZWSP, safe_name
+from bot.text import BIDI_CONTROLS, ZERO_WIDTH
 
 
 def test_mentions_are_defused_on_both_platforms() -> None:
@@ -32,3 +35,19 @@ def test_no_name_can_ping_or_overflow(raw: str) -> None:
     lowered = name.lower()
     assert "@everyone" not in lowered and "@here" not in lowered
     assert "<!" not in name and "<@" not in name.replace(f"<@{ZWSP}", "")
+
+
+def test_invisible_characters_are_dropped_when_a_stored_name_is_shown() -> None:
+    """A name stored before names were cleaned on the way in must not reverse a row."""
+    assert safe_name("\u202eecilA\u202c") == "ecilA"
+    assert safe_name("B\u200bo\u2066b\x00") == "Bob"
+    assert safe_name("\u200b\u200d") == "someone"
+    assert safe_name("\u200b", fallback="U123") == "U123"
+    assert safe_name("", fallback="@everyone") == f"@{ZWSP}everyone"
+
+
+@given(st.text(max_size=100))
+def test_no_shown_name_holds_a_bidi_or_control_character(raw: str) -> None:
+    shown = safe_name(raw).replace(ZWSP, "")
+    assert not any(c in BIDI_CONTROLS or c in ZERO_WIDTH for c in shown)
+    assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in shown)
