@@ -4,6 +4,13 @@ Built by a factory (no module-level app) so tests hand it a client pointed at a 
 Every command and button is acknowledged before the core is asked anything, so Slack's
 three-second limit holds however slow the database is; the answer follows through the
 request's `response_url` (`respond`), ephemeral unless the core says otherwise.
+
+Each event is isolated: whatever goes wrong while one command, button or reaction is
+handled is logged once, with the event's kind and ids (never its text or a token) and
+Slack's error code for a platform error (a traceback only for an unexpected one); the
+user gets a short polite error where a reply is possible; the app keeps serving. What
+nobody handles (an unknown command or action, an event we did not subscribe to) is one
+log line and an acknowledgement, so Slack neither retries it nor shows an error.
 """
 
 from __future__ import annotations
@@ -11,18 +18,34 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import BUTTON_ACTION_PREFIX, fallback_text, render_blocks
 from adapters.slack.commands import UsageError, parse
 from adapters.slack.dedup import SeenEvents
 from adapters.slack.emoji import key_for
+from adapters.slack.inbound import (
+    ButtonFacts,
+    CommandFacts,
+    Where,
+    button_facts,
+    can_reply,
+    command_facts,
+    obj,
+    reaction_facts,
+    slack_id,
+)
 from adapters.slack.ordering import KeyedLocks
 from adapters.slack.users import UserDirectory
 from bot.boundary import (
@@ -36,35 +59,115 @@ from bot.boundary import (
     UserRef,
 )
 from bot.plugins import CoreHandle
+from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
 
 COMMANDS = ("/qotd", "/answer", "/leaderboard", "/streak")
 FAILED = "Something went wrong on our side; it has been logged. Please try again."
+UNREADABLE = "qotd could not read this request from Slack; it has been logged."
+_TOKEN = re.compile(r"[A-Za-z0-9_./:-]{1,60}")
+
+
+class AnswerRefused(Exception):
+    """Slack refused an answer sent to a response_url. Response URLs answer like
+    webhooks (an HTTP status, the error code as text), not like the Web API, so this
+    carries the code where `error_code` reads a SlackApiError's."""
+
+    def __init__(self, status: int, body: str) -> None:
+        code = body.strip()[:60] or f"HTTP {status}"
+        super().__init__(f"response_url answered {status}: {code}")
+        self.response = {"error": code}
+
+
+PLATFORM_ERRORS = (SlackApiError, AnswerRefused, aiohttp.ClientError, TimeoutError)
+
+
+def log_failure(where: Where, exc: BaseException) -> None:
+    """The one log line for a failed event; a traceback only when it was not Slack."""
+    expected = isinstance(exc, PLATFORM_ERRORS)
+    log.error(
+        "Slack %s failed (%s): %s",
+        where.kind,
+        where,
+        error_code(exc),
+        exc_info=None if expected else exc,
+    )
 
 
 def _response_type(reply: Reply) -> str:
     return "ephemeral" if reply.visibility == "ephemeral" else "in_channel"
 
 
+async def _send(respond: AsyncRespond, message: OutMessage, response_type: str) -> None:
+    resp = await respond(
+        text=fallback_text(message),
+        blocks=render_blocks(message),
+        response_type=response_type,
+        replace_original=False,
+    )
+    status = getattr(resp, "status_code", 200)
+    if status != 200:
+        raise AnswerRefused(status, str(getattr(resp, "body", "")))
+
+
 async def _respond_all(respond: AsyncRespond, replies: list[Reply]) -> None:
     for reply in replies:
-        await respond(
-            text=fallback_text(reply.message),
-            blocks=render_blocks(reply.message),
-            response_type=_response_type(reply),
-            replace_original=False,
-        )
+        await _send(respond, reply.message, _response_type(reply))
 
 
 async def _respond_error(respond: AsyncRespond, text: str) -> None:
-    message = OutMessage(tone="error", body=text)
-    await respond(
-        text=fallback_text(message),
-        blocks=render_blocks(message),
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    await _send(respond, OutMessage(tone="error", body=text), "ephemeral")
+
+
+async def _polite(respond: AsyncRespond | None, text: str = FAILED) -> None:
+    """Best effort: the failure itself is already logged."""
+    if respond is None:
+        return
+    try:
+        await _respond_error(respond, text)
+    except Exception as exc:
+        log.warning("could not tell the user about it either (%s)", error_code(exc))
+
+
+def _where(facts: Where | CommandFacts | ButtonFacts) -> Where:
+    return facts if isinstance(facts, Where) else facts.where
+
+
+def _describe(body: Any) -> str:
+    """A request's kind for a log line: only Slack's own type names, never free text."""
+    body = obj(body)
+    parts = [body.get("type"), body.get("command"), obj(body.get("event")).get("type")]
+    shown = [p for p in parts if isinstance(p, str) and _TOKEN.fullmatch(p)]
+    return " ".join(shown) or "unknown"
+
+
+async def dispatch(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse | None:
+    """`app.async_dispatch`, or None (logged in one line) when Bolt itself raises: its
+    error path reads payload fields without checking their types, so a payload shaped
+    wrong can make dispatch raise past every handler. A request whose ids are not ids
+    is acknowledged and dropped before Bolt sees it."""
+    bad = [
+        key
+        for key in ("team_id", "enterprise_id", "user_id", "channel_id")
+        if request.context.get(key) is not None and slack_id(request.context.get(key)) is None
+    ]
+    if bad:
+        # Bolt hands the team id to every Web API call of the request's client (its own
+        # authorization's auth.test first), where a dict or a list raises inside aiohttp.
+        log.warning(
+            "dropped a Slack %s request whose %s does not look like an id",
+            _describe(request.body),
+            " and ".join(bad),
+        )
+        return BoltResponse(status=200, body="")
+    try:
+        return await app.async_dispatch(request)
+    except Exception as exc:
+        log.warning(
+            "Bolt could not read a Slack %s request (%s)", _describe(request.body), error_code(exc)
+        )
+        return None
 
 
 def build_app(
@@ -93,6 +196,7 @@ def build_app(
         request_verification_enabled=signing_secret is not None,
         oauth_settings=oauth_settings,
         logger=logging.getLogger("slack_bolt.qotd"),
+        raise_error_for_unhandled_request=True,  # routed to on_bolt_error: one line
     )
 
     async def actor_for(client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
@@ -104,82 +208,98 @@ def build_app(
         body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not seen.first_time(str(event_id)):
-            log.info("dropping a redelivered Slack event %s", event_id)
+        if isinstance(event_id, str) and not seen.first_time(event_id):
+            log.info("dropping a redelivered Slack event %s", event_id[:40])
             return BoltResponse(status=200, body="")
         await next()
         return None
 
+    @app.error
+    async def on_bolt_error(
+        error: Exception, request: AsyncBoltRequest, response: BoltResponse | None
+    ) -> BoltResponse | None:
+        """What fails before our listeners run (or matches none of them). Acknowledged:
+        Slack would only send the same payload again."""
+        kind = _describe(request.body)
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("ignored a Slack request nobody handles (%s)", kind)
+        else:
+            # Our listeners catch their own errors: this is Bolt tripping over a payload.
+            log.warning("Bolt could not read a Slack %s request (%s)", kind, error_code(error))
+        return BoltResponse(status=200, body="") if response is not None else None
+
     async def on_command(
-        ack: Any, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        ack: Any, body: dict[str, Any], respond: AsyncRespond | None, client: AsyncWebClient
     ) -> None:
         await ack()
-        try:
-            parsed = parse(command["command"], command.get("text") or "")
-        except UsageError as err:
-            await _respond_error(respond, str(err))
+        body = obj(body)
+        respond = respond if can_reply(body) else None
+        facts = command_facts(body)
+        if isinstance(facts, Where) or respond is None:
+            log.warning("dropped a Slack command that does not fit (%s)", _where(facts))
+            await _polite(respond, UNREADABLE)
             return
+        where = facts.where
         try:
-            team_id = command.get("team_id") or ""
-            actor = await actor_for(client, team_id, command["user_id"])
+            try:
+                parsed = parse(facts.command, facts.text)
+            except UsageError as err:
+                if facts.command not in COMMANDS:
+                    log.info("answered an unknown Slack command (%s)", where)
+                await _respond_error(respond, str(err))
+                return
+            if parsed.subcommand:
+                where = replace(where, name=f"{facts.command} {parsed.subcommand}")
+            actor = await actor_for(client, facts.team, facts.user)
             target = parsed.user
             if target is not None:
                 # The mention's label is the legacy username (or absent); the core keeps
                 # one display name per user, so resolve it the same way as for actors.
-                found = await directory.lookup(client, team_id, target.user_id)
+                found = await directory.lookup(client, facts.team, target.user_id)
                 target = UserRef(found.user_id, found.display_name)
             replies = await core.handle_command(
                 CommandInput(
                     name=parsed.name,
                     actor=actor,
-                    channel=ChannelRef("slack", team_id, command["channel_id"]),
+                    channel=ChannelRef("slack", facts.team, facts.channel),
                     subcommand=parsed.subcommand,
                     options=dict(parsed.options),
                     user=target,
                 )
             )
-        except Exception:
-            log.exception("slash command %s failed", command.get("command"))
-            await _respond_error(respond, FAILED)
-            return
-        await _respond_all(respond, replies)
+            await _respond_all(respond, replies)
+        except Exception as exc:
+            log_failure(where, exc)
+            await _polite(respond)
 
-    for name in COMMANDS:
-        app.command(name)(on_command)
+    # Every command Slack sends: parse() answers an unknown one with the usage line.
+    app.command(re.compile(r".+"))(on_command)
 
     async def on_reaction(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
     ) -> None:
-        user_id = event.get("user")
-        item = event.get("item") or {}
-        if not user_id or user_id == context.bot_user_id or item.get("type") != "message":
+        facts = reaction_facts(obj(event), obj(body), context.team_id)
+        if facts is None:
+            return  # a reaction to a file or a message of someone else's app: not ours
+        if isinstance(facts, Where):
+            log.info("dropped a Slack reaction event that does not fit (%s)", facts)
             return
-        key = key_for(str(event.get("reaction", "")))
-        if key is None:
+        key = key_for(facts.emoji)
+        if facts.user == context.bot_user_id or key is None:
             return
-        team_id = body.get("team_id") or context.team_id or ""
-        channel = ChannelRef("slack", team_id, item["channel"])
-        added = event.get("type") == "reaction_added"
-        async with in_order.hold((team_id, user_id)):  # before any await: arrival order
-            actor = await actor_for(client, team_id, user_id)
-            replies = await core.handle_reaction(
-                ReactionInput(actor, channel, str(item["ts"]), key, added)
-            )
-        for reply in replies:
-            if reply.visibility == "ephemeral":
-                await client.chat_postEphemeral(
-                    channel=channel.channel_id,
-                    user=user_id,
-                    text=fallback_text(reply.message),
-                    blocks=render_blocks(reply.message),
+        where = replace(facts.where, name=f"reaction {key} on {facts.message_ts}")
+        channel = ChannelRef("slack", facts.team, facts.channel)
+        try:
+            async with in_order.hold((facts.team, facts.user)):  # before any await
+                actor = await actor_for(client, facts.team, facts.user)
+                replies = await core.handle_reaction(
+                    ReactionInput(actor, channel, facts.message_ts, key, facts.added)
                 )
-            else:
-                await client.chat_postMessage(
-                    channel=channel.channel_id,
-                    thread_ts=str(item["ts"]),
-                    text=fallback_text(reply.message),
-                    blocks=render_blocks(reply.message),
-                )
+            for reply in replies:
+                await _post_reply(client, facts.channel, facts.user, facts.message_ts, reply)
+        except Exception as exc:
+            log_failure(where, exc)
+            await _tell(client, facts.channel, facts.user)
 
     app.event("reaction_added")(on_reaction)
     app.event("reaction_removed")(on_reaction)
@@ -187,32 +307,60 @@ def build_app(
     async def on_button(
         ack: Any,
         body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
+        action: Any,
+        respond: AsyncRespond | None,
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        container = body.get("container") or {}
-        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        user = body.get("user") or {}
-        team_id = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-        if not channel_id or not user.get("id"):
+        body = obj(body)
+        respond = respond if can_reply(body) else None
+        facts = button_facts(body, action)
+        if isinstance(facts, Where) or respond is None:
+            log.warning("dropped a Slack button press that does not fit (%s)", _where(facts))
+            await _polite(respond, UNREADABLE)
             return
         try:
-            actor = await actor_for(client, team_id, user["id"])
+            actor = await actor_for(client, facts.team, facts.user)
             replies = await core.handle_button(
                 ButtonInput(
                     actor,
-                    ChannelRef("slack", team_id, channel_id),
-                    str(action.get("value", "")),
-                    container.get("message_ts"),
+                    ChannelRef("slack", facts.team, facts.channel),
+                    facts.value,
+                    facts.message_ts,
                 )
             )
-        except Exception:
-            log.exception("button %s failed", action.get("action_id"))
-            await _respond_error(respond, FAILED)
-            return
-        await _respond_all(respond, replies)
+            await _respond_all(respond, replies)
+        except Exception as exc:
+            log_failure(facts.where, exc)
+            await _polite(respond)
 
     app.action(re.compile(f"^{BUTTON_ACTION_PREFIX}(:|$)"))(on_button)
+
+    async def on_other_action(ack: Any, body: dict[str, Any], action: Any) -> None:
+        await ack()
+        log.info(
+            "ignored a Slack action nobody handles (%s)", _where(button_facts(obj(body), action))
+        )
+
+    app.action(re.compile(r".*"))(on_other_action)
     return app
+
+
+async def _post_reply(
+    client: AsyncWebClient, channel: str, user: str, thread_ts: str, reply: Reply
+) -> None:
+    text, blocks = fallback_text(reply.message), render_blocks(reply.message)
+    if reply.visibility == "ephemeral":
+        await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+    else:
+        await client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+        )
+
+
+async def _tell(client: AsyncWebClient, channel: str, user: str) -> None:
+    """The polite error after a failed reaction: only an ephemeral can reach the user."""
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=FAILED)
+    except Exception as exc:
+        log.warning("could not tell the user about it either (%s)", error_code(exc))

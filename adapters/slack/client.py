@@ -7,6 +7,8 @@ server.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -14,15 +16,20 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
+from adapters.slack.watch import WatchedWebClient
 
 
 def build_client(
-    settings: SlackSettings, *, token: str | None = None, for_posting: bool = False
-) -> AsyncWebClient:
-    """`for_posting=True`: a client that retries only 429s.
+    settings: SlackSettings,
+    *,
+    token: str | None = None,
+    for_posting: bool = False,
+    on_refused: Callable[[str], None] | None = None,
+) -> WatchedWebClient:
+    """`for_posting=True`: a client that retries only 429s. `on_refused` hears Slack's
+    code when it refuses this client's own token for good (see `watch`).
 
     A 5xx or a dropped connection after `chat.postMessage` may mean Slack posted and the
     answer was lost; retrying blindly would post twice. The Outbound retries those itself,
@@ -41,6 +48,8 @@ def build_client(
                 max_retry_count=settings.max_retries, interval_calculator=backoff
             ),
         ]
-    return AsyncWebClient(
+    client = WatchedWebClient(
         token=token, base_url=settings.normalized_api_url, retry_handlers=handlers
     )
+    client.on_refused = on_refused
+    return client

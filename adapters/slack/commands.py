@@ -5,7 +5,13 @@ options are recreated: `key:value` words with the same option names as Discord
 (`/qotd schedule time:09:00 timezone:Europe/Berlin days:mon-fri`), plus bare positional
 words where the meaning is unambiguous (`/qotd schedule 09:00 Europe/Berlin mon-fri`,
 `/leaderboard week workspace`, `/answer 2`). Values stay raw strings: the core validates
-them and answers with the valid choices; here only the *shape* is checked.
+them and answers with the valid choices; here only the *shape* is checked, and every
+problem of that kind is reported in one answer (the core reports the bad values).
+
+Slack escapes `&`, `<` and `>` in command text (`&amp;`, `&lt;`, `&gt;`) so that its own
+`<@U123|name>` mentions stand out. Mentions are recognised first, on the escaped text;
+then the escaping is undone, so the core gets (and stores) what the user typed and the
+other platforms never show `&lt;`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ from bot.boundary import UserRef
 
 # Slack sends `<@U123|name>` for mentions when the command has should_escape: true.
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+OPTION_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+ECHO_LIMIT = 40  # how much of a stray word the usage answer quotes back
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
 PERIODS = ("week", "month", "all")
@@ -62,6 +72,16 @@ QOTD_USAGE = (
 )
 
 
+def unescape(text: str) -> str:
+    """Undo Slack's three escapes in one pass (`&amp;lt;` is the typed `&lt;`)."""
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
+
+
+def _echo(word: str) -> str:
+    shown = word if len(word) <= ECHO_LIMIT else word[: ECHO_LIMIT - 1] + "…"
+    return shown.replace("`", "'")
+
+
 class UsageError(ValueError):
     """The text did not fit the command; the message is shown to the user as is."""
 
@@ -91,11 +111,13 @@ def parse(command: str, text: str) -> Parsed:
         sub = words[0].lower()
         spec = QOTD_SUBCOMMANDS.get(sub)
         if spec is None:
-            raise UsageError(f"Unknown subcommand `{words[0]}`. {usage_for('qotd')}")
+            raise UsageError(
+                f"Unknown subcommand `{_echo(unescape(words[0]))}`. {usage_for('qotd')}"
+            )
         options, user = _fill(spec, words[1:], usage_for("qotd", sub))
         return Parsed("qotd", sub, options, user)
     if name not in COMMANDS:
-        raise UsageError(f"Unknown command `/{name}`.")
+        raise UsageError(f"Unknown command `/{_echo(name)}`.")
     spec = COMMANDS[name]
     if name == "leaderboard":
         words = [_leaderboard_word(w) for w in words]
@@ -108,7 +130,8 @@ def _split(name: str, text: str) -> list[str]:
         return shlex.split(text.translate(_SMART_QUOTES))
     except ValueError:
         raise UsageError(
-            f"Unbalanced quotes. {usage_for(name) if name in COMMANDS or name == 'qotd' else ''}".strip()
+            "Unbalanced quotes (or a trailing backslash). "
+            f"{usage_for(name) if name in COMMANDS or name == 'qotd' else ''}".strip()
         ) from None
 
 
@@ -123,37 +146,51 @@ def _leaderboard_word(word: str) -> str:
 
 
 def _fill(spec: Spec, words: list[str], usage: str) -> tuple[dict[str, str], UserRef | None]:
+    """Words -> options and the mentioned user; every shape problem is collected, then
+    reported together (one answer for `colour:blue size:xl`, not one per try)."""
     options: dict[str, str] = {}
     user: UserRef | None = None
+    problems: list[str] = []
     positional = list(spec.positional)
-    for word in words:
-        mention = MENTION.match(word)
+    for raw in words:
+        if not raw:  # `""`: nothing typed
+            continue
+        mention = MENTION.match(raw)
         if mention:
             if not spec.takes_user or user is not None:
-                raise UsageError(f"Unexpected mention. {usage}")
+                problems.append("Unexpected mention.")
+                continue
             user_id, label = mention.group(1), mention.group(2)
-            user = UserRef(user_id, label or user_id)
+            user = UserRef(user_id, unescape(label) if label else user_id)
             continue
+        word = unescape(raw)
         key, sep, value = word.partition(":")
-        key = key.lower()
-        if sep and key in spec.options:
-            if key in options:
-                raise UsageError(f"`{key}` is given twice. {usage}")
-            if not value:
-                raise UsageError(f"`{key}:` needs a value. {usage}")
-            options[key] = value
-            if key in positional:
-                positional.remove(key)
+        low = key.lower()
+        if sep and low in spec.options:
+            if low in options:
+                problems.append(f"`{low}` is given twice.")
+            elif not value:
+                problems.append(f"`{low}:` needs a value.")
+            else:
+                options[low] = value
+                if low in positional:
+                    positional.remove(low)
             continue
-        if sep and key.isalpha():
-            raise UsageError(f"Unknown option `{key}`. {usage}")
+        if sep and OPTION_KEY.fullmatch(key):
+            problems.append(f"Unknown option `{_echo(low)}`.")
+            continue
         if word.startswith("@") and spec.takes_user:
-            raise UsageError(
-                f"Mention the user so Slack links them (type @ and pick a name). {usage}"
-            )
+            problems.append("Mention the user so Slack links them (type @ and pick a name).")
+            continue
         slot = next((p for p in positional if p not in options), None)
         if slot is None:
-            raise UsageError(f"Unexpected `{word}`. {usage}")
+            problems.append(f"Unexpected `{_echo(word)}`.")
+            continue
         options[slot] = word
         positional.remove(slot)
+    if len(problems) == 1:
+        raise UsageError(f"{problems[0]} {usage}")
+    if problems:
+        listed = "\n".join(f"- {p}" for p in dict.fromkeys(problems))
+        raise UsageError(f"{len(problems)} problems:\n{listed}\n{usage}")
     return options, user

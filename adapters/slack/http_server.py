@@ -1,49 +1,153 @@
-"""HTTP mode served inside the bot's own event loop.
+"""HTTP mode served inside the bot's own event loop, behind a gate for the raw request.
 
 `AsyncApp.start()` would call `aiohttp.web.run_app`, which takes over the loop; the
 scheduler and the Discord client share this process, so the Bolt app is mounted on our
 own `AppRunner` instead. OAuth install pages (multi-workspace) are served here too.
+
+Anyone on the internet can reach this port, so nothing of a request is parsed before its
+signature is checked: the body is read as bytes (at most `MAX_BODY_BYTES`), the
+timestamp and signature headers must have their exact shape, the bytes must be UTF-8
+(as Slack's always are), and slack_sdk's `SignatureVerifier` checks the HMAC over that
+exact body and refuses timestamps more than five minutes off. Only then is the body
+checked the way Bolt will parse it (JSON object, form fields, a `payload` field holding
+a JSON object), so a request that reaches Bolt cannot make it raise. Refusals are 4xx with one log line, never a 500 and
+never a traceback.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from adapters.slack.app import dispatch
+from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
 
+# Slack's largest requests are interactions that echo a message's blocks back (a message
+# is at most ~12,000 characters of text plus its JSON); a megabyte leaves ample room.
+MAX_BODY_BYTES = 1 << 20
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # int() of a 5,000-digit string raises
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def _refuse(status: int, reason: str, request: web.Request) -> web.Response:
+    log.info(
+        "refused a Slack HTTP request from %s: %s (%d)", request.remote or "?", reason, status
+    )
+    return web.json_response({"error": reason}, status=status)
+
+
+def _json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def readable(text: str, content_type: str) -> bool:
+    """Whether Bolt's `parse_body` will turn this body into a dict without raising."""
+    if content_type == JSON or text.startswith("{"):
+        return _json_object(text)
+    if "payload" in text:
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        return payload is None or _json_object(payload)
+    return True
+
 
 class SlackHttpServer:
-    def __init__(self, app: AsyncApp, *, host: str, port: int, path: str) -> None:
+    def __init__(
+        self,
+        app: AsyncApp,
+        *,
+        host: str,
+        port: int,
+        path: str,
+        signing_secret: str,
+        clock: Clock | None = None,
+    ) -> None:
         self._bolt = app
         self._host = host
         self._port = port
         self._path = path
+        self._verifier = SignatureVerifier(signing_secret, clock or Clock())
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self.port: int | None = None
 
+    @property
+    def listening(self) -> bool:
+        server = self._site._server if self._site is not None else None
+        serving = getattr(server, "is_serving", None)
+        return bool(serving()) if callable(serving) else False
+
+    @property
+    def address(self) -> str:
+        return f"{self._host}:{self.port if self.port is not None else self._port}"
+
     async def _events(self, request: web.Request) -> web.StreamResponse:
-        # Bolt's verifier calls int() on the timestamp header and would answer a malformed
-        # one with a 500; it is an unauthenticated request, so it gets the same 401.
-        if not request.headers.get("X-Slack-Request-Timestamp", "").strip().isdigit():
-            return web.json_response({"error": "invalid request"}, status=401)
-        bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await self._bolt.async_dispatch(bolt_request))
+        length = request.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            return _refuse(413, "body too large", request)
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, "body too large", request)
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+            return _refuse(401, "missing or malformed signature headers", request)
+        try:
+            # Slack sends UTF-8; the verifier would decode the bytes itself and raise.
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _refuse(400, "body is not UTF-8", request)
+        if not self._verifier.is_valid(body=text, timestamp=timestamp, signature=signature):
+            return _refuse(401, "bad signature or stale timestamp", request)
+        # Signed by Slack from here on; still, nothing below may raise on odd content.
+        content_type = request.content_type
+        if content_type not in (FORM, JSON):
+            return _refuse(400, f"unsupported content type {content_type[:60]!r}", request)
+        if not readable(text, content_type):
+            return _refuse(400, "body is not a Slack payload", request)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=text, query=request.query_string, headers=dict(request.headers)
+            )
+        except Exception as exc:  # Bolt reading fields of the wrong type
+            return _refuse(400, f"payload Bolt cannot read ({error_code(exc)})", request)
+        response = await dispatch(self._bolt, bolt_request)
+        if response is None:
+            return _refuse(400, "payload Bolt cannot read", request)
+        return await to_aiohttp_response(response)
 
     async def _oauth(self, request: web.Request) -> web.StreamResponse:
         flow = self._bolt.oauth_flow
         if flow is None:
             raise web.HTTPNotFound()
-        bolt_request = await to_bolt_request(request)
-        if request.path == flow.install_path:
-            return await to_aiohttp_response(await flow.handle_installation(bolt_request))
-        return await to_aiohttp_response(await flow.handle_callback(bolt_request))
+        try:
+            bolt_request = await to_bolt_request(request)
+            if request.path == flow.install_path:
+                response: Any = await flow.handle_installation(bolt_request)
+            else:
+                response = await flow.handle_callback(bolt_request)
+        except Exception as exc:
+            return _refuse(400, f"OAuth request failed ({error_code(exc)})", request)
+        return await to_aiohttp_response(response)
 
     async def start(self) -> None:
-        web_app = web.Application()
+        web_app = web.Application(client_max_size=MAX_BODY_BYTES)
         web_app.router.add_post(self._path, self._events)
         flow = self._bolt.oauth_flow
         if flow is not None:
@@ -51,10 +155,9 @@ class SlackHttpServer:
             web_app.router.add_get(flow.redirect_uri_path, self._oauth)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
+        self._site = web.TCPSite(self._runner, self._host, self._port)
+        await self._site.start()
+        sockets = getattr(self._site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self._port
         log.info("Slack HTTP mode listening on %s:%s%s", self._host, self.port, self._path)
 
@@ -62,3 +165,4 @@ class SlackHttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self._site = None

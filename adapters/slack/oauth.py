@@ -10,9 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.installation_store import Bot
+from slack_sdk.oauth.installation_store.sqlalchemy import (
+    AsyncSQLAlchemyInstallationStore,
+    SQLAlchemyInstallationStore,
+)
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import desc, select
+from sqlalchemy import desc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.settings import SlackSettings
@@ -35,27 +39,33 @@ class OAuthStores:
     installations: AsyncSQLAlchemyInstallationStore
     states: AsyncSQLAlchemyOAuthStateStore
 
-    async def token_for(self, team_id: str) -> str | None:
-        """The latest bot token installed for a workspace; a clear error when there is
-        none. Looked up by team alone: `async_find_bot(enterprise_id=None, …)` misses a
-        workspace of an Enterprise Grid org, whose installation carries its org's id,
-        and a scheduled post knows only the workspace."""
-        bots = self.installations.bots.c
+    async def latest_bot(self, team_id: str) -> Bot | None:
+        """The latest bot installed for a workspace (with its refresh token and expiry
+        when rotation is on). Looked up by team alone: `async_find_bot(enterprise_id=None,
+        …)` misses a workspace of an Enterprise Grid org, whose installation carries its
+        org's id, and a scheduled post knows only the workspace."""
+        bots = self.installations.bots
         query = (
-            select(bots.bot_token)
+            bots.select()
             .where(
-                bots.client_id == self.installations.client_id,
-                bots.team_id == team_id,
-                bots.bot_token.is_not(None),
+                bots.c.client_id == self.installations.client_id,
+                bots.c.team_id == team_id,
+                bots.c.bot_token.is_not(None),
             )
-            .order_by(desc(bots.installed_at))
+            .order_by(desc(bots.c.installed_at))
             .limit(1)
         )
         async with self.engine.connect() as conn:
-            token = (await conn.execute(query)).scalar()
-        if not token:
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else SQLAlchemyInstallationStore.build_bot_entity(row)
+
+    async def token_for(self, team_id: str) -> str | None:
+        """The latest bot token installed for a workspace (as stored: `TeamTokens`
+        renews a rotating one first); a clear error when there is none."""
+        bot = await self.latest_bot(team_id)
+        if bot is None or not bot.bot_token:
             raise LookupError(f"qotd is not installed in Slack workspace {team_id}")
-        return str(token)
+        return str(bot.bot_token)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -22,6 +22,7 @@ from adapters.slack.blocks import fallback_text, render_blocks
 from adapters.slack.emoji import emoji_for
 from adapters.slack.pacing import ChannelPacer
 from bot.boundary import ChannelRef, OutMessage
+from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class SlackOutbound:
                 if attempt == self._attempts:
                     raise
                 log.warning(
-                    "posting %s failed (%s); checking before retrying", key, type(err).__name__
+                    "posting %s failed (%s); checking before retrying", key, error_code(err)
                 )
                 await self._sleep(self._pause * attempt)
                 found = (

@@ -39,6 +39,7 @@ class SlackSettings(SectionSettings):
     max_retries: int = Field(default=5, ge=0)
     retry_backoff_seconds: float = Field(default=0.5, ge=0)
     history_window: int = Field(default=50, ge=1, le=1000)
+    reconnect_grace_seconds: float = Field(default=120.0, gt=0)
 
     @property
     def multi_workspace(self) -> bool:

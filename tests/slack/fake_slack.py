@@ -6,11 +6,21 @@ the adapter is exercised exactly as in production, minus Slack. Response shapes 
 Slack's API reference (`ok`, `ts`, `channel`, `message`, `messages`, `response_metadata`).
 
 Usable without pytest (`async with FakeSlack() as fake:`) so other suites can reuse it.
+
+Besides the reference, it enforces what Slack does but does not document, as app
+developers reported it: a message whose blocks' text adds up to more than 12,000
+characters is refused with `msg_blocks_too_long` (slackapi/bolt-js#2509, #2867), on
+chat.postMessage, chat.update, chat.postEphemeral and, stricter than reported, on
+response URLs (HTTP 400 with the code as plain text, as Slack's webhooks answer errors).
+Rotating tokens (`issue_rotating_token`) expire on the fake's own clock (`clock`, epoch
+seconds) and are renewed with oauth.v2.access `grant_type=refresh_token`; a refresh
+token works once (stricter than Slack, so that a race between two refreshes shows).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -31,6 +41,26 @@ APP_ID = "A0QOTDAPP"
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
 SIGNING_SECRET = "fake-signing-secret"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "client-secret"
+BLOCKS_TEXT_LIMIT = 12_000  # see the module docstring
+TOKEN_LIFETIME = 43_200  # rotating tokens live 12 hours, as Slack's do
+
+
+def blocks_text_size(value: Any) -> int:
+    """Every `text` string in a block tree, summed (how the reports count)."""
+    if isinstance(value, dict):
+        return sum(
+            len(v) if k == "text" and isinstance(v, str) else blocks_text_size(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return sum(blocks_text_size(v) for v in value)
+    return 0
+
+
+def _too_long(params: Mapping[str, Any]) -> bool:
+    return blocks_text_size(params.get("blocks")) > BLOCKS_TEXT_LIMIT
 
 
 @dataclass
@@ -87,8 +117,8 @@ class Envelope:
 def sign(secret: str, body: str | bytes, timestamp: int | None = None) -> dict[str, str]:
     """The headers Slack adds to an HTTP-mode request: v0 HMAC-SHA256 over ts and body."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    raw = body.decode() if isinstance(body, bytes) else body
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{raw}".encode(), hashlib.sha256).hexdigest()
+    raw = body if isinstance(body, bytes) else body.encode()
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
@@ -115,14 +145,24 @@ class FakeSlack:
         team_id: str = TEAM_ID,
         bot_token: str = BOT_TOKEN,
         app_token: str = APP_TOKEN,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.team_id = team_id
         self.bot_tokens = {bot_token}
         self.app_token = app_token
+        self.app_token_error: str | None = None  # set: apps.connections.open answers it
+        self.clock = clock
+        self.token_expiry: dict[str, float] = {}  # rotating access token -> expires at
+        self.refresh_tokens: dict[str, str] = {}  # unused refresh token -> its team
+        self.revoked_tokens: set[str] = set()
+        self._response_error: tuple[int, str] | None = None
+        self.refreshes = 0  # successful oauth.v2.access refreshes
+        self._token_numbers = itertools.count(1)
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
+        self.refused_responses: list[dict[str, Any]] = []  # answers over the size limit
         self.users: dict[str, dict[str, Any]] = {}
         self.envelopes: dict[str, Envelope] = {}
         self.unexpected_acks: list[dict[str, Any]] = []
@@ -199,6 +239,40 @@ class FakeSlack:
             "is_bot": is_bot,
             "profile": {"display_name": name, "real_name": name.title()},
         }
+
+    def issue_rotating_token(self, *, expires_in: int = TOKEN_LIFETIME) -> tuple[str, str]:
+        """A bot token with rotation enabled, as the OAuth install returns it:
+        (access token, refresh token); the access token expires `expires_in` seconds
+        from now on the fake's clock."""
+        n = next(self._token_numbers)
+        access, refresh = f"xoxe.xoxb-fake-{n}", f"xoxe-1-fake-refresh-{n}"
+        self.bot_tokens.add(access)
+        self.token_expiry[access] = self.clock() + expires_in
+        self.refresh_tokens[refresh] = self.team_id
+        return access, refresh
+
+    def revoke_bot_token(self, token: str = BOT_TOKEN) -> None:
+        """The app was uninstalled: calls with `token` get `token_revoked`."""
+        self.revoked_tokens.add(token)
+
+    def refuse_responses(self, status: int, error: str) -> None:
+        """Response URLs answer `status` with `error` as text from now on (an expired
+        or used-up response URL)."""
+        self._response_error = (status, error)
+
+    def clear_failures(self) -> None:
+        """Forget every pending `fail()`: Slack is well again."""
+        self._failures.clear()
+
+    def revoke_app_token(self, error: str = "token_revoked") -> None:
+        """From now on apps.connections.open answers `error` (a revoked app token)."""
+        self.app_token_error = error
+
+    async def drop_connections(self) -> None:
+        """Close every Socket Mode websocket from Slack's side (as a deploy on Slack's
+        end does); the client is expected to reconnect."""
+        for ws in list(self._sockets):
+            await ws.close()
 
     def fail(
         self,
@@ -306,6 +380,10 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
         token = token or params.pop("token", None)
+        if auth.startswith("Basic "):  # oauth.v2.access: client id and secret
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            params.setdefault("client_id", client_id)
+            params.setdefault("client_secret", secret)
 
         call_hold = self._take_call_hold(method, params)
         if call_hold is not None and call_hold.stage == "before":
@@ -350,21 +428,56 @@ class FakeSlack:
         return web.json_response(body)
 
     def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self._oauth_access(params)
         if method == "apps.connections.open":
             if token != self.app_token:
                 return {"ok": False, "error": "invalid_auth"}
+            if self.app_token_error is not None:
+                return {"ok": False, "error": self.app_token_error}
             return {
                 "ok": True,
                 "url": f"ws://{self.base_url.removeprefix('http://')}/link/{uuid.uuid4().hex}",
             }
         if token is None:
             return {"ok": False, "error": "not_authed"}
+        if token in self.revoked_tokens:
+            return {"ok": False, "error": "token_revoked"}
         if token not in self.bot_tokens:
             return {"ok": False, "error": "invalid_auth"}
+        expires = self.token_expiry.get(token)
+        if expires is not None and self.clock() >= expires:
+            return {"ok": False, "error": "token_expired"}
         handler = _HANDLERS.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
         return handler(self, params)
+
+    def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access with grant_type=refresh_token (the only grant the bot uses by
+        itself); the answer's shape is the reference's for a rotated bot token."""
+        if (params.get("client_id"), params.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
+            return {"ok": False, "error": "invalid_client_id"}
+        if params.get("grant_type") != "refresh_token":
+            return {"ok": False, "error": "invalid_grant_type"}
+        team = self.refresh_tokens.pop(str(params.get("refresh_token", "")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_refresh_token"}
+        access, refresh = self.issue_rotating_token()
+        self.refreshes += 1
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "access_token": access,
+            "expires_in": TOKEN_LIFETIME,
+            "refresh_token": refresh,
+            "token_type": "bot",
+            "scope": "chat:write,commands,reactions:read,reactions:write,users:read",
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": team, "name": "Fake Team"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     def _next_ts(self) -> str:
         return f"1790000000.{next(self._ts):06d}"
@@ -395,6 +508,8 @@ class FakeSlack:
             return {"ok": False, "error": "no_text"}
         if isinstance(params.get("blocks"), list) and len(params["blocks"]) > 50:
             return {"ok": False, "error": "invalid_blocks"}
+        if _too_long(params):
+            return {"ok": False, "error": "msg_blocks_too_long"}
         thread_ts = params.get("thread_ts")
         if thread_ts and self.find_message(channel, str(thread_ts)) is None:
             return {"ok": False, "error": "thread_not_found"}
@@ -411,6 +526,8 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_in_channel"}
         if not params.get("text") and not params.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        if _too_long(params):
+            return {"ok": False, "error": "msg_blocks_too_long"}
         ts = self._next_ts()
         self.ephemerals.append({**params, "message_ts": ts})
         return {"ok": True, "message_ts": ts}
@@ -420,6 +537,8 @@ class FakeSlack:
         message = self.find_message(channel, ts)
         if message is None:
             return {"ok": False, "error": "message_not_found"}
+        if _too_long(params):
+            return {"ok": False, "error": "msg_blocks_too_long"}
         for key in ("text", "blocks", "metadata"):
             if key in params:
                 message[key] = params[key]
@@ -519,6 +638,15 @@ class FakeSlack:
 
     async def _response_url(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        if self._response_error is not None:
+            status, error = self._response_error
+            self.refused_responses.append({"key": request.match_info["key"], **body})
+            await self._notify()
+            return web.Response(status=status, text=error)
+        if _too_long(body):
+            self.refused_responses.append({"key": request.match_info["key"], **body})
+            await self._notify()
+            return web.Response(status=400, text="msg_blocks_too_long")
         self.responses.append({"key": request.match_info["key"], **body})
         await self._notify()
         return web.Response(text="ok")
@@ -539,6 +667,7 @@ class FakeSlack:
             }
         )
         self._connected.set()
+        await self._notify()
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:

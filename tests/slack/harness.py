@@ -8,7 +8,8 @@ body runs against both modes.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -184,10 +185,11 @@ async def slack_running(
     mode: Mode,
     *,
     database_url: str | None = None,
+    now: Callable[[], float] = time.time,
     **overrides: Any,
 ) -> AsyncIterator[SlackDriver]:
     running = await start_slack(
-        core, settings_for(fake, mode, **overrides), database_url=database_url
+        core, settings_for(fake, mode, **overrides), database_url=database_url, now=now
     )
     try:
         if mode == "socket":
@@ -220,16 +222,24 @@ async def real_core(tmp_path: Path, *, kind: str | None = None) -> AsyncIterator
 
 @asynccontextmanager
 async def bot_on_slack(
-    tmp_path: Path, mode: Mode, *, kind: str | None = None, **slack_overrides: Any
+    tmp_path: Path,
+    mode: Mode,
+    *,
+    kind: str | None = None,
+    clock: Callable[[], float] = time.time,
+    **slack_overrides: Any,
 ) -> AsyncIterator[tuple[Core, SlackDriver]]:
     """The real core served to the fake Slack through the adapter, started the way
-    `qotd run` starts it (adapter first, so the catch-up at start can post)."""
-    async with real_core(tmp_path, kind=kind) as core, FakeSlack() as fake:
+    `qotd run` starts it (adapter first, so the catch-up at start can post). `clock` is
+    the wall clock the fake expires tokens by and the adapter renews them by."""
+    async with real_core(tmp_path, kind=kind) as core, FakeSlack(clock=clock) as fake:
         fake.add_user("UADMIN", "ada", is_admin=True)
         for user_id, name in (("U1", "ana"), ("U2", "ben"), ("U3", "cy")):
             fake.add_user(user_id, name)
         url = core.settings.database_url
-        async with slack_running(fake, core, mode, database_url=url, **slack_overrides) as slack:
+        async with slack_running(
+            fake, core, mode, database_url=url, now=clock, **slack_overrides
+        ) as slack:
             await core.start()
             yield core, slack
 

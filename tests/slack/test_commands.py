@@ -79,3 +79,36 @@ def test_malformed_text_gets_the_usage_line(command: str, text: str, hint: str) 
     with pytest.raises(UsageError) as err:
         parse(command, text)
     assert hint in str(err.value)
+
+
+def test_slacks_escaping_is_undone_after_mentions_are_found() -> None:
+    parsed = parse("/qotd", "topics include:a&amp;b,&lt;ml&gt; exclude:&amp;lt;")
+    assert parsed.options == {"include": "a&b,<ml>", "exclude": "&lt;"}  # typed `&lt;`
+    assert parse("/streak", "<@U1|a&amp;b>").user == UserRef("U1", "a&b")
+    with pytest.raises(UsageError, match="Unexpected `<@U2>`"):
+        parse("/streak", "&lt;@U2&gt;")  # typed, not picked: text, never a mention
+
+
+def test_every_bad_option_is_reported_at_once() -> None:
+    with pytest.raises(UsageError) as err:
+        parse("/qotd", "schedule colour:blue time:09:00 time:10:00 days: size:xl")
+    message = str(err.value)
+    for problem in (
+        "Unknown option `colour`",
+        "`time` is given twice",
+        "`days:` needs a value",
+        "Unknown option `size`",
+    ):
+        assert problem in message, problem
+    assert message.startswith("4 problems:") and message.endswith(
+        "Usage: /qotd schedule time:HH:MM timezone:Area/City days:mon-fri"
+    )
+    with pytest.raises(UsageError) as err:
+        parse("/qotd", "schedule colour:blue 09:00 UTC daily surplus")  # bare words fill in order
+    assert "Unknown option `colour`" in str(err.value) and "Unexpected `surplus`" in str(err.value)
+
+
+def test_a_long_stray_word_is_clipped_in_the_answer() -> None:
+    with pytest.raises(UsageError) as err:
+        parse("/qotd", "pause " + "x" * 500)
+    assert len(str(err.value)) < 120

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from adapters.slack.blocks import MAX_BLOCKS, SECTION_LIMIT, fallback_text, render_blocks
+from adapters.slack.blocks import (
+    MAX_BLOCKS,
+    SECTION_LIMIT,
+    SHORTENED,
+    TEXT_BUDGET,
+    fallback_text,
+    render_blocks,
+    text_size,
+)
 from adapters.slack.emoji import TO_EMOJI, emoji_for, key_for
 from bot.boundary import NO, OPTION_KEYS, YES, Button, Choice, Field, OutMessage
 from bot.messages import safe_name
@@ -89,7 +97,7 @@ def test_markdown_links_cannot_smuggle_a_ping() -> None:
     assert "<https://example.com/a?b=1&amp;c=2|docs>" in rendered
 
 
-def test_long_bodies_are_split_within_limits_and_capped_at_fifty_blocks() -> None:
+def test_long_bodies_are_cut_within_every_limit_keeping_what_answers_need() -> None:
     paragraph = "word " * 500
     message = OutMessage(
         tone="answer",
@@ -99,7 +107,8 @@ def test_long_bodies_are_split_within_limits_and_capped_at_fifty_blocks() -> Non
         buttons=(Button("Good", "grade:1:good"),),
     )
     blocks = render_blocks(message)
-    assert len(blocks) == MAX_BLOCKS
+    assert len(blocks) <= MAX_BLOCKS and text_size(blocks) <= TEXT_BUDGET
+    assert any(b.get("text", {}).get("text") == SHORTENED for b in blocks), "the cut is shown"
     assert len(blocks[0]["text"]["text"]) <= 150
     sections = [b for b in blocks if b["type"] == "section"]
     assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in sections)
