@@ -47,8 +47,8 @@ class Spec:
 
 QOTD_SUBCOMMANDS: dict[str, Spec] = {
     "schedule": Spec(
-        "/qotd schedule time:HH:MM timezone:Area/City days:mon-fri",
-        ("time", "timezone", "days"),
+        "/qotd schedule time:HH:MM timezone:Area/City days:mon-fri reveal:H",
+        ("time", "timezone", "days", "reveal"),
         ("time", "timezone", "days"),
     ),
     "pause": Spec("/qotd pause"),

@@ -101,7 +101,7 @@ def test_every_bad_option_is_reported_at_once() -> None:
     ):
         assert problem in message, problem
     assert message.startswith("4 problems:") and message.endswith(
-        "Usage: /qotd schedule time:HH:MM timezone:Area/City days:mon-fri"
+        "Usage: /qotd schedule time:HH:MM timezone:Area/City days:mon-fri reveal:H"
     )
     with pytest.raises(UsageError) as err:
         parse("/qotd", "schedule colour:blue 09:00 UTC daily surplus")  # bare words fill in order
@@ -112,3 +112,10 @@ def test_a_long_stray_word_is_clipped_in_the_answer() -> None:
     with pytest.raises(UsageError) as err:
         parse("/qotd", "pause " + "x" * 500)
     assert len(str(err.value)) < 120
+
+
+def test_schedule_takes_the_reveal_delay_like_discord() -> None:
+    parsed = parse("/qotd", "schedule 09:00 Europe/Berlin mon-fri reveal:5")
+    assert parsed.options == {
+        "time": "09:00", "timezone": "Europe/Berlin", "days": "mon-fri", "reveal": "5",
+    }
