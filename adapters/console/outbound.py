@@ -1,6 +1,12 @@
 """The console's Outbound: every call becomes a transcript entry (what the REPL prints
 and what the core's tests assert on). Like the real adapters it de-duplicates sends by
-idempotency key, so a retried claim shows up once here too."""
+idempotency key, so a retried claim shows up once here too.
+
+Message ids are `m1`, `m2`... after an optional `prefix`. The core stores them and finds
+a post by its id when someone reacts, so a console whose database outlives it (`qotd
+run`, `qotd console --db`) needs a prefix of its own per start: a second start counting
+from m1 again would send reactions to the first start's posts. The REPL shows the ids
+without the prefix (`shown`)."""
 
 from __future__ import annotations
 
@@ -28,13 +34,18 @@ class Entry:
 
 
 class ConsoleOutbound:
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
         self.transcript: list[Entry] = []
         self._ids = itertools.count(1)
         self._sent: dict[str, str] = {}  # idempotency key -> message id
 
     def _next_id(self) -> str:
-        return f"m{next(self._ids)}"
+        return f"{self.prefix}m{next(self._ids)}"
+
+    def shown(self, message_id: str) -> str:
+        """The id as the REPL prints it (and as a user types it back)."""
+        return message_id.removeprefix(self.prefix)
 
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:

@@ -12,19 +12,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import itertools
+import logging
 import sys
 import tempfile
-import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from adapters.console.outbound import ConsoleOutbound
+from adapters.console.repl import TerminalGone, interact
 from adapters.console.session import HELP, Session, UnknownLine, run_script
 from bot.cli_core import guarded, prepare, settings_for
 from bot.clock import FakeClock
-from bot.plugins import CoreHandle
+from bot.plugins import AdapterFailed, CoreHandle
 from bot.settings import CoreSettings
+
+__all__ = ["ConsolePlugin", "first_question", "interact", "plugin"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_USER = "admin"
 
@@ -48,84 +55,87 @@ def _default_user() -> str:
     return name if name.isalnum() and name[:1].isalpha() and len(name) <= 32 else DEFAULT_USER
 
 
-class _Lines:
-    """stdin lines as an async stream; a daemon thread reads so Ctrl-C never waits on it."""
-
-    def __init__(self, stream: Any) -> None:
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-
-        def pump() -> None:
-            for line in stream:
-                loop.call_soon_threadsafe(self._queue.put_nowait, line)
-            loop.call_soon_threadsafe(self._queue.put_nowait, None)
-
-        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
-
-    async def next(self) -> str | None:
-        return await self._queue.get()
+_STARTS = itertools.count()
 
 
-async def interact(session: Session, *, stdin: Any = None, out: Any = None) -> None:
-    """The REPL: print scheduled posts as they happen, run each line until end of input."""
-    stdin = stdin or sys.stdin
-    out = out or sys.stdout
-    tty = stdin.isatty()
-    lines = _Lines(stdin)
-
-    async def ticker() -> None:
-        while True:
-            await asyncio.sleep(1)
-            for block in session.flush():
-                print(block, file=out, flush=True)
-
-    background = asyncio.ensure_future(ticker())
-    try:
-        while True:
-            if tty:
-                print(f"{session.user}> ", end="", file=out, flush=True)
-            line = await lines.next()
-            if line is None:
-                break
-            if not tty and line.strip():
-                print(f"> {line.rstrip()}", file=out)
-            try:
-                blocks = await session.run_line(line)
-            except UnknownLine as exc:
-                blocks = [f'unknown command "{exc}"; try help']
-            for block in blocks:
-                print(block, file=out, flush=True)
-    finally:
-        background.cancel()
-        for block in session.flush():
-            print(block, file=out, flush=True)
+def id_prefix() -> str:
+    """A prefix for this start's message ids (see ConsoleOutbound): the start time in
+    milliseconds, base 36, and the starts of this process, so ids stay short and never
+    repeat across starts."""
+    n, digits = time.time_ns() // 1_000_000, ""
+    while n:
+        n, d = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[d] + digits
+    return f"{digits}.{next(_STARTS)}-"
 
 
 async def first_question(session: Session) -> list[str]:
     """On a channel never scheduled: schedule it with the defaults and post one question
-    now, so a newcomer sees the bot work before reading any docs."""
+    now, so a newcomer sees the bot work before reading any docs. The status comes
+    last: the schedule's own reply names the next post as it was before this one."""
     if await session.core.is_scheduled(session.channel):
         return session.flush()
-    blocks = await session.run_line("/qotd schedule")
-    blocks += await session.run_line("/qotd post")
-    return blocks
+    scheduled = await session.run_line("/qotd schedule")
+    if session.refused:
+        return scheduled
+    blocks = await session.run_line("/qotd post")
+    blocks += await session.run_line("/qotd status")
+    return [FIRST_RUN, *blocks]
+
+
+FIRST_RUN = ("This console channel had no schedule: it has the default one now "
+             "(/qotd schedule changes it). A first question, and the status:")
 
 
 class _RunningConsole:
-    """The console as `qotd run` starts it: `finished()` plays the REPL until EOF."""
+    """The console as `qotd run` starts it: `finished()` plays the REPL until the end
+    of input (it returns: a clean stop). Input or output that fails is fatal (restarting
+    cannot bring a terminal back); any other failure of the loop is transient, and the
+    restarted console reads on from the same input."""
 
     def __init__(self, core: CoreHandle, session: Session) -> None:
         self._core = core
         self._session = session
+        self._up = True
+
+    def connected(self) -> bool:
+        return self._up
 
     async def finished(self) -> None:
-        for block in await first_question(self._session):
-            print(block, flush=True)
-        print("Type `help` for commands; Ctrl-D ends.", flush=True)
-        await interact(self._session)
+        try:
+            for block in await first_question(self._session):
+                print(block, flush=True)
+            print("Type `help` for commands; Ctrl-D ends.", flush=True)
+            await interact(self._session)
+        except (TerminalGone, OSError) as exc:
+            raise AdapterFailed(
+                "console", f"the terminal's input or output failed ({describe(exc)}); "
+                "run qotd again where it can read and print", fatal=True,
+            ) from exc
+        except Exception as exc:
+            log.error("the console's loop failed", exc_info=True)
+            raise AdapterFailed("console", f"the console's loop failed ({describe(exc)})",
+                                fatal=False) from exc
+        finally:
+            self._up = False
 
     async def stop(self) -> None:
-        self._core.router.unregister("console")
+        """Idempotent; leaves a newer start's outbound registered (a restart)."""
+        self._up = False
+        try:
+            ours = self._core.router.for_channel(self._session.channel) is \
+                self._session.outbound
+        except LookupError:  # NoAdapter: already unregistered
+            return
+        if ours:
+            self._core.router.unregister("console")
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, TerminalGone):  # already says what failed
+        return str(exc)
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 class ConsolePlugin:
@@ -156,7 +166,7 @@ class ConsolePlugin:
         parser.set_defaults(func=console_command)
 
     async def start(self, core: CoreHandle) -> _RunningConsole:
-        outbound = ConsoleOutbound()
+        outbound = ConsoleOutbound(prefix=id_prefix())  # the database outlives this start
         core.router.register("console", outbound)
         user = _default_user()
         session = Session(core, outbound, user=user, admins={user.lower()})
@@ -167,13 +177,15 @@ def console_command(args: argparse.Namespace) -> int:
     try:
         user = args.user
         script: list[str] | None = None
-        if args.script == "-":
-            script = sys.stdin.read().splitlines()
-        elif args.script:
+        if args.script:
             try:
-                script = Path(args.script).read_text(encoding="utf-8").splitlines()
+                script = _read_script(args.script)
             except OSError as exc:
                 print(f"{args.script}: cannot read the script ({exc.strerror})", file=sys.stderr)
+                return 2
+            except UnicodeDecodeError as exc:
+                print(f"{args.script}: cannot read the script (not UTF-8 text: byte "
+                      f"{exc.start})", file=sys.stderr)
                 return 2
         if args.bank and not Path(args.bank).is_dir():
             print(f"--bank {args.bank}: no such directory", file=sys.stderr)
@@ -186,6 +198,12 @@ def console_command(args: argparse.Namespace) -> int:
         return 2
 
 
+def _read_script(name: str) -> list[str]:
+    if name == "-":
+        return sys.stdin.buffer.read().decode("utf-8").splitlines()
+    return Path(name).read_text(encoding="utf-8").splitlines()
+
+
 async def _console(
     args: argparse.Namespace, user: str, db: str, script: list[str] | None
 ) -> int:
@@ -194,7 +212,7 @@ async def _console(
         settings = settings.model_copy(update={"bank_dir": args.bank})
     clock = FakeClock(args.start or datetime.now(UTC))
     core = await prepare(settings, clock=clock, use_scheduler=False)
-    outbound = ConsoleOutbound()
+    outbound = ConsoleOutbound(prefix=id_prefix() if args.db else "")
     core.router.register("console", outbound)
     admins = {user.lower()} if args.admin else set()
     session = Session(core, outbound, user=user, clock=clock, admins=admins)
@@ -205,7 +223,12 @@ async def _console(
             return await run_script(session, script, name, sys.stdout, sys.stderr)
         print("qotd console: a fake clock starting " + session.now_text().removeprefix("now: ")
               + "; `advance 1d` moves it. Type `help`; Ctrl-D ends.")
-        await interact(session)
+        try:
+            await interact(session)
+        except (TerminalGone, OSError) as exc:
+            print(f"qotd console: the terminal's input or output failed ({describe(exc)})",
+                  file=sys.stderr)
+            return 1
         return 0
     finally:
         await core.stop()

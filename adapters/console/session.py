@@ -1,26 +1,41 @@
-"""The console's little language: lines a user would type in a chat, played against the core.
+"""A console channel: lines a user would type in a chat, played against the core.
 
 One Session is one terminal channel (console / local / general). It turns each line into
-the core's typed inputs, and prints what the channel shows since the previous line: posts,
-thread replies and replies, ephemerals marked "(only NAME sees this)". The same object runs
-scripts (`qotd console --script`), the interactive REPL and the tests.
+the core's typed inputs (adapters.console.language reads them), and prints what the
+channel shows since the previous line: posts, thread replies and replies, ephemerals
+marked "(only NAME sees this)". The same object runs scripts (`qotd console --script`),
+the interactive REPL and the tests.
+
+No line goes unanswered and no line can end the REPL: a line the console does not
+understand raises UnknownLine (the REPL prints the reason; a script stops); a line the
+console understands but that cannot count (a letter on an open question, a reaction on
+a reply, a grade with nothing to grade) gets a note saying why, and the core is not
+called; any other exception is logged once with a traceback and the user reads a short
+apology. `refused` tells whether the last line changed nothing for one of these reasons
+(the tests check that refused lines leave the database as it was).
 """
 
 from __future__ import annotations
 
-import re
-import shlex
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TextIO
 
+from adapters.console.language import (
+    COMMANDS,
+    EMOJI,
+    UnknownLine,
+    checked_name,
+    help_text,
+    parse_command,
+    parse_duration,
+    parse_reaction,
+)
 from adapters.console.outbound import ConsoleOutbound, Entry
 from adapters.console.render import render
 from bot.boundary import (
-    NO,
-    OPTION_KEYS,
-    YES,
     Actor,
     ButtonInput,
     ChannelRef,
@@ -28,35 +43,19 @@ from bot.boundary import (
     OutMessage,
     ReactionInput,
     Reply,
-    UserRef,
 )
 from bot.clock import FakeClock
 from bot.plugins import CoreHandle
 
+__all__ = ["CHANNEL", "FAILURE_TEXT", "HELP", "Session", "UnknownLine", "parse_duration",
+           "run_script"]
+
+log = logging.getLogger(__name__)
+
 CHANNEL = ChannelRef("console", "local", "general")
-COMMANDS = ("qotd", "answer", "leaderboard", "streak")
-_DURATION = re.compile(r"(\d+)([wdhms])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
-
-HELP = """\
-Type what a chat user would type:
-  /qotd schedule time:09:00 timezone:Europe/Berlin days:mon-fri   (admin)
-  /qotd post | pause | resume | skip                             (admin)
-  /qotd topics include:Monitoring difficulty:easy,medium          (admin)
-  /qotd status | /qotd stats @bob
-  /answer | /answer 3        the reference answer, only you see it
-  /leaderboard period:week scope:channel | /streak | /streak @bob
-  react A | react yes | unreact A   react on the latest question (A-J, yes, no)
-  grade Good                 press a grade button of your last /answer
-  as NAME [admin]            switch user (the first user, --as, is an admin)
-  advance 1d | advance 2h30m move the console's clock; due posts and reveals fire
-  now                        print the clock
-  help                       this text; lines starting with # are comments"""
-
-
-class UnknownLine(ValueError):
-    """A line the console does not understand (the script runner exits non-zero)."""
+HELP = help_text()  # the form, for `qotd console --help`; the `help` line names a topic
+FAILURE_TEXT = "Something went wrong on our side; it has been logged. Please try again."
+VERBS = ("react", "unreact", "grade", "as", "advance", "now", "help")
 
 
 @dataclass
@@ -70,108 +69,136 @@ class Session:
     clock: FakeClock | None = None
     admins: set[str] = field(default_factory=set)
     channel: ChannelRef = CHANNEL
+    refused: bool = False  # the last line changed nothing: unknown, an error, or a note
     _seen: int = 0
     _last_answer: dict[str, OutMessage] = field(default_factory=dict)
+    _reacted: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.user = _checked_name(self.user)
+        self.user = checked_name(self.user)
 
     @property
     def actor(self) -> Actor:
         return Actor(self.user.lower(), self.user, is_admin=self.user.lower() in self.admins)
 
     async def run_line(self, line: str) -> list[str]:
-        """Run one line; return the blocks of text the channel shows because of it."""
+        """Run one line; return the blocks of text the channel shows because of it.
+        Raises only UnknownLine (and cancellation)."""
+        self.refused = False
+        try:
+            return await self._run(line)
+        except UnknownLine:
+            self.refused = True
+            log.debug("console line refused: %s (user %s)", _kind(line), self.user)
+            raise
+        except Exception:
+            self.refused = True
+            log.error("console line failed: %s in %s/%s/%s by user %s", _kind(line),
+                      *_where(self.channel), self.user, exc_info=True)
+            return [*self.flush(), f"(only {self.user} sees this)\n{FAILURE_TEXT}"]
+
+    def flush(self) -> list[str]:
+        """What the channel showed since the last call (posts from scheduled jobs too)."""
+        entries = self.outbound.transcript[self._seen:]
+        self._seen = len(self.outbound.transcript)
+        return [text for e in entries if (text := self._entry_text(e))]
+
+    def command_input(self, name: str, rest: str) -> CommandInput:
+        return parse_command(name, rest, self.actor, self.channel)
+
+    def now_text(self) -> str:
+        now = self.clock.now() if self.clock is not None else datetime.now(UTC)
+        return f"now: {now:%a %Y-%m-%d %H:%M} UTC"
+
+    # -- line handlers -------------------------------------------------------------
+
+    async def _run(self, line: str) -> list[str]:
         text = line.strip()
         if not text or text.startswith("#"):
             return self.flush()
-        word, _, rest = text.partition(" ")
-        rest = rest.strip()
-        replies: list[Reply] = []
+        word, rest = [*text.split(maxsplit=1), ""][:2]
         out: list[str] = []
+        replies: list[Reply] = []
         if word.startswith("/"):
             replies = await self.core.handle_command(self.command_input(word[1:], rest))
         elif word in ("react", "unreact"):
-            replies = await self._react(rest, added=word == "react")
+            replies = await self._react(word, rest)
         elif word == "grade":
             replies = await self._grade(rest)
         elif word == "as":
             out.append(self._switch(rest))
         elif word == "advance":
             out.append(await self._advance(rest))
+        elif word in ("now", "help") and rest:
+            raise UnknownLine(f"{text} ({word} takes nothing after it)")
         elif word == "now":
             out.append(self.now_text())
         elif word == "help":
-            out.append(HELP)
+            out.append(help_text(await self._example_topic()))
         else:
             raise UnknownLine(text)
+        if any(r.message.tone == "error" for r in replies):
+            self.refused = True
         return [*self.flush(), *out, *(self._reply_text(r) for r in replies)]
 
-    def flush(self) -> list[str]:
-        """What the channel showed since the last call (posts from scheduled jobs too)."""
-        entries = self.outbound.transcript[self._seen:]
-        self._seen = len(self.outbound.transcript)
-        return [text for e in entries if (text := _entry_text(e))]
-
-    # -- line handlers -------------------------------------------------------------
-
-    def command_input(self, name: str, rest: str) -> CommandInput:
-        name = name.lower()
-        if name not in COMMANDS:
-            raise UnknownLine(f"/{name}")
-        try:
-            tokens = shlex.split(rest)
-        except ValueError as exc:
-            raise UnknownLine(f"/{name} {rest} ({exc})") from None
-        subcommand: str | None = None
-        options: dict[str, str] = {}
-        user: UserRef | None = None
-        for token in tokens:
-            if token.startswith("@") and len(token) > 1:
-                target = _checked_name(token[1:])
-                user = UserRef(target.lower(), target)
-            elif ":" in token:
-                key, _, value = token.partition(":")
-                options[key.lower()] = value
-            elif name == "qotd" and subcommand is None and not options:
-                subcommand = token.lower()
-            elif name == "answer" and "number" not in options:
-                options["number"] = token
-            else:
-                raise UnknownLine(f"/{name} {rest} (unexpected {token!r}; options are key:value)")
-        return CommandInput(name=name, actor=self.actor, channel=self.channel,
-                            subcommand=subcommand, options=options, user=user)
-
-    async def _react(self, rest: str, *, added: bool) -> list[Reply]:
-        key = rest.strip()
-        key = key.lower() if key.lower() in (YES, NO) else key.upper()
-        if key not in (YES, NO) and (len(key) != 1 or key not in OPTION_KEYS):
-            raise UnknownLine(f"react {rest} (use A-J, yes or no)")
-        target = self._latest_question()
+    async def _react(self, verb: str, rest: str) -> list[Reply]:
+        wanted = parse_reaction(verb, rest)
+        target = self._find(wanted.target) if wanted.target else self._latest_question()
         if target is None:
-            return [_note("There is no question to react to yet.")]
-        return await self.core.handle_reaction(
-            ReactionInput(self.actor, self.channel, target, key, added)
+            return [self._note(self._no_target(wanted.target))]
+        message = target.message
+        shown = self.outbound.shown(target.message_id)
+        if target.kind != "post" or message is None or message.tone != "question":
+            return [self._note(f"{shown} is not a question: reactions count on question "
+                               f"posts only{self._latest_hint()}.")]
+        label = EMOJI.get(wanted.key, wanted.key)
+        if wanted.key not in message.reactions:
+            return [self._note(_wrong_key(message, label))]
+        mine = self._reacted.setdefault((self.user.lower(), target.message_id), set())
+        added = verb == "react"
+        if added == (wanted.key in mine):
+            done = "already reacted" if added else "have not reacted"
+            return [self._note(f"You {done} {label} on {shown}.")]
+        replies = await self.core.handle_reaction(
+            ReactionInput(self.actor, self.channel, target.message_id, wanted.key, added)
         )
+        if added:
+            mine.add(wanted.key)
+        else:
+            mine.discard(wanted.key)
+        did = "reacted" if added else "took back"
+        note = f"{self.user} {did} {label} on {shown} ({message.title or 'the question'})"
+        if self._revealed(target.message_id):
+            note += "; it is revealed, so this is practice and scores nothing"
+        return [Reply("public", OutMessage(tone="info", body=note + ".")), *replies]
 
     async def _grade(self, rest: str) -> list[Reply]:
-        label = rest.strip().lower()
+        parts = rest.split()
+        if len(parts) != 1:
+            raise UnknownLine(f"grade {rest} (use grade Good: Again, Hard, Good or Easy)"
+                              .replace("  ", " "))
         answer = self._last_answer.get(self.user.lower())
-        if answer is None or not answer.buttons:
-            return [_note("Nothing to grade: run /answer on an open question first.")]
+        if answer is None:
+            return [self._note("Nothing to grade: /answer an open question first, then "
+                               "grade Good (or Again, Hard, Easy).")]
+        if not answer.buttons:
+            return [self._note(f"{answer.title or 'That question'} is multiple-choice: your "
+                               "vote (react with its letter) is your answer; grades are "
+                               "for open questions.")]
         for button in answer.buttons:
-            if button.label.lower() == label:
+            if button.label.lower() == parts[0].lower():
                 return await self.core.handle_button(
                     ButtonInput(self.actor, self.channel, button.action)
                 )
         labels = ", ".join(b.label for b in answer.buttons)
-        return [_note(f"No button {rest.strip()!r} on your last answer: use one of {labels}.")]
+        return [self._note(f"No button {parts[0]!r} on your last answer: use one of "
+                           f"{labels}.")]
 
     def _switch(self, rest: str) -> str:
         parts = rest.split()
         if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() != "admin"):
-            raise UnknownLine(f"as {rest} (use: as NAME or as NAME admin)")
-        self.user = _checked_name(parts[0])
+            raise UnknownLine(f"as {rest} (use: as NAME or as NAME admin)".replace("  ", " "))
+        self.user = checked_name(parts[0])
         if len(parts) == 2:
             self.admins.add(self.user.lower())
         role = " (admin)" if self.user.lower() in self.admins else ""
@@ -180,66 +207,96 @@ class Session:
     async def _advance(self, rest: str) -> str:
         delta = parse_duration(rest)
         if self.clock is None:
+            self.refused = True
             return "advance works in `qotd console` (a fake clock); `qotd run` follows real time."
         advance_to = getattr(self.core, "advance_to", None)
         if advance_to is None:  # pragma: no cover - every Core has it
+            self.refused = True
             return "this core cannot move time"
         await advance_to(self.clock.now() + delta)
         return self.now_text()
 
-    def now_text(self) -> str:
-        now = self.clock.now() if self.clock is not None else datetime.now(UTC)
-        return f"now: {now:%a %Y-%m-%d %H:%M} UTC"
+    async def _example_topic(self) -> str | None:
+        """A topic of the bank that `include:` takes as one name (no comma in it)."""
+        usable = [t for t in await self.core.topic_names() if "," not in t and t.isprintable()]
+        return min(usable, default=None)
 
-    # -- output ----------------------------------------------------------------------
+    # -- what the channel shows ------------------------------------------------------
 
-    def _latest_question(self) -> str | None:
+    def _find(self, shown: str) -> Entry | None:
+        for entry in reversed(self.outbound.transcript):
+            if entry.kind != "reactions" and self.outbound.shown(entry.message_id) == shown:
+                return entry
+        return None
+
+    def _latest_question(self) -> Entry | None:
         for entry in reversed(self.outbound.transcript):
             if entry.kind == "post" and entry.message is not None and \
                     entry.message.tone == "question":
-                return entry.message_id
+                return entry
         return None
 
+    def _latest_hint(self) -> str:
+        latest = self._latest_question()
+        return f" (the latest question is {self.outbound.shown(latest.message_id)})" if latest else ""
+
+    def _no_target(self, shown: str | None) -> str:
+        if shown is not None:
+            return f"There is no message {shown} here{self._latest_hint()}."
+        return ("No question has been posted in this console yet: /qotd post (admins) posts "
+                "one now; /qotd status says when the next one comes.")
+
+    def _revealed(self, message_id: str) -> bool:
+        return any(e.kind == "thread" and e.parent_id == message_id and e.message is not None
+                   and e.message.tone == "reveal" for e in self.outbound.transcript)
+
+    def _note(self, text: str) -> Reply:
+        self.refused = True
+        return Reply("ephemeral", OutMessage(tone="info", body=text))
+
     def _reply_text(self, reply: Reply) -> str:
-        if reply.message.buttons:
+        if reply.message.tone == "answer":
             self._last_answer[self.user.lower()] = reply.message
         text = render(reply.message)
         if reply.visibility == "ephemeral":
             return f"(only {self.user} sees this)\n{text}"
         return text
 
-
-def _note(text: str) -> Reply:
-    return Reply("ephemeral", OutMessage(tone="info", body=text))
-
-
-def _entry_text(entry: Entry) -> str:
-    if entry.kind == "post":
-        return f"[{entry.message_id}] {entry.text}"
-    if entry.kind == "thread":
-        return f"[{entry.message_id} in thread of {entry.parent_id}] {entry.text}"
-    if entry.kind == "ephemeral":
-        return f"(only {entry.user_id} sees this)\n{entry.text}"
-    if entry.kind == "edit":
-        return f"[{entry.message_id} edited] {entry.text}"
-    return ""  # reactions the bot adds are shown with their post
+    def _entry_text(self, entry: Entry) -> str:
+        shown = self.outbound.shown
+        if entry.kind == "post":
+            return f"[{shown(entry.message_id)}] {entry.text}"
+        if entry.kind == "thread":
+            parent = shown(entry.parent_id or "")
+            return f"[{shown(entry.message_id)} in thread of {parent}] {entry.text}"
+        if entry.kind == "ephemeral":
+            return f"(only {entry.user_id} sees this)\n{entry.text}"
+        if entry.kind == "edit":
+            return f"[{shown(entry.message_id)} edited] {entry.text}"
+        return ""  # reactions the bot adds are shown with their post
 
 
-def _checked_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise UnknownLine(f"{name!r} is not a user name (letters, digits, _ . -; max 32)")
-    return name
+def _wrong_key(question: OutMessage, label: str) -> str:
+    title = question.title or "This question"
+    keys = question.reactions
+    if set(keys) <= set(EMOJI):
+        return (f"{title} is an open question, so {label} does not count: react yes "
+                "(✅ I knew it) or react no (❌ not yet). Option letters are for "
+                "multiple-choice questions.")
+    return (f"{title} is multiple-choice, so {label} does not count: react with one of its "
+            f"options ({', '.join(keys)}); yes and no are for open questions.")
 
 
-def parse_duration(text: str) -> timedelta:
-    """"1d", "2h30m", "1w"; anything else is an UnknownLine naming the form."""
-    cleaned = text.strip().lower().replace(" ", "")
-    if not cleaned or _DURATION.sub("", cleaned):
-        raise UnknownLine(f"advance {text.strip()} (use e.g. 1d, 2h30m, 1w)")
-    delta = timedelta()
-    for amount, unit in _DURATION.findall(cleaned):
-        delta += timedelta(**{_UNITS[unit]: int(amount)})
-    return delta
+def _kind(line: str) -> str:
+    """What a line was, for a log line: the command or verb, never the user's text."""
+    word = (line.split(maxsplit=1) or [""])[0]
+    if word.startswith("/") and word[1:].lower() in COMMANDS:
+        return f"command /{word[1:].lower()}"
+    return word if word in VERBS else "unknown line"
+
+
+def _where(channel: ChannelRef) -> tuple[str, str, str]:
+    return channel.platform, channel.workspace_id, channel.channel_id
 
 
 async def run_script(session: Session, lines: Iterable[str], name: str, out: TextIO,

@@ -168,3 +168,26 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 1
     assert err == ""
+
+
+def test_qotd_run_answers_every_bad_line_and_exits_0_at_eof(tmp_path: Path) -> None:
+    """The real `qotd run` with no platform credentials (the console fallback) on piped
+    stdin: numbers past any range and non-ASCII digits, junk and undecodable bytes get
+    a reply each, and the process reads on to the end of its input."""
+    lines = ["/answer 99999999999999999999", "/answer ²", "dance wildly", "/", "react B",
+             "/qotd schedule timezone:EST", "/answer 1 2"]
+    stdin = ("\n".join(lines) + "\n").encode() + b"\xff\xfe junk\n/qotd status\n"
+    done = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path,
+                          env=_env(tmp_path), input=stdin, capture_output=True, timeout=120)
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, err
+    assert "Traceback" not in err and "Something went wrong" not in out
+    for line in lines:
+        assert block_after(out, line).strip(), f"no reply to {line!r}"
+    assert block_after(out, "/answer ²").count("number must be a question number") == 1
+    assert "number must be a question number" in block_after(out, lines[0])
+    assert 'unknown command "dance wildly"' in block_after(out, "dance wildly")
+    react = block_after(out, "react B")
+    assert "does not count: react" in react or "reacted B" in react
+    assert 'unknown command "\ufffd\ufffd junk"' in out
+    assert "== Status ==" in block_after(out, "/qotd status")  # it read on to the end

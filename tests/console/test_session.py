@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.console.language import help_text
 from adapters.console.outbound import ConsoleOutbound
 from adapters.console.plugin import interact
-from adapters.console.session import HELP, Session, UnknownLine, parse_duration
+from adapters.console.session import Session, UnknownLine, parse_duration
 from bot.app import Core
 from bot.cli_core import prepare
 from bot.clock import FakeClock
@@ -52,7 +53,10 @@ async def test_command_lines_become_command_inputs(session: Session) -> None:
 
 
 @pytest.mark.parametrize("line", ["hello", "/frobnicate", "react Z", "advance soon",
-                                  "as", "as bob boss", "as @@@"])
+                                  "as", "as bob boss", "as @@@", "/", "react", "react yes m1 x",
+                                  "grade", "grade Good now", "now please", "advance 400d",
+                                  "advance 99999999999999999999d", "/streak @bob @carol",
+                                  "/leaderboard period:week period:all"])
 async def test_unknown_lines_raise(session: Session, line: str) -> None:
     with pytest.raises(UnknownLine):
         await session.run_line(line)
@@ -61,7 +65,7 @@ async def test_unknown_lines_raise(session: Session, line: str) -> None:
 async def test_comments_blank_help_and_now(session: Session) -> None:
     assert await session.run_line("# a comment") == []
     assert await session.run_line("   ") == []
-    assert await session.run_line("help") == [HELP]
+    assert await session.run_line("help") == [help_text("Deployment")]  # the demo bank's
     assert await session.run_line("now") == ["now: Mon 2027-01-04 07:00 UTC"]
 
 
@@ -85,7 +89,8 @@ async def test_admin_rights_follow_as(session: Session) -> None:
 async def test_post_react_answer_grade_and_advance(session: Session) -> None:
     await session.run_line("/qotd schedule time:09:00 timezone:Europe/Berlin days:mon-fri")
     assert await session.run_line("react yes") == [
-        "(only alice sees this)\nThere is no question to react to yet."
+        "(only alice sees this)\nNo question has been posted in this console yet: /qotd "
+        "post (admins) posts one now; /qotd status says when the next one comes."
     ]
     shown = "\n".join(await session.run_line("advance 1h"))
     assert "[m1] == Question #1 ==" in shown
