@@ -72,9 +72,15 @@ class Core:
         return report
 
     async def start(self) -> None:
-        """Sync the bank, then one engine pass (the catch-up within grace) and the timer.
-        Nothing per channel: the due work is found by the pass's indexed queries."""
+        """Sync the bank, then begin posting. `qotd run` calls the two halves itself, with
+        the adapters started in between (they must find the bank synced, and the first
+        pass needs their Outbound registered)."""
         await self.sync_bank()
+        await self.begin_posting()
+
+    async def begin_posting(self) -> None:
+        """One engine pass (the catch-up within grace) and the timer. Nothing per
+        channel: the due work is found by the pass's indexed queries."""
         if self.scheduler is None:
             await self.run_due()
             return

@@ -15,6 +15,10 @@ from bot import cli_core
 from bot.plugins import discover
 from content import cli as content_cli
 
+# A setting passed by its field name (`--db` becomes database_url=...) is named as the
+# operator knows it.
+SHOWN_AS = {"database_url": "DATABASE_URL (or --db)"}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -47,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (a token could be among them).
         for problem in exc.errors(include_input=False):
             where = ".".join(str(part) for part in problem["loc"]) or exc.title
-            print(f"qotd: setting {where}: {problem['msg']}", file=sys.stderr)
+            where = SHOWN_AS.get(where, where)
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            print(f"qotd: setting {where}: {message}", file=sys.stderr)
         return 2
     return code
 

@@ -1,4 +1,4 @@
-"""The bot's own commands: `qotd run`, `qotd db upgrade`, `qotd db sync`.
+"""The bot's own commands: `qotd run`, `qotd status`, `qotd db upgrade`, `qotd db sync`.
 
 `qotd console` is added by the console plugin (adapters.console.plugin): the import
 contract forbids `bot` from importing `adapters`, so this module reaches adapters only
@@ -12,28 +12,26 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Core, build_core
 from bot.clock import Clock
-from bot.plugins import AdapterPlugin, RunningAdapter, discover
+from bot.health import HealthServer, probe
+from bot.plugins import AdapterFailed, AdapterPlugin, RunningAdapter, discover
 from bot.settings import CoreSettings, load_core
+from content.bank import BankError
+from content.dedup import OverridesError
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
 NOISY = ("discord", "discord.http", "discord.gateway", "slack_bolt", "slack_sdk", "apscheduler",
          "aiosqlite", "sqlalchemy.engine", "alembic")
-
-
-@runtime_checkable
-class Finishing(RunningAdapter, Protocol):
-    """A running adapter that can end by itself (the console at end of input)."""
-
-    async def finished(self) -> None: ...
 
 
 def configure_logging(level: str) -> None:
@@ -67,6 +65,12 @@ def _password(url: str) -> str:
     return creds.partition(":")[2]
 
 
+def mask(text: str, url: str) -> str:
+    """`text` with the database password (if it appears) replaced."""
+    secret = _password(url)
+    return text.replace(secret, "***") if secret else text
+
+
 def guarded(url: str, work: Callable[[], int]) -> int:
     """Run a command; a database that cannot be reached or used is one clear line on
     stderr (with the password masked), not a traceback."""
@@ -75,10 +79,7 @@ def guarded(url: str, work: Callable[[], int]) -> int:
     except BrokenPipeError:
         raise  # the reader went away (`| head`): not the database's fault; bot.cli handles it
     except (OSError, SQLAlchemyError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        secret = _password(url)
-        if secret:
-            message = message.replace(secret, "***")
+        message = mask(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, url)
         print(f"qotd: the database {redact(url)} failed: {message}. Check DATABASE_URL or "
               "--db, and that the server is running.", file=sys.stderr)
         return 1
@@ -111,6 +112,10 @@ def _db_sync(args: argparse.Namespace) -> int:
         core = await prepare(settings, use_scheduler=False)
         try:
             report = await core.sync_bank()
+        except (BankError, OverridesError) as exc:
+            for line in bank_problems(exc):
+                print(line, file=sys.stderr)
+            return 2
         finally:
             await core.stop()
         if report is None:
@@ -122,6 +127,149 @@ def _db_sync(args: argparse.Namespace) -> int:
     return guarded(settings.database_url, lambda: asyncio.run(sync()))
 
 
+# -- qotd run: supervision --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """How `qotd run` restarts an adapter that stopped by itself: after `first_delay`
+    seconds, doubling up to `max_delay`, back to `first_delay` once an adapter has stayed
+    up `reset_after` seconds. Tests pass their own `sleep` and `monotonic` (nothing
+    waits); `stop_timeout` bounds each adapter's stop so a failing process still exits."""
+
+    first_delay: float = 1.0
+    max_delay: float = 60.0
+    reset_after: float = 300.0
+    stop_timeout: float = 10.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+class Fatal(Exception):
+    """An adapter that a restart cannot fix: `qotd run` ends with status 1."""
+
+    def __init__(self, adapter: str, cause: str) -> None:
+        super().__init__(f"{adapter}: {cause}")
+        self.adapter = adapter
+        self.cause = cause
+
+
+def describe(exc: BaseException) -> str:
+    """An unexpected exception as a cause: its type and first line."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+class Supervised:
+    """One adapter under `qotd run`: started, watched through `finished()`, restarted
+    with backoff while its failures are transient."""
+
+    def __init__(self, plugin: AdapterPlugin, core: Core, policy: Supervision,
+                 redact_text: Callable[[str], str]) -> None:
+        self.plugin = plugin
+        self.name = plugin.name
+        self.core = core
+        self.policy = policy
+        self._redact = redact_text
+        self.running: RunningAdapter | None = None
+        self.closing = False  # the process is stopping: an end now is no failure
+
+    def connected(self) -> bool:
+        """False while (re)starting; adapters without `connected()` yet count as up."""
+        running = self.running
+        if running is None:
+            return False
+        check = getattr(running, "connected", None)
+        if check is None:
+            return True
+        try:
+            return bool(check())
+        except Exception:
+            return False
+
+    def _cause(self, exc: BaseException) -> str:
+        if isinstance(exc, AdapterFailed):
+            return self._redact(exc.cause)
+        log.debug("adapter %s: the exception behind the next line", self.name, exc_info=exc)
+        return self._redact(describe(exc))
+
+    async def start(self) -> None:
+        """The first start: any failure is fatal, so a bad configuration does not loop."""
+        try:
+            self.running = await self.plugin.start(self.core)
+        except Exception as exc:
+            raise Fatal(self.name, self._cause(exc)) from exc
+
+    async def _failure(self) -> str | None:
+        """Wait for the running adapter to end: None for a normal end, else the cause of a
+        transient failure; raises Fatal."""
+        assert self.running is not None
+        finished = getattr(self.running, "finished", None)
+        try:
+            if finished is None:  # an adapter from before the contract: stops from outside
+                await asyncio.Event().wait()
+            else:
+                await finished()
+            return None
+        except AdapterFailed as exc:
+            if exc.fatal:
+                raise Fatal(self.name, self._cause(exc)) from exc
+            return self._cause(exc)
+        except Exception as exc:
+            return self._cause(exc)
+
+    async def watch(self) -> None:
+        """Returns when the adapter ends normally; raises Fatal when it cannot go on."""
+        policy = self.policy
+        delay = policy.first_delay
+        up_since = policy.monotonic()
+        while True:
+            cause = await self._failure()
+            if cause is None or self.closing:
+                return
+            if policy.monotonic() - up_since >= policy.reset_after:
+                delay = policy.first_delay
+            while cause is not None:
+                if self.closing:
+                    return
+                log.warning("adapter %s stopped: %s; restarting in %s s", self.name, cause,
+                            _seconds(delay))
+                await self.stop()
+                await policy.sleep(delay)
+                delay = min(delay * 2, policy.max_delay)
+                cause = await self._restart()
+            up_since = policy.monotonic()
+            log.info("adapter %s restarted", self.name)
+
+    async def _restart(self) -> str | None:
+        """None once started again; the cause when this start failed transiently."""
+        try:
+            self.running = await self.plugin.start(self.core)
+        except AdapterFailed as exc:
+            if exc.fatal:
+                raise Fatal(self.name, self._cause(exc)) from exc
+            return self._cause(exc)
+        except Exception as exc:
+            return self._cause(exc)
+        return None
+
+    async def stop(self) -> None:
+        running, self.running = self.running, None
+        if running is None:
+            return
+        try:
+            await asyncio.wait_for(running.stop(), self.policy.stop_timeout)
+        except TimeoutError:
+            log.warning("adapter %s did not stop within %s s; going on", self.name,
+                        _seconds(self.policy.stop_timeout))
+        except Exception as exc:
+            log.warning("adapter %s did not stop cleanly: %s", self.name, self._cause(exc))
+
+
 # -- qotd run --------------------------------------------------------------------------
 
 
@@ -129,13 +277,22 @@ def _plugin(plugins: list[AdapterPlugin], name: str) -> AdapterPlugin | None:
     return next((p for p in plugins if p.name == name), None)
 
 
-async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
-                install_signals: bool = True, clock: Clock | None = None) -> int:
-    """Start the configured adapters (or the console) with the core on this one loop, and
-    stop everything when a signal arrives or the console's input ends.
+def bank_problems(exc: BankError | OverridesError) -> list[str]:
+    """The lines `qotd bank validate` prints for the same problem."""
+    return list(exc.problems) if isinstance(exc, BankError) else [str(exc)]
 
-    `clock` is for tests that drive time (Core.advance_to); the scheduler still runs on
-    this loop next to the adapters, as in production."""
+
+async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
+                install_signals: bool = True, clock: Clock | None = None, *,
+                supervision: Supervision | None = None,
+                stop: asyncio.Event | None = None) -> int:
+    """`qotd run`: migrate, sync the bank, start the configured adapters (or the console),
+    then the timer and the first posting pass, all on this one loop; then supervise.
+
+    The exit status: 0 after a signal, `stop` being set, or an adapter ending normally
+    (the console at end of input); 1 when an adapter fails fatally (one CRITICAL line
+    naming it and the cause); 2 for a broken bank file. `clock` is for tests that drive
+    time (Core.advance_to); the scheduler still runs on this loop next to the adapters."""
     chosen = [p for p in plugins if p.is_configured()]
     if not chosen:
         console = _plugin(plugins, "console")
@@ -146,38 +303,92 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
         chosen = [console]
     log.info("database %s; adapters: %s", redact(settings.database_url),
              ", ".join(p.name for p in chosen))
-    core = await prepare(settings, use_scheduler=True, clock=clock)
-    stop = asyncio.Event()
+    stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
     if install_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-    running: list[RunningAdapter] = []
     try:
-        for plugin in chosen:
-            running.append(await plugin.start(core))
-        await core.start()
-        waits: list[Callable[[], Awaitable[None]]] = [
-            r.finished for r in running if isinstance(r, Finishing)
-        ]
-        tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
-        tasks += [asyncio.ensure_future(w()) for w in waits]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        core = await prepare(settings, use_scheduler=True, clock=clock)
+        return await _supervise(settings, core, chosen, supervision or Supervision(), stop)
     finally:
-        for adapter in reversed(running):
-            try:
-                await adapter.stop()
-            except Exception:
-                log.exception("an adapter failed to stop cleanly")
-        await core.stop()
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
-    log.info("stopped")
-    return 0
+
+
+async def _supervise(settings: CoreSettings, core: Core, chosen: list[AdapterPlugin],
+                     policy: Supervision, stop: asyncio.Event) -> int:
+    adapters = [Supervised(p, core, policy, lambda text: mask(text, settings.database_url))
+                for p in chosen]
+    health: HealthServer | None = None
+    try:
+        try:
+            await core.sync_bank()  # before any adapter: events find the bank synced
+        except (BankError, OverridesError) as exc:
+            for line in bank_problems(exc):
+                print(line, file=sys.stderr)
+            return 2
+        if settings.health_port is not None:
+            health = HealthServer(settings.health_host, settings.health_port,
+                                  lambda: {a.name: a.connected() for a in adapters})
+            try:
+                await health.start()
+            except OSError as exc:
+                health = None
+                log.critical("the health check cannot listen on %s:%d: %s; exiting",
+                             settings.health_host, settings.health_port, exc.strerror or exc)
+                return 1
+            log.info("health check on %s", health.url)
+        for adapter in adapters:
+            if stop.is_set():
+                return 0
+            try:
+                await adapter.start()
+            except Fatal as exc:
+                log.critical("adapter %s failed: %s; exiting", exc.adapter, exc.cause)
+                return 1
+        await core.begin_posting()
+        return await _until_done(adapters, stop)
+    finally:
+        if health is not None:
+            await health.stop()
+        for adapter in reversed(adapters):
+            await adapter.stop()
+        await core.stop()
+
+
+async def _until_done(adapters: list[Supervised], stop: asyncio.Event) -> int:
+    stopper = asyncio.ensure_future(stop.wait())
+    watchers = {asyncio.ensure_future(a.watch()): a for a in adapters}
+    try:
+        done, _ = await asyncio.wait([stopper, *watchers], return_when=asyncio.FIRST_COMPLETED)
+        # Stop the adapters before cancelling what waits on them: each ends its own work
+        # (a client closes, handlers finish) and an end that follows is not restarted.
+        for adapter in adapters:
+            adapter.closing = True
+        for adapter in reversed(adapters):
+            await adapter.stop()
+    finally:
+        for task in [stopper, *watchers]:
+            task.cancel()
+        await asyncio.gather(stopper, *watchers, return_exceptions=True)
+    code = 0
+    for task, adapter in watchers.items():
+        if task not in done:
+            continue
+        exc = task.exception()
+        if isinstance(exc, Fatal):
+            log.critical("adapter %s failed: %s; exiting", exc.adapter, exc.cause)
+            code = 1
+        elif exc is not None:  # a bug in the supervision itself: still one line, still 1
+            log.critical("adapter %s failed: %s; exiting", adapter.name, describe(exc))
+            code = 1
+        else:
+            log.info("adapter %s ended; stopping", adapter.name)
+    if code == 0:
+        log.info("stopped")
+    return code
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -186,16 +397,53 @@ def _run(args: argparse.Namespace) -> int:
     return guarded(settings.database_url, lambda: asyncio.run(serve(settings, discover())))
 
 
+# -- qotd status -----------------------------------------------------------------------
+
+
+def _status(args: argparse.Namespace) -> int:
+    settings = load_core()
+    port = args.port if args.port is not None else settings.health_port
+    host = args.host or settings.health_host
+    if port is None:
+        print("qotd status: no health port: set QOTD_HEALTH_PORT (for `qotd run` and here) "
+              "or pass --port", file=sys.stderr)
+        return 2
+    result = asyncio.run(probe(host, port, within=args.timeout))
+    print(result.line)
+    return 0 if result.healthy else 1
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser(
         "run", help="migrate, sync the bank and run every configured adapter",
         description="Migrate the database, sync the bank, then run every configured adapter "
         "(Discord, Slack) with the scheduler. With none configured, runs the local console "
-        "channel on stdin/stdout and posts a question at once.",
+        "channel on stdin/stdout and posts a question at once. An adapter that stops is "
+        "restarted with backoff (1 s doubling to 60 s), or, when a restart cannot help (an "
+        "invalid token), the process exits with status 1 after one CRITICAL line naming the "
+        "adapter and the cause. Exit status 0: stopped by SIGTERM/SIGINT or end of input; "
+        "1: an adapter or the database failed; 2: a bad setting or bank file. With "
+        "QOTD_HEALTH_PORT set, GET /health answers 200 or 503 (see `qotd status`).",
     )
     run.add_argument("--db", metavar="URL", help="database URL (default: DATABASE_URL or "
                      "qotd.toml, else ./qotd.db)")
     run.set_defaults(func=_run)
+
+    status = sub.add_parser(
+        "status", help="ask a running `qotd run` whether every adapter is connected",
+        description="Ask the health endpoint of a running `qotd run` (QOTD_HEALTH_PORT, "
+        "QOTD_HEALTH_HOST) and print one line. Exit status 0: every adapter is connected; "
+        "1: degraded or not answering; 2: no port configured.",
+    )
+    status.add_argument("--health", action="store_true",
+                        help="check the health endpoint (the default, and the only check)")
+    status.add_argument("--port", type=int, metavar="N",
+                        help="health port (default: QOTD_HEALTH_PORT)")
+    status.add_argument("--host", metavar="HOST",
+                        help="health host (default: QOTD_HEALTH_HOST, else 127.0.0.1)")
+    status.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                        help="seconds to wait for the answer (default: 5)")
+    status.set_defaults(func=_status)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

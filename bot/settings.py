@@ -85,8 +85,23 @@ class CoreSettings(SectionSettings):
     # For demos and the fault-injection suite: the clock runs at real speed, shifted by
     # this many seconds (a restarted process gets the same value, so time stays one line).
     clock_offset_seconds: float = Field(default=0.0, validation_alias="QOTD_CLOCK_OFFSET_SECONDS")
+    # `qotd run` answers GET /health on this port when it is set (a load balancer's or
+    # a supervisor's probe, and `qotd status --health`); loopback unless told otherwise.
+    health_port: int | None = Field(default=None, ge=1, le=65535,
+                                    validation_alias="QOTD_HEALTH_PORT")
+    health_host: str = Field(default="127.0.0.1", min_length=1,
+                             validation_alias="QOTD_HEALTH_HOST")
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, populate_by_name=True)
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        """`postgres://` from a host and `sqlite:///` work as written; other schemes are
+        refused at start-up in one line instead of a driver traceback later."""
+        from storage.engine import normalize_url  # sqlalchemy only where a URL is read
+
+        return normalize_url(value)
 
     @field_validator("grace_hours")
     @classmethod

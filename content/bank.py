@@ -256,7 +256,8 @@ def load_bank_file(path: Path, problems: list[str]) -> tuple[BankFile, list[int]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problems.append(f"{name}:{line}: YAML syntax error: {exc.problem or exc}")
+        reason = exc.problem or str(exc).splitlines()[0]  # one line per problem
+        problems.append(f"{name}:{line}: YAML syntax error: {reason}")
         return None
     finally:
         loader.dispose()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
@@ -16,6 +18,53 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# What an operator may write, and the driver each form runs on. Hosts hand out
+# `postgres://` (Heroku, Render, Fly) or `postgresql://` without a driver; SQLAlchemy
+# reads the first as nothing and the second as psycopg2, which is not installed.
+_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+SUPPORTED_URLS = ("postgres://, postgresql:// or postgresql+asyncpg://USER:PASSWORD@HOST/DB "
+                  "(PostgreSQL, via asyncpg), sqlite:///PATH or sqlite+aiosqlite:///PATH "
+                  "(SQLite, via aiosqlite)")
+# libpq's sslmode values, which asyncpg also takes (as its `ssl` argument)
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_SHOWABLE_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,39}")
+
+
+def normalize_url(database_url: str) -> str:
+    """The URL with the driver this project uses, or ValueError naming the supported
+    forms. Only the scheme (and an `ssl=` query key, spelled `sslmode=` so that both
+    SQLAlchemy's and asyncpg's own DSN parser read it) is rewritten: the rest stays
+    byte for byte, and no message repeats the URL (it may hold a password)."""
+    scheme, sep, rest = database_url.strip().partition("://")
+    driver = _DRIVERS.get(scheme.lower()) if sep else None
+    if driver is None:
+        got = (f"got {scheme!r}" if sep and _SHOWABLE_SCHEME.fullmatch(scheme)
+               else "got no scheme://")
+        raise ValueError(f"unsupported database URL ({got}): use {SUPPORTED_URLS}")
+    if driver.startswith("sqlite"):
+        if rest and not rest.startswith("/"):
+            raise ValueError("a SQLite URL has no host: use sqlite:///relative/path.db or "
+                             "sqlite:////absolute/path.db")
+        return f"{driver}://{rest}"
+    creds, at, place = rest.rpartition("@")
+    where, qmark, query = place.partition("?")
+    if qmark:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        renamed = [("sslmode" if key == "ssl" else key, value) for key, value in pairs]
+        for key, value in renamed:
+            if key == "sslmode" and value not in SSL_MODES:
+                raise ValueError(f"sslmode={value[:20]!r} in the database URL is not one of "
+                                 f"{', '.join(SSL_MODES)}")
+        if renamed != pairs:
+            query = urlencode(renamed)
+    return f"{driver}://{creds}{at}{where}{qmark}{query}"
 
 
 def split_schema(database_url: str) -> tuple[URL, str | None]:
@@ -55,8 +104,14 @@ async def advisory_xact_lock(executor: AsyncConnection | AsyncSession, database_
 
 def make_engine(database_url: str, *, pool_size: int | None = None,
                 max_overflow: int | None = None) -> AsyncEngine:
-    url, schema = split_schema(database_url)
+    url, schema = split_schema(normalize_url(database_url))
     connect_args: dict[str, Any] = {}
+    sslmode = url.query.get("sslmode")
+    if sslmode is not None and url.get_backend_name() == "postgresql":
+        # SQLAlchemy hands query keys to asyncpg.connect() as keyword arguments, and
+        # asyncpg calls this one `ssl` (it takes the libpq mode names).
+        url = url.difference_update_query(["sslmode"])
+        connect_args["ssl"] = sslmode[-1] if isinstance(sslmode, tuple) else sslmode
     pool: dict[str, Any] = {}
     if sqlite_in_memory(url):  # a single shared connection (StaticPool): nothing to size
         pool_size = max_overflow = None

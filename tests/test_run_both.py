@@ -10,7 +10,6 @@ jobs are still real and live on the same loop as both clients.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from bot.settings import CoreSettings
 from tests.conftest import write_bank
 from tests.discord.conftest import choice_question, keep_discord_endpoints, plugin_env
 from tests.discord.fake_discord import EPHEMERAL, EVERYONE_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.runtime.conftest import free_port
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.harness import CHANNEL, SlackDriver, say
 
@@ -97,6 +97,21 @@ def discord_text(reply: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+async def healthy(port: int, within: float = 10) -> dict[str, bool]:
+    """The adapters of GET /health once it answers 200 (a client may still be finishing
+    its handshake when the fake says it is connected)."""
+    body: dict[str, Any] = {}
+    async with aiohttp.ClientSession() as http:
+        for _ in range(int(within / 0.05)):
+            async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                body = await response.json()
+                if response.status == 200:
+                    assert body["status"] == "ok"
+                    return dict(body["adapters"])
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"GET /health stayed degraded: {body}")
+
+
 async def interact(fake: FakeDiscord, payload: dict[str, Any]) -> dict[str, Any]:
     await fake.dispatch("INTERACTION_CREATE", payload)
     await fake.wait_for(lambda f: len(f.interaction_replies(payload)) >= 1, within=5)
@@ -113,20 +128,25 @@ async def test_one_process_serves_discord_and_slack_with_the_scheduler(
     bank = tmp_path / "bank"
     bank.mkdir()
     write_bank(bank, [choice_question()])
+    health_port = free_port()
     settings = CoreSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", bank_dir=str(bank)
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", bank_dir=str(bank),
+        health_port=health_port,
     )
     plugins: list[AdapterPlugin] = [Recording(p) for p in discover()]
     by_name = {p.name: p for p in plugins}
     assert set(by_name) == {"console", "discord", "slack"}
     assert [p.name for p in plugins if p.is_configured()] == ["discord", "slack"]
 
+    stop = asyncio.Event()
     run = asyncio.create_task(
-        serve(settings, plugins, install_signals=False, clock=FakeClock(MONDAY_8AM))
+        serve(settings, plugins, install_signals=False, clock=FakeClock(MONDAY_8AM), stop=stop)
     )
     try:
         await fake_discord.wait_identified(within=20)
         await fake_slack.wait_connected(within=20)
+        # One health check for the process: both adapters connected.
+        assert await healthy(health_port) == {"discord": True, "slack": True}
         discord_rec, slack_rec = by_name["discord"], by_name["slack"]
         assert isinstance(discord_rec, Recording) and isinstance(slack_rec, Recording)
         assert not by_name["console"].cores  # type: ignore[attr-defined]
@@ -198,9 +218,9 @@ async def test_one_process_serves_discord_and_slack_with_the_scheduler(
             assert len(fake_discord.message_in(fake_discord.channel_id)) == 1
             assert len(fake_slack.channel_posts(CHANNEL)) == 1
     finally:
-        run.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await run
+        stop.set()  # what SIGTERM does
+        code = await asyncio.wait_for(run, 30)
+    assert code == 0
     # Stopping the run closes both connections.
     await fake_slack.wait_for(lambda: fake_slack.connections == 0)
     assert by_name["discord"].running[0].client.is_closed()  # type: ignore[attr-defined]
