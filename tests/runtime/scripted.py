@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.console.outbound import ConsoleOutbound
-from bot.cli_core import Supervision
 from bot.plugins import AdapterFailed, CoreHandle
+from bot.supervisor import Supervision
 
 NEVER = "never"
 RETURN = "return"
