@@ -11,23 +11,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import zoneinfo
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
 from adapters.discord import render
-from adapters.discord.emoji import key_for
+from adapters.discord.apology import (
+    FAILURE_TEXT,
+    REFUSED_TEXT,
+    apologise,
+    failure_line,
+    interaction_ids,
+)
 from adapters.discord.outbound import NO_MENTIONS, DiscordOutbound
-from adapters.discord.translate import actor, channel_ref, missing_permissions
+from adapters.discord.translate import (
+    actor,
+    button_action,
+    channel_ref,
+    missing_permissions,
+    option_values,
+    reaction_input,
+    snowflake,
+    user_ref,
+)
 from adapters.discord.views import view_for
 from bot.boundary import (
     ButtonInput,
     CommandInput,
     OutMessage,
-    ReactionInput,
     Reply,
-    UserRef,
     error,
 )
 from bot.plugins import CoreHandle
@@ -36,11 +49,14 @@ log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_LIMIT = 25
 AUTOCOMPLETE_SECONDS = 2.0  # Discord drops an autocomplete answer after 3 s
-FAILURE_TEXT = "Something went wrong on our side and nothing was changed. Please try again."
 GUILD_ONLY_TEXT = "qotd works in server channels, not in direct messages."
 
 
 class Bridge:
+    """Each entry point (command, button, reaction) handles one event completely: an
+    exception is logged once with the event's kind and ids, the user hears a short
+    apology where a reply is possible, and nothing escapes into discord.py."""
+
     def __init__(self, core: CoreHandle, outbound: DiscordOutbound, *, defer_after: float) -> None:
         self.core = core
         self.outbound = outbound
@@ -60,47 +76,104 @@ class Bridge:
         subcommand: str | None = None,
         *,
         likely_ephemeral: bool = True,
-        user: discord.abc.User | None = None,
+        user: object = None,
         **options: object,
     ) -> bool:
         """Answer a slash command; True when the core accepted it (no error reply)."""
-        channel_id = home_channel_id(interaction)
-        if interaction.guild_id is None or channel_id is None:
-            await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
+        label = f"/{name} {subcommand}" if subcommand else f"/{name}"
+        try:
+            return await self._command(interaction, name, subcommand, label,
+                                       likely_ephemeral, user, options)
+        except Exception as exc:
+            await self._failed(interaction, label, exc)
+            return False
+
+    async def _command(
+        self, interaction: discord.Interaction[Any], name: str, subcommand: str | None,
+        label: str, likely_ephemeral: bool, user: object, options: dict[str, object],
+    ) -> bool:
+        where = await self._where(interaction, label)
+        if where is None:
+            return False
+        guild_id, channel_id, user_id = where
+        values, refused = option_values(options)
+        target = None
+        if user is not None:
+            target = user_ref(getattr(user, "id", None), getattr(user, "display_name", None))
+            if target is None:
+                refused.append("user")
+        if refused:
+            log.warning("discord: refused %s: options of the wrong type (%s)%s", label,
+                        ", ".join(refused), interaction_ids(interaction))
+            text = (f"Discord sent {', '.join(refused)} with a value of the wrong type, so "
+                    "nothing was changed. Please try again.")
+            await self._deliver(interaction, _ready([error(text)]), True)
             return False
         command = CommandInput(
             name=name,
             subcommand=subcommand,
-            actor=actor(
-                interaction.user.id,
-                interaction.user.display_name,
-                interaction.permissions.value,
-            ),
-            channel=channel_ref(interaction.guild_id, channel_id),
-            options={k: str(v) for k, v in options.items() if v is not None and v != ""},
-            user=UserRef(str(user.id), user.display_name) if user is not None else None,
+            actor=actor(user_id, _name(interaction), interaction.permissions.value),
+            channel=channel_ref(guild_id, channel_id),
+            options=values,
+            user=target,
         )
         replies = await self._deliver(
-            interaction, self.core.handle_command(command), likely_ephemeral
+            interaction, self.core.handle_command(command), likely_ephemeral, label
         )
         return not any(r.message.tone == "error" for r in replies)
 
     async def button(self, interaction: discord.Interaction[Any], action: str) -> None:
-        channel_id = home_channel_id(interaction)
-        if interaction.guild_id is None or channel_id is None:
-            await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
+        try:
+            await self._button(interaction, action)
+        except Exception as exc:
+            await self._failed(interaction, "a button", exc)
+
+    async def _button(self, interaction: discord.Interaction[Any], action: str) -> None:
+        where = await self._where(interaction, "a button")
+        if where is None:
+            return
+        guild_id, channel_id, user_id = where
+        checked = button_action(action)
+        message_id = snowflake(interaction.message.id) if interaction.message else None
+        if checked is None:
+            log.warning("discord: refused a button with an unreadable action (%d characters)%s",
+                        len(action), interaction_ids(interaction))
+            await self._deliver(interaction, _ready([error(REFUSED_TEXT)]), True)
             return
         pressed = ButtonInput(
-            actor=actor(
-                interaction.user.id,
-                interaction.user.display_name,
-                interaction.permissions.value,
-            ),
-            channel=channel_ref(interaction.guild_id, channel_id),
-            action=action,
-            message_id=str(interaction.message.id) if interaction.message else None,
+            actor=actor(user_id, _name(interaction), interaction.permissions.value),
+            channel=channel_ref(guild_id, channel_id),
+            action=checked,
+            message_id=str(message_id) if message_id is not None else None,
         )
-        await self._deliver(interaction, self.core.handle_button(pressed), True)
+        await self._deliver(interaction, self.core.handle_button(pressed), True, "a button")
+
+    async def _where(self, interaction: discord.Interaction[Any], label: str
+                     ) -> tuple[int, int, int] | None:
+        """(guild, channel, user) as snowflakes, or None after telling the user why not:
+        a DM (the bot works in servers), or ids no Discord id can be."""
+        raw_channel = home_channel_id(interaction)
+        if interaction.guild_id is None or raw_channel is None:
+            await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
+            return None
+        ids = (snowflake(interaction.guild_id), snowflake(raw_channel),
+               snowflake(getattr(interaction.user, "id", None)))
+        if any(i is None for i in ids):
+            log.warning("discord: refused %s: ids out of range", label)
+            await self._deliver(interaction, _ready([error(REFUSED_TEXT)]), True)
+            return None
+        guild_id, channel_id, user_id = ids
+        assert guild_id is not None and channel_id is not None and user_id is not None
+        return guild_id, channel_id, user_id
+
+    async def _failed(self, interaction: discord.Interaction[Any], label: str,
+                      exc: Exception) -> None:
+        """One log line for an interaction that could not be answered (a traceback only
+        when it is not Discord refusing the answer), then the apology."""
+        log.error("discord: answering %s failed (%s)%s", label, failure_line(exc),
+                  interaction_ids(interaction),
+                  exc_info=None if isinstance(exc, discord.HTTPException) else exc)
+        await apologise(interaction)
 
     async def reaction(
         self,
@@ -108,33 +181,39 @@ class Bridge:
         *,
         added: bool,
         own_id: int | None,
-        display_name: str | None,
+        names: Callable[[int], str | None],
     ) -> None:
         """Raw reaction events work for uncached messages and after restarts. The bot's own
-        reactions and emoji that map to no key are ignored."""
-        if payload.guild_id is None or payload.user_id == own_id:
+        reactions, other bots', and emoji that map to no key are ignored."""
+        try:
+            await self._reaction(payload, added, own_id, names)
+        except Exception:
+            log.exception("discord: handling a reaction failed guild=%s channel=%s message=%s "
+                          "user=%s", payload.guild_id, payload.channel_id, payload.message_id,
+                          payload.user_id)
+
+    async def _reaction(self, payload: discord.RawReactionActionEvent, added: bool,
+                        own_id: int | None, names: Callable[[int], str | None]) -> None:
+        if payload.user_id == own_id:
             return
         if payload.member is not None and payload.member.bot:
             return  # other bots (a poll or moderation bot, say) are not players
-        key = key_for(payload.emoji.name) if payload.emoji.id is None else None
-        if key is None:
-            return
-        reaction = ReactionInput(
-            actor=actor(payload.user_id, display_name),
-            channel=channel_ref(payload.guild_id, payload.channel_id),
-            message_id=str(payload.message_id),
-            key=key,
-            added=added,
+        display_name = (payload.member.display_name if payload.member is not None
+                        else names(payload.user_id))
+        reaction = reaction_input(
+            guild_id=payload.guild_id, channel_id=payload.channel_id,
+            message_id=payload.message_id, user_id=payload.user_id,
+            emoji_id=payload.emoji.id, emoji_name=payload.emoji.name, added=added,
+            display_name=display_name,
         )
+        if reaction is None:
+            return
         slot = (payload.message_id, payload.user_id)
         lock, users = self._order.get(slot, (asyncio.Lock(), 0))
         self._order[slot] = (lock, users + 1)
         try:
             async with lock:
                 replies = await self.core.handle_reaction(reaction)
-        except Exception:
-            log.exception("the core failed on a reaction in channel %s", payload.channel_id)
-            return
         finally:
             lock, users = self._order[slot]
             if users <= 1:
@@ -146,7 +225,8 @@ class Bridge:
                 await self.outbound.post(
                     reaction.channel,
                     reply.message,
-                    idempotency_key=f"reaction:{payload.message_id}:{payload.user_id}:{key}:{index}",
+                    idempotency_key=f"reaction:{payload.message_id}:{payload.user_id}:"
+                    f"{reaction.key}:{index}",
                 )
             else:
                 # Discord has no ephemeral messages outside interactions and an unasked DM
@@ -172,17 +252,17 @@ class Bridge:
 
     # -- autocomplete --------------------------------------------------------------------
 
-    def timezones(self, current: str) -> list[str]:
+    def timezones(self, current: object) -> list[str]:
         if self._zones is None:
             self._zones = sorted(zoneinfo.available_timezones())
-        needle = current.strip().lower().replace(" ", "_")
+        needle = str(current or "")[:100].strip().lower().replace(" ", "_")
         starts = [z for z in self._zones if z.lower().startswith(needle)]
         contains = [z for z in self._zones if needle in z.lower() and z not in starts]
         return (starts + contains)[:AUTOCOMPLETE_LIMIT]
 
-    async def topics(self, current: str) -> list[str]:
+    async def topics(self, current: object) -> list[str]:
         """Completes the last item of a comma list ("mlops, moni" -> "mlops, monitoring")."""
-        head, _, last = current.rpartition(",")
+        head, _, last = str(current or "")[:100].rpartition(",")
         prefix = f"{head.strip()}, " if head.strip() else ""
         chosen = {part.strip().lower() for part in head.split(",") if part.strip()}
         needle = last.strip().lower()
@@ -204,6 +284,7 @@ class Bridge:
         interaction: discord.Interaction[Any],
         work: Awaitable[list[Reply]],
         likely_ephemeral: bool,
+        label: str = "an interaction",
     ) -> list[Reply]:
         task = asyncio.ensure_future(work)
         done: set[asyncio.Future[list[Reply]]] = set()
@@ -216,7 +297,8 @@ class Bridge:
         try:
             replies = await task
         except Exception:
-            log.exception("the core failed on interaction %s", interaction.id)
+            log.exception("discord: the core failed on %s%s", label,
+                          interaction_ids(interaction))
             replies = [error(FAILURE_TEXT)]
         if not replies:
             replies = [Reply("ephemeral", OutMessage(tone="info", body="Done."))]
@@ -256,6 +338,11 @@ def home_channel_id(interaction: discord.Interaction[Any]) -> int | None:
     if isinstance(channel, discord.Thread) and channel.parent_id is not None:
         return channel.parent_id
     return interaction.channel_id
+
+
+def _name(interaction: discord.Interaction[Any]) -> str | None:
+    name = getattr(interaction.user, "display_name", None)
+    return name if isinstance(name, str) else None
 
 
 async def _ready(replies: list[Reply]) -> list[Reply]:

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -110,12 +109,18 @@ async def _login(settings: DiscordSettings) -> Any:
 
 
 async def _do_sync(settings: DiscordSettings, guild: int | None) -> int:
-    from adapters.discord.client import sync_and_record
+    """Register now, whatever is registered. A global sync then empties the server-only
+    copies an earlier `--guild` sync left (found by asking Discord for each server's
+    commands): with both, every command would show twice in that server."""
+    from adapters.discord import registration
 
     async def work() -> int:
         client = await _login(settings)
         try:
-            return await sync_and_record(client, Path(settings.commands_hash_file), guild)
+            count = await registration.sync(client.tree, guild)
+            if guild is None:
+                await registration.clear_guild_copies(client, client.tree)
+            return count
         finally:
             await client.close()
 

@@ -2,6 +2,11 @@
 
 Default intents only (no members, presences or message content): reactions come as raw
 events, which also cover messages that are not cached or were posted before a restart.
+
+The client runs as a task that `RunningDiscord.finished()` watches: what ends it is
+reported to `qotd run` as fatal (the token, shards, intents: see failures.py) or
+transient. Bad frames do not end it (gateway_guard.py), and one event's failure is
+logged and answered without touching the others (bridge.py, commands.py, views.py).
 """
 
 from __future__ import annotations
@@ -9,22 +14,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 from typing import Any
 
 import discord
 import yarl
 from discord import app_commands
 
+from adapters.discord import registration
+from adapters.discord.apology import UNKNOWN_BUTTON_TEXT, apologise, interaction_ids
 from adapters.discord.bridge import Bridge
-from adapters.discord.commands import build_tree, definitions_hash
+from adapters.discord.commands import build_tree
+from adapters.discord.failures import ADAPTER, failure_for
+from adapters.discord.gateway_guard import GuardedState
 from adapters.discord.outbound import NO_MENTIONS, DiscordOutbound
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.translate import PLATFORM
 from adapters.discord.views import QotdButton
-from bot.plugins import CoreHandle
+from bot.plugins import AdapterFailed, CoreHandle
 
 log = logging.getLogger(__name__)
+_BUTTON_TEMPLATE = QotdButton.__discord_ui_compiled_template__
 
 
 def point_at(settings: DiscordSettings) -> None:
@@ -57,6 +66,10 @@ class QotdClient(discord.AutoShardedClient):
         self.ready_event = asyncio.Event()
         self.auto_sync = True
 
+    def _get_state(self, **options: Any) -> GuardedState:
+        return GuardedState(dispatch=self.dispatch, handlers=self._handlers, hooks=self._hooks,
+                            http=self.http, **options)
+
     async def launch_shards(self) -> None:
         # With a gateway override and no fixed shard count, ask Discord how many shards
         # to run but connect to the configured gateway rather than the one it names.
@@ -68,116 +81,124 @@ class QotdClient(discord.AutoShardedClient):
         self.add_dynamic_items(QotdButton)
         if self.auto_sync:
             try:
-                await sync_if_changed(self, Path(self.settings.commands_hash_file),
-                                      self.settings.guild_id)
+                await registration.sync_if_changed(self, self.tree, self.settings.guild_id)
             except discord.HTTPException as exc:
                 # The commands registered last time keep working; don't refuse to start.
                 log.warning(
-                    "could not register slash commands (%s %s); run `qotd discord sync` later",
-                    exc.status, exc.text,
+                    "could not register slash commands (Discord answered %s, code %s); "
+                    "run `qotd discord sync` later", exc.status, exc.code,
                 )
 
     async def on_ready(self) -> None:
         self.ready_event.set()
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        name = payload.member.display_name if payload.member else self._name_of(payload.user_id)
-        await self.qotd_bridge.reaction(
-            payload, added=True, own_id=self.user.id if self.user else None, display_name=name
-        )
+        await self.qotd_bridge.reaction(payload, added=True, own_id=self._own_id(),
+                                        names=self._name_of)
 
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        await self.qotd_bridge.reaction(
-            payload, added=False, own_id=self.user.id if self.user else None,
-            display_name=self._name_of(payload.user_id),
-        )
+        await self.qotd_bridge.reaction(payload, added=False, own_id=self._own_id(),
+                                        names=self._name_of)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A button no handler takes (another custom_id, or one whose message does not
+        carry it) would leave the user with "This interaction failed" and the log with
+        nothing: one line and a private answer instead. QotdButton handles the rest."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = (dict(interaction.data) if isinstance(interaction.data, dict)
+                                else {})
+        custom_id = data.get("custom_id")
+        if (isinstance(custom_id, str) and _BUTTON_TEMPLATE.fullmatch(custom_id)
+                and _carries(interaction.message, custom_id)):
+            return
+        size = len(custom_id) if isinstance(custom_id, str) else 0
+        log.warning("discord: a component qotd does not handle (custom_id of %d characters)%s",
+                    size, interaction_ids(interaction))
+        await apologise(interaction, UNKNOWN_BUTTON_TEXT)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """Our handlers catch their own failures; this is discord.py's last resort for an
+        exception from any event handler (logged once, the client keeps serving)."""
+        log.exception("discord: the %s handler failed", event_method)
+
+    def _own_id(self) -> int | None:
+        return self.user.id if self.user else None
 
     def _name_of(self, user_id: int) -> str | None:
         user = self.get_user(user_id)
         return user.display_name if user else None
 
 
-async def sync_commands(client: QotdClient, guild_id: int | None) -> int:
-    """Register the commands globally, or in one guild (instant; handy while testing)."""
-    if guild_id is not None:
-        guild = discord.Object(id=guild_id)
-        client.tree.copy_global_to(guild=guild)
-        synced = await client.tree.sync(guild=guild)
-    else:
-        synced = await client.tree.sync()
-    return len(synced)
-
-
-def _scope(guild_id: int | None) -> str:
-    return f"guild:{guild_id}" if guild_id is not None else "global"
-
-
-async def sync_and_record(client: QotdClient, hash_file: Path, guild_id: int | None) -> int:
-    """Sync, then record the definitions' hash for that scope. A global sync also clears
-    the server copies an earlier `--guild` sync left (recorded in the same file): with
-    both, every command would show twice in that server."""
-    count = await sync_commands(client, guild_id)
-    hashes = stored_hashes(hash_file)
-    if guild_id is None:
-        for scope in [s for s in hashes if s.startswith("guild:")]:
-            guild = discord.Object(id=int(scope.removeprefix("guild:")))
-            client.tree.clear_commands(guild=guild)
-            await client.tree.sync(guild=guild)
-            del hashes[scope]
-            log.info("removed the server-only copies of the commands in %s", scope)
-    hashes[_scope(guild_id)] = definitions_hash(client.tree)
-    record_hashes(hash_file, hashes)
-    return count
-
-
-async def sync_if_changed(client: QotdClient, hash_file: Path, guild_id: int | None) -> bool:
-    """Sync at start only when the definitions differ from the last sync recorded in
-    `hash_file` for this scope: registering on every start burns a tightly rate-limited
-    route."""
-    scope = _scope(guild_id)
-    if stored_hashes(hash_file).get(scope) == definitions_hash(client.tree):
+def _carries(message: discord.Message | None, custom_id: str) -> bool:
+    """Whether the message has a component with this custom_id (discord.py's dynamic
+    items only fire for one it finds there)."""
+    if message is None:
         return False
-    count = await sync_and_record(client, hash_file, guild_id)
-    log.info("registered %d slash commands (%s)", count, scope)
-    return True
-
-
-def stored_hashes(hash_file: Path) -> dict[str, str]:
-    """`scope hash` lines: `global <sha256>`, `guild:<id> <sha256>`."""
-    try:
-        lines = hash_file.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return {}
-    pairs = (line.split() for line in lines)
-    return {p[0]: p[1] for p in pairs if len(p) == 2}
-
-
-def record_hashes(hash_file: Path, hashes: dict[str, str]) -> None:
-    try:
-        hash_file.write_text(
-            "".join(f"{scope} {digest}\n" for scope, digest in sorted(hashes.items())),
-            encoding="utf-8",
-        )
-    except OSError as exc:
-        log.warning("could not record the command hash in %s: %s", hash_file, exc)
+    for row in message.components:
+        for child in getattr(row, "children", ()):
+            if getattr(child, "custom_id", None) == custom_id:
+                return True
+    return False
 
 
 class RunningDiscord:
-    def __init__(self, client: QotdClient, task: asyncio.Task[None], core: CoreHandle) -> None:
+    """The started client as `qotd run` supervises it (bot.plugins.RunningAdapter)."""
+
+    def __init__(self, client: QotdClient, task: asyncio.Task[None], core: CoreHandle,
+                 token: str = "") -> None:
         self.client = client
         self._task = task
         self._core = core
+        self._token = token
+        self._stopping = False
 
     async def stop(self) -> None:
+        self._stopping = True
         self._core.router.unregister(PLATFORM)
         await self.client.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(self._task, 10)
+            await asyncio.wait_for(asyncio.shield(self._task), 10)
+        if not self._task.done():
+            self._task.cancel()
+
+    async def finished(self) -> None:
+        """Wait for the client task. It only ends by itself when something stopped it:
+        AdapterFailed says what (fatal for the token, shards and intents). After `stop()`
+        this never returns, as the contract asks of an adapter stopped from outside."""
+        try:
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            if not self._task.cancelled() or self._stopping:
+                raise  # our own waiter was cancelled, or stop() cancelled the client
+            raise AdapterFailed(ADAPTER, "the Discord client task was cancelled",
+                                fatal=False) from None
+        except Exception as exc:
+            if self._stopping:
+                await asyncio.Event().wait()
+            raise failure_for(exc, self._token) from None
+        if self._stopping:
+            await asyncio.Event().wait()
+        raise AdapterFailed(ADAPTER, "the Discord client stopped by itself", fatal=False)
+
+    def connected(self) -> bool:
+        """Ready, not closed, and every shard's websocket open right now."""
+        client = self.client
+        if self._task.done() or client.is_closed() or not client.is_ready():
+            return False
+        shards = client.shards
+        return bool(shards) and all(not shard.is_closed() for shard in shards.values())
 
 
 async def start(core: CoreHandle, settings: DiscordSettings) -> RunningDiscord:
-    """Connect on the running loop, wait for READY, then register the Outbound."""
-    token = settings.token_value()
+    """Connect on the running loop, wait for READY, then register the Outbound.
+
+    Raises AdapterFailed: fatal when the token or the gateway settings are refused,
+    transient when Discord did not answer in time."""
+    try:
+        token = settings.token_value()
+    except ValueError as exc:
+        raise AdapterFailed(ADAPTER, str(exc), fatal=True) from None
     point_at(settings)
     client = QotdClient(core, settings)
     task = asyncio.create_task(client.start(token), name="discord-client")
@@ -187,16 +208,19 @@ async def start(core: CoreHandle, settings: DiscordSettings) -> RunningDiscord:
     if ready not in done:
         ready.cancel()
         await client.close()
-        if task in done and task.exception() is not None:
-            exc = task.exception()
-            if isinstance(exc, discord.LoginFailure):
-                raise RuntimeError(
-                    "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token)"
-                ) from None
-            raise RuntimeError(f"the Discord client stopped before READY: {exc}") from exc
+        failed = task.exception() if task in done and not task.cancelled() else None
+        if failed is not None:
+            raise failure_for(failed, token) from None
         task.cancel()
-        raise RuntimeError(
-            f"Discord did not get READY within {settings.ready_timeout:.0f} s"
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        where = settings.gateway_url or settings.api_base or "discord.com"
+        raise AdapterFailed(
+            ADAPTER,
+            f"Discord did not get READY within {settings.ready_timeout:.0f} s; check that "
+            f"{where} is reachable",
+            fatal=False,
         )
     core.router.register(PLATFORM, client.outbound)
-    return RunningDiscord(client, task, core)
+    return RunningDiscord(client, task, core, token)
+

@@ -5,18 +5,27 @@ we see them; time zones and topics autocomplete. Admin rights are checked in the
 from `Actor.is_admin`, which the bridge sets from the member's resolved permissions.
 `/qotd` mixes admin and member subcommands, and Discord only takes `default_permissions`
 on top-level commands, so no hint is set there: hiding `/qotd status` would be wrong.
+
+Failures are answered privately and logged once. discord.py's own noise (a command
+name Discord still lists but we no longer have, options that do not fit) is one line
+without a traceback; only an exception from our own code carries one.
 """
 
-import hashlib
-import json
 import logging
+import re
 from typing import Any
 
 import discord
 from discord import app_commands
 
-from adapters.discord.bridge import FAILURE_TEXT, Bridge
-from adapters.discord.outbound import NO_MENTIONS
+from adapters.discord.apology import (
+    FAILURE_TEXT,
+    REFUSED_TEXT,
+    UNKNOWN_COMMAND_TEXT,
+    apologise,
+    interaction_ids,
+)
+from adapters.discord.bridge import Bridge
 
 DAYS = ["mon-fri", "daily", "weekends", "mon,wed,fri", "tue,thu"]
 PERIODS = ["week", "month", "all"]
@@ -24,16 +33,114 @@ SCOPES = ["channel", "workspace"]
 
 Choice = app_commands.Choice
 log = logging.getLogger(__name__)
+_NAME_RE = re.compile(r"[-_\w]{1,32}")
+
+
+class QotdTree(app_commands.CommandTree[Any]):
+    """discord.py's tree hands only AppCommandError to `on_error`; anything else raised
+    while it reads the interaction (an option without a name, resolved data that is not
+    a dict) would end its task unseen. Such an interaction is refused in one line."""
+
+    async def _call(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await super()._call(interaction)
+        except app_commands.AppCommandError:
+            raise
+        except Exception as exc:
+            log.warning("discord: dropped a command interaction that does not fit Discord's "
+                        "schema (%s)%s", type(exc).__name__, interaction_ids(interaction))
+            await apologise(interaction, REFUSED_TEXT)
+
+    async def on_error(self, interaction: discord.Interaction[Any],
+                       error: app_commands.AppCommandError, /) -> None:
+        await command_failed(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """discord.py logs a traceback for an autocomplete request on an option that has
+        none (a client out of date, or garbage): answer it with no suggestions first."""
+        if interaction.type is not discord.InteractionType.autocomplete:
+            return True
+        if self._autocompletes(interaction.data):
+            return True
+        log.warning("discord: autocomplete asked for an option that has none%s",
+                    interaction_ids(interaction))
+        await apologise(interaction)  # an empty list of suggestions
+        return False
+
+    def _autocompletes(self, data: object) -> bool:
+        """Whether the focused option of this autocomplete request is one of ours that
+        autocompletes; False for anything unreadable."""
+        try:
+            assert isinstance(data, dict)
+            command: Any = self.get_command(data["name"])
+            options = data.get("options") or []
+            while options and options[0].get("type") in (1, 2):  # (sub)command groups
+                command = command.get_command(options[0]["name"])
+                options = options[0].get("options") or []
+            focused = next(o for o in options if o.get("focused"))
+            # the option's type must be the parameter's, or discord.py never reads it
+            return any(p.name == focused["name"] and p.autocomplete
+                       and p.type.value == focused.get("type") for p in command.parameters)
+        except Exception:
+            return False
+
+
+def command_name(interaction: discord.Interaction[Any]) -> str:
+    """The command's name for the log, when it looks like one (it comes from Discord)."""
+    data: dict[str, Any] = dict(interaction.data) if isinstance(interaction.data, dict) else {}
+    name = data.get("name")
+    return f"/{name}" if isinstance(name, str) and _NAME_RE.fullmatch(name) else "a command"
+
+
+async def command_failed(interaction: discord.Interaction[Any],
+                         exc: app_commands.AppCommandError) -> None:
+    """Say so privately and change nothing; log once."""
+    name, ids = command_name(interaction), interaction_ids(interaction)
+    text = FAILURE_TEXT
+    if isinstance(exc, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        # Discord still lists a command this version no longer has, or has it in another
+        # shape: the next start (or `qotd discord sync`) registers the current ones.
+        log.warning("discord: %s is not a command of this version (%s); the registered "
+                    "commands are out of date%s", name, type(exc).__name__, ids)
+        text = UNKNOWN_COMMAND_TEXT
+    elif isinstance(exc, app_commands.TransformerError):
+        log.warning("discord: %s got an option value that does not fit (%s)%s", name,
+                    exc.type.name, ids)
+        text = _transform_text(exc)
+    elif isinstance(exc, app_commands.CommandInvokeError):
+        log.error("discord: %s failed (%s)%s", name, type(exc.original).__name__, ids,
+                  exc_info=exc.original)
+    else:
+        log.warning("discord: %s was refused (%s)%s", name, type(exc).__name__, ids)
+    await apologise(interaction, text)
+
+
+def _transform_text(exc: app_commands.TransformerError) -> str:
+    shown = repr(exc.value)[:100] if isinstance(exc.value, str | int | float) else "That value"
+    if getattr(exc.transformer, "__discord_app_commands_is_choice__", False):
+        return (f"{shown} is not one of the choices for this option; pick one from the list "
+                "Discord offers. Nothing was changed.")
+    if exc.type is discord.AppCommandOptionType.integer:
+        return f"{shown} is not a whole number in the range this option takes. Nothing was changed."
+    return f"{shown} does not fit this option. Nothing was changed."
 
 
 def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTree[Any]:
-    tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
+    tree = QotdTree(client)
 
     async def complete_timezone(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
-        return [Choice(name=z, value=z) for z in bridge.timezones(current)]
+        try:
+            return [Choice(name=z, value=z) for z in bridge.timezones(current)]
+        except Exception:
+            log.exception("discord: time zone autocomplete failed%s", interaction_ids(interaction))
+            return []
 
     async def complete_topics(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
-        return [Choice(name=t, value=t) for t in await bridge.topics(current)]
+        try:
+            return [Choice(name=t, value=t) for t in await bridge.topics(current)]
+        except Exception:
+            log.exception("discord: topic autocomplete failed%s", interaction_ids(interaction))
+            return []
 
     qotd = app_commands.Group(
         name="qotd", description="Question of the day in this channel", guild_only=True
@@ -133,32 +240,5 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
     async def streak(interaction: discord.Interaction, user: discord.User | None = None) -> None:
         await bridge.command(interaction, "streak", user=user)
 
-    @tree.error
-    async def on_error(interaction: discord.Interaction, exc: app_commands.AppCommandError) -> None:
-        # Option conversion failures and the like: say so privately, change nothing.
-        text = FAILURE_TEXT
-        log.warning("slash command failed: %s", type(exc).__name__, exc_info=exc)
-        if isinstance(exc, app_commands.TransformerError):
-            text = (
-                f"{str(exc.value)[:100]!r} is not one of the choices for this option; "
-                "pick one from the list Discord offers. Nothing was changed."
-            )
-        embed = discord.Embed(description=text, color=0xEF4444)
-        if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(
-                embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-
     return tree
 
-
-def definitions(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
-    return [command.to_dict(tree) for command in tree.get_commands()]
-
-
-def definitions_hash(tree: app_commands.CommandTree[Any]) -> str:
-    """A stable digest of what would be registered: sync only when it changes."""
-    blob = json.dumps(definitions(tree), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()

@@ -21,6 +21,7 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from adapters.discord import render
+from adapters.discord.apology import failure_line
 from adapters.discord.emoji import emoji_for
 from adapters.discord.views import view_for
 from bot.boundary import ChannelRef, OutMessage
@@ -194,7 +195,7 @@ class DiscordOutbound:
                     raise
                 log.warning(
                     "Discord call failed (%s), retry %d of %d",
-                    type(exc).__name__,
+                    failure_line(exc),
                     attempt,
                     self._attempts - 1,
                 )

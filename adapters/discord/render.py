@@ -1,14 +1,19 @@
 """OutMessage -> Discord wire payloads (embed dicts, button rows, nonces), with no I/O.
 
 Kept free of discord.py so the rules about limits and mentions are testable on their own:
-every text field passes through `neutralize_mentions` (embeds never ping, but the same
-text may end up in thread names or message content), and long bodies are split by
+every text field passes through `neutralize` (embeds never ping, but the same text may
+end up in thread names or message content), and long bodies are split by
 `split_markdown`, which never cuts inside a fenced code block.
+
+Only Discord's own mention syntax is defused here. content.render.neutralize_mentions
+also escapes Slack's (`<!here>` -> `&lt;!here&gt;`), but Discord shows entities as typed,
+so on Discord that would print `&lt;`: Slack syntax is plain text here and stays as is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +25,6 @@ from content.render import (
     DISCORD_EMBED_TOTAL,
     DISCORD_FIELD_VALUE,
     DISCORD_FIELDS,
-    neutralize_mentions,
     split_markdown,
     tables_for_chat,
     truncate,
@@ -42,6 +46,10 @@ BUTTONS_PER_ROW = 5
 ROWS_PER_MESSAGE = 5
 
 CUSTOM_ID_PREFIX = "qotd:"
+ZWSP = "\u200b"
+# @everyone / @here, and <@id> <@!id> <@&id> (user, nickname and role mentions)
+_EVERYONE_RE = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_MENTION_RE = re.compile(r"<@([!&]?\d+)>")
 
 COLOURS: dict[str, int] = {
     "question": 0x3B82F6,
@@ -52,9 +60,15 @@ COLOURS: dict[str, int] = {
 }
 
 
+def neutralize(text: str) -> str:
+    """Discord mentions made inert with a zero-width space; nothing else changes."""
+    text = _MENTION_RE.sub(lambda m: f"<@{ZWSP}{m.group(1)}>", text)
+    return _EVERYONE_RE.sub(lambda m: f"@{ZWSP}{m.group(1)}", text)
+
+
 def clean(text: str, limit: int) -> str:
     """User-influenced text made safe: no pings, within `limit` characters."""
-    return truncate(neutralize_mentions(text), limit) if text else ""
+    return truncate(neutralize(text), limit) if text else ""
 
 
 def body_text(message: OutMessage) -> str:
@@ -90,7 +104,7 @@ def embeds(message: OutMessage) -> list[dict[str, Any]]:
         fields.pop()
     fixed = fixed_size()
     first_limit = max(200, min(DESCRIPTION_LIMIT, MESSAGE_EMBEDS_TOTAL - fixed))
-    text = neutralize_mentions(body_text(message))
+    text = neutralize(body_text(message))
     chunks = split_markdown(text, first_limit) if text else []
     if len(chunks) > 1 and first_limit < DESCRIPTION_LIMIT:
         rest = "\n\n".join(chunks[1:])

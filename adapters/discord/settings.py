@@ -34,7 +34,6 @@ class DiscordSettings(SectionSettings):
     # Guild for the automatic command sync at start (guild commands update at once; global
     # ones can take a while). Empty: sync globally.
     guild_id: int | None = None
-    commands_hash_file: str = ".qotd-discord-commands.sha256"
     # How long an interaction may wait for the core before we defer it: Discord drops
     # interactions not answered within 3 s. 0 defers every interaction at once.
     defer_after: float = Field(default=1.5, ge=0, le=2.5)

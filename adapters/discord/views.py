@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import discord
 
+from adapters.discord.apology import apologise, interaction_ids
 from adapters.discord.render import ButtonSpec, button_rows
 from bot.boundary import Button
 
@@ -52,20 +53,17 @@ class QotdButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qotd
         return cls(match["action"], label=label)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """The bridge logs and answers its own failures; this is the last line, so that
+        discord.py never prints a traceback for a press."""
         handler: ButtonHandler | None = getattr(interaction.client, "qotd_bridge", None)
         if handler is None:
             return
         try:
             await handler.button(interaction, self.action)
-        except discord.HTTPException as exc:
-            # Discord refused our answer (the core's own failures are answered by the
-            # bridge): say so privately rather than leave "This interaction failed".
-            log.warning("answering button %s failed: %s %s", self.action, exc.status, exc.text)
-            if not interaction.response.is_done():
-                await interaction.response.send_message(
-                    "Sorry, that did not go through; please try again.", ephemeral=True,
-                    allowed_mentions=discord.AllowedMentions.none(),
-                )
+        except Exception as exc:
+            log.error("discord: a button press failed (%s)%s", type(exc).__name__,
+                      interaction_ids(interaction), exc_info=exc)
+            await apologise(interaction)
 
 
 def view_for(buttons: tuple[Button, ...]) -> discord.ui.View | None:

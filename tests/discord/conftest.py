@@ -3,7 +3,10 @@ wired to it (no mocks of our own code)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +24,10 @@ from bot.settings import CoreSettings
 from content.bank import bank_path, write_bank_file
 from content.model import Question, SourceRef
 from storage.migrate import upgrade
-from tests.discord.fake_discord import FakeDiscord
+from tests.discord.fake_discord import EVERYONE_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 
 MONDAY_8AM = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
+ADMIN_PERMISSIONS = EVERYONE_PERMISSIONS | MANAGE_GUILD
 
 
 @pytest.fixture
@@ -74,14 +78,16 @@ def restore_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     keep_discord_endpoints(monkeypatch)
 
 
-def plugin_env(fake: FakeDiscord, hash_file: Path) -> dict[str, str]:
-    """The environment an operator sets for `qotd run`, pointed at the fake."""
+def plugin_env(fake: FakeDiscord, hash_file: Path | None = None) -> dict[str, str]:
+    """The environment an operator sets for `qotd run`, pointed at the fake.
+
+    `hash_file` is accepted and ignored: commands are no longer tracked in a file (the
+    parameter stays for callers outside this folder until they drop it)."""
     return {
         "DISCORD_TOKEN": fake.token,
         "DISCORD_API_BASE": fake.api_base,
         "DISCORD_GATEWAY_URL": fake.gateway_url,
         "DISCORD_GUILD_READY_TIMEOUT": "0.05",
-        "DISCORD_COMMANDS_HASH_FILE": str(hash_file),
     }
 
 
@@ -105,7 +111,6 @@ class Stack:
             "api_base": self.fake.api_base,
             "gateway_url": self.fake.gateway_url,
             "guild_ready_timeout": 0.05,
-            "commands_hash_file": str(self.tmp / "commands.sha256"),
             "ready_timeout": 10,
             "retry_backoff": 0.01,
             **overrides,
@@ -149,6 +154,49 @@ class Stack:
     async def advance_to(self, when: datetime) -> None:
         assert self.core is not None
         await self.core.advance_to(when)
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the SQLite database, read with its own
+        connection: what the core wrote, whatever path it took."""
+        with sqlite3.connect(self.tmp / "qotd.db") as db:
+            tables = [r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            return {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
+                    for t in tables}
+
+    def count(self, table: str) -> int:
+        with sqlite3.connect(self.tmp / "qotd.db") as db:
+            return int(db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    async def post_question(self, admin_name: str = "ada") -> dict[str, Any]:
+        """Schedule the channel daily at 09:00 UTC and move the clock to the post."""
+        payload = self.fake.slash(
+            "qotd", self.fake.user(admin_name), subcommand="schedule",
+            permissions=ADMIN_PERMISSIONS,
+            options={"time": "09:00", "timezone": "UTC", "days": "daily"},
+        )
+        await self.interact(payload)
+        await self.advance_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        [post] = self.fake.message_in(self.fake.channel_id)
+        return post
+
+    async def status_answered(self, *, within: float = 10) -> bool:
+        """A valid /qotd status is answered (the probe that the client still serves)."""
+        payload = self.fake.slash("qotd", self.fake.user("probe"), subcommand="status")
+        await self.fake.wait_for(lambda f: f._live(), within=within)
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        await self.fake.wait_for(lambda f: f.interaction_replies(payload), within=within)
+        return True
+
+
+async def eventually(check: Callable[[], Any], *, within: float = 5.0, what: str = "") -> Any:
+    """Poll a cheap condition (a database count) until it holds; never a fixed sleep."""
+    deadline = time.monotonic() + within
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within:g} s waiting for {what or check}")
+        await asyncio.sleep(0.02)
+    return result
 
 
 @pytest.fixture

@@ -7,19 +7,25 @@ messages). Only a real client against a real socket exercises that.
 
 REST lives under `/api/v10`; the gateway is a websocket at `/gateway` speaking plain JSON
 text frames (discord.py asks for zlib/zstd in the URL query but parses text frames as
-JSON, so the fake accepts the query and answers uncompressed). Every REST request is
-recorded; tests wait on recordings with `wait_for` instead of sleeping.
-Payload shapes follow Discord's API reference (v10).
+JSON), or, with `compress = True` and `compress=zlib-stream` asked for, zlib-stream
+binary frames as Discord sends them (one zlib context per connection, each message
+ending in a Z_SYNC_FLUSH). RESUME replays the dispatches the session missed, then sends
+RESUMED, as Discord does. Tests can also send any raw frame (`send_frame`,
+`send_bytes`) and close every connection with a given code (`close_gateways`).
+Every REST request is recorded; tests wait on recordings with `wait_for` instead of
+sleeping. Payload shapes follow Discord's API reference (v10).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
 import time
 import urllib.parse
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +123,7 @@ class _Gateway:
     shard: tuple[int, int]
     session_id: str
     identified: asyncio.Event = field(default_factory=asyncio.Event)
+    compressor: Any = None  # a zlib compressobj when the connection is zlib-stream
 
 
 class FakeDiscord:
@@ -146,6 +153,11 @@ class FakeDiscord:
         self._holds: list[Hold] = []
         self._gateways: list[_Gateway] = []
         self._sessions: list[_Gateway] = []  # every identified session, for RESUME
+        self._backlog: dict[str, list[tuple[int, str]]] = {}  # session -> sent dispatches
+        self.compress = False  # zlib-stream binary frames when the client asks for them
+        self.resumes = 0  # successful RESUMEs
+        self.closes: list[int] = []  # close codes sent by close_gateways
+        self.refuse_gateway = False  # answer new gateway connections with 503
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -295,31 +307,84 @@ class FakeDiscord:
 
     # -- gateway -------------------------------------------------------------------------
 
+    def _live(self) -> list[_Gateway]:
+        return [g for g in self._gateways if g.identified.is_set() and not g.ws.closed]
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a DISPATCH to every identified gateway session (the shard of the guild)."""
-        targets = [g for g in self._gateways if g.identified.is_set() and not g.ws.closed]
+        targets = self._live()
         if not targets:
             raise RuntimeError("no identified gateway session to dispatch to")
         for gw in targets:
             shard_id, count = gw.shard
-            guild_id = data.get("guild_id")
-            if guild_id is not None and (int(guild_id) >> 22) % count != shard_id:
+            guild_id = data.get("guild_id") if isinstance(data, dict) else None
+            if _shard_of(guild_id, count) not in (None, shard_id):
                 continue
-            try:
-                await gw.ws.send_str(
-                    json.dumps({"op": OP_DISPATCH, "t": event, "s": next(self._seq), "d": data})
-                )
-            except ConnectionError:  # a client that died since; Discord drops it too
-                continue
+            await self._send(gw, {"op": OP_DISPATCH, "t": event, "s": next(self._seq), "d": data})
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    def frame(self, event: str, data: Any) -> dict[str, Any]:
+        """A DISPATCH frame with the next sequence number, for tests to break as they
+        like (drop "d", set it to None, ...) before `send_frame`."""
+        return {"op": OP_DISPATCH, "t": event, "s": next(self._seq), "d": data}
+
+    async def send_frame(self, frame: dict[str, Any] | list[Any] | str) -> None:
+        """Send one frame as is (JSON-encoded unless it is a str: a str goes out verbatim,
+        JSON or not) to every identified session, compressed if the session is."""
+        targets = self._live()
+        if not targets:
+            raise RuntimeError("no identified gateway session to send to")
+        for gw in targets:
+            await self._send(gw, frame)
+
+    async def send_bytes(self, data: bytes) -> None:
+        """A raw binary frame, never compressed: garbage for the client's decompressor."""
+        for gw in self._live():
+            with contextlib.suppress(ConnectionError):
+                await gw.ws.send_bytes(data)
+
+    async def close_gateways(self, code: int, reason: str = "") -> None:
+        """Close every connection with `code` (4000 unknown error: the client should
+        resume; 4004 authentication failed and 4010-4014: the client must stop)."""
+        self.closes.append(code)
+        for gw in list(self._gateways):
+            gw.identified.clear()
+            await gw.ws.close(code=code, message=reason.encode())
+
+    @property
+    def connections(self) -> int:
+        """Sessions established so far: identifies accepted plus resumes."""
+        return len(self._sessions) + self.resumes
+
+    async def wait_connected(self, more_than: int, *, within: float = 10.0) -> None:
+        """Until a session beyond the first `more_than` is up (identified or resumed)."""
+        await self.wait_for(lambda f: f.connections > more_than and f._live(), within=within)
+
+    async def _send(self, gw: _Gateway, frame: Any) -> None:
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        if isinstance(frame, dict) and isinstance(frame.get("s"), int):
+            backlog = self._backlog.setdefault(gw.session_id, [])
+            backlog.append((frame["s"], text))
+            del backlog[:-1000]
+        try:
+            if gw.compressor is not None:
+                data = gw.compressor.compress(text.encode()) + gw.compressor.flush(
+                    zlib.Z_SYNC_FLUSH)
+                await gw.ws.send_bytes(data)
+            else:
+                await gw.ws.send_str(text)
+        except ConnectionError:  # a client that died since; Discord drops it too
+            pass
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_gateway:  # Discord's gateway unreachable for a while
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         gw = _Gateway(ws=ws, shard=(0, 1), session_id=f"session-{self.new_id()}")
+        if self.compress and request.query.get("compress") == "zlib-stream":
+            gw.compressor = zlib.compressobj()
         self._gateways.append(gw)
-        await ws.send_str(
-            json.dumps({"op": OP_HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
-        )
+        await self._send(gw, {"op": OP_HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -328,31 +393,40 @@ class FakeDiscord:
                 op = frame.get("op")
                 if op == OP_HEARTBEAT:
                     self.heartbeats += 1
-                    await ws.send_str(json.dumps({"op": OP_HEARTBEAT_ACK}))
+                    await self._send(gw, {"op": OP_HEARTBEAT_ACK})
                     await self._notify()
                 elif op == OP_IDENTIFY:
                     await self._identify(gw, frame["d"])
                 elif op == OP_RESUME:
-                    self.resume_payloads.append(frame["d"])
-                    previous = next((g for g in self._sessions
-                                     if g.session_id == frame["d"].get("session_id")), None)
-                    if previous is None or frame["d"].get("token") != self.token:
-                        await ws.send_str(json.dumps({"op": 9, "d": False}))  # INVALID_SESSION
-                        continue
-                    gw.shard, gw.session_id = previous.shard, previous.session_id
-                    gw.identified.set()
-                    await ws.send_str(
-                        json.dumps({"op": OP_DISPATCH, "t": "RESUMED", "s": next(self._seq), "d": {}})
-                    )
-                    await self._notify()
+                    await self._resume(gw, frame["d"])
         finally:
             if gw in self._gateways:
                 self._gateways.remove(gw)
         return ws
 
+    async def _resume(self, gw: _Gateway, data: dict[str, Any]) -> None:
+        """Replay what the session missed after `seq`, then RESUMED; an unknown session
+        or a token that is no longer valid gets INVALID_SESSION (not resumable)."""
+        self.resume_payloads.append(data)
+        previous = next((g for g in self._sessions if g.session_id == data.get("session_id")),
+                        None)
+        if previous is None or data.get("token") != self.token:
+            await self._send(gw, {"op": 9, "d": False})  # INVALID_SESSION
+            return
+        gw.shard, gw.session_id = previous.shard, previous.session_id
+        seq = data.get("seq") if isinstance(data.get("seq"), int) else 0
+        for sent, text in list(self._backlog.get(gw.session_id, [])):
+            if sent > seq:
+                await self._send(gw, text)
+        gw.identified.set()
+        self.resumes += 1
+        await self._send(gw, {"op": OP_DISPATCH, "t": "RESUMED", "s": next(self._seq), "d": {}})
+        await self._notify()
+
     async def _identify(self, gw: _Gateway, data: dict[str, Any]) -> None:
         self.identify_payloads.append(data)
         if data.get("token") != self.token:
+            self.closes.append(4004)
             await gw.ws.close(code=4004, message=b"Authentication failed.")
             return
         shard = data.get("shard") or [0, 1]
@@ -367,16 +441,10 @@ class FakeDiscord:
             "application": {"id": str(self.application_id), "flags": 0},
             "private_channels": [],
         }
-        await gw.ws.send_str(
-            json.dumps({"op": OP_DISPATCH, "t": "READY", "s": next(self._seq), "d": ready})
-        )
+        await self._send(gw, {"op": OP_DISPATCH, "t": "READY", "s": next(self._seq), "d": ready})
         if (self.guild_id >> 22) % gw.shard[1] == gw.shard[0]:
-            await gw.ws.send_str(
-                json.dumps(
-                    {"op": OP_DISPATCH, "t": "GUILD_CREATE", "s": next(self._seq),
-                     "d": self.guild_payload()}
-                )
-            )
+            await self._send(gw, {"op": OP_DISPATCH, "t": "GUILD_CREATE", "s": next(self._seq),
+                                  "d": self.guild_payload()})
         gw.identified.set()
         self._sessions.append(gw)
         await self._notify()
@@ -386,7 +454,7 @@ class FakeDiscord:
         a session; the client should RESUME on `resume_gateway_url`."""
         for gw in list(self._gateways):
             gw.identified.clear()
-            await gw.ws.send_str(json.dumps({"op": OP_RECONNECT, "d": None}))
+            await self._send(gw, {"op": OP_RECONNECT, "d": None})
 
     def guild_payload(self) -> dict[str, Any]:
         return {
@@ -684,6 +752,8 @@ class FakeDiscord:
             ("PUT", r"/applications/(\d+)/commands", self._put_commands),
             ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands", self._put_guild_commands),
             ("GET", r"/applications/(\d+)/commands", self._get_commands),
+            ("GET", r"/applications/(\d+)/guilds/(\d+)/commands", self._get_guild_commands),
+            ("GET", r"/users/@me/guilds", self._get_my_guilds),
             ("POST", r"/channels/(\d+)/messages", self._create_message),
             ("GET", r"/channels/(\d+)/messages", self._get_messages),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
@@ -731,27 +801,73 @@ class FakeDiscord:
         return _json({"url": self.gateway_url})
 
     def _store_commands(self, key: str, defs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store what a bulk overwrite sent the way Discord keeps it: with ids, a version,
+        and its defaults filled in (type 1, nsfw false, every context and the guild
+        install for a global command), `required: false` left out of options."""
         stored = []
         for d in defs:
             full = {**d, "id": str(self.new_id()), "application_id": str(self.application_id),
                     "version": str(self.new_id()), "default_member_permissions":
-                    d.get("default_member_permissions"), "type": d.get("type", 1)}
+                    d.get("default_member_permissions"), "type": d.get("type", 1),
+                    "nsfw": bool(d.get("nsfw")), "options": _listed_options(d.get("options"))}
             if key != "global":
                 full["guild_id"] = key
+                full["contexts"] = None
+                full.pop("dm_permission", None)
+            else:
+                if full.get("contexts") is None:
+                    full["contexts"] = [0] if d.get("dm_permission") is False else [0, 1, 2]
+                full["dm_permission"] = 1 in full["contexts"]
+            full["integration_types"] = d.get("integration_types") or [0]
             stored.append(full)
         self.commands[key] = stored
         return stored
 
+    def _unknown_application(self, app: str) -> web.Response | None:
+        if int(app) != self.application_id:
+            return _json({"message": "Unknown Application", "code": 10002}, status=404)
+        return None
+
     async def _put_commands(self, request: web.Request, body: Any, app: str) -> web.Response:
-        return _json(self._store_commands("global", body or []))
+        """PUT /applications/{application.id}/commands: bulk overwrite, returns the
+        application command objects."""
+        return self._unknown_application(app) or _json(self._store_commands("global", body or []))
 
     async def _put_guild_commands(
         self, request: web.Request, body: Any, app: str, guild: str
     ) -> web.Response:
-        return _json(self._store_commands(guild, body or []))
+        return self._unknown_application(app) or _json(self._store_commands(guild, body or []))
 
     async def _get_commands(self, request: web.Request, body: Any, app: str) -> web.Response:
-        return _json(self.commands.get("global", []))
+        """GET /applications/{application.id}/commands: the application command objects
+        (id, application_id, version, type, name, description, options,
+        default_member_permissions, dm_permission, contexts, integration_types, nsfw).
+        Without `with_localizations=true` Discord sends no localisation maps."""
+        return self._unknown_application(app) or _json(
+            self._as_listed(self.commands.get("global", []), request))
+
+    async def _get_guild_commands(self, request: web.Request, body: Any, app: str, guild: str
+                                  ) -> web.Response:
+        """GET /applications/{application.id}/guilds/{guild.id}/commands."""
+        return self._unknown_application(app) or _json(
+            self._as_listed(self.commands.get(guild, []), request))
+
+    @staticmethod
+    def _as_listed(stored: list[dict[str, Any]], request: web.Request) -> list[dict[str, Any]]:
+        if request.query.get("with_localizations") in ("true", "True", "1"):
+            return stored
+        drop = ("name_localizations", "description_localizations")
+        return [{k: v for k, v in c.items() if k not in drop} for c in stored]
+
+    async def _get_my_guilds(self, request: web.Request, body: Any) -> web.Response:
+        """GET /users/@me/guilds: partial guilds after `after`, at most `limit` (200)."""
+        after = int(request.query.get("after", "0"))
+        guilds = sorted({self.guild_id, *(int(k) for k in self.commands if k != "global")})
+        return _json([
+            {"id": str(g), "name": f"guild {g}", "icon": None, "banner": None, "owner": False,
+             "permissions": str(EVERYONE_PERMISSIONS), "features": []}
+            for g in guilds if g > after
+        ][: int(request.query.get("limit", "200"))])
 
     def _message(self, channel_id: int, body: dict[str, Any], *,
                  flags: int = 0, interaction: bool = False) -> dict[str, Any]:
@@ -956,6 +1072,25 @@ class FakeDiscord:
             ):
                 out.append(r.json or {})
         return out
+
+
+def _listed_options(options: Any) -> list[dict[str, Any]]:
+    """Options as Discord lists them: a `required` that is false is not sent back."""
+    listed = []
+    for option in options or []:
+        option = {k: v for k, v in option.items() if not (k == "required" and v is False)}
+        if "options" in option:
+            option["options"] = _listed_options(option["options"])
+        listed.append(option)
+    return listed
+
+
+def _shard_of(guild_id: Any, count: int) -> int | None:
+    """The shard a guild's events go to, or None (all shards) for an id that is none."""
+    try:
+        return (int(guild_id) >> 22) % count
+    except (TypeError, ValueError):
+        return None
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:

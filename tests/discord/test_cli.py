@@ -4,6 +4,7 @@ talk to Discord."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -50,12 +51,11 @@ def test_a_bad_client_id_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "numeric application id" in capsys.readouterr().err
 
 
-async def test_sync_registers_in_one_guild_and_records_the_hash(
-    fake: FakeDiscord, tmp_path: Path, restore_endpoints: None
+async def test_sync_registers_in_one_guild_and_writes_no_file(
+    fake: FakeDiscord, tmp_path: Path, restore_endpoints: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hash_file = tmp_path / "commands.sha256"
-    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base,
-                               commands_hash_file=str(hash_file))
+    monkeypatch.chdir(tmp_path)
+    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base)
     count = await cli._do_sync(settings, fake.guild_id)
     assert count == 4
     [put] = fake.find("PUT", rf"/applications/{fake.application_id}/guilds/{fake.guild_id}/commands")
@@ -69,7 +69,7 @@ async def test_sync_registers_in_one_guild_and_records_the_hash(
     assert [c["value"] for c in days["choices"]][:2] == ["mon-fri", "daily"]
     timezone = next(o for o in schedule["options"] if o["name"] == "timezone")
     assert timezone["autocomplete"] is True
-    assert hash_file.read_text().startswith(f"guild:{fake.guild_id} ")
+    assert os.listdir(tmp_path) == []  # nothing kept in the working directory
     # No gateway connection for a sync.
     assert fake.identify_payloads == []
 
@@ -95,8 +95,7 @@ async def test_command_options_match_the_core_command_table(
     fake: FakeDiscord, tmp_path: Path, restore_endpoints: None
 ) -> None:
     """The option names are what the core reads (docs/architecture.md, command table)."""
-    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base,
-                               commands_hash_file=str(tmp_path / "h"))
+    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base)
     await cli._do_sync(settings, None)
     [put] = fake.find("PUT", rf"/applications/{fake.application_id}/commands")
 
@@ -123,17 +122,20 @@ async def test_a_global_sync_clears_the_server_copies_a_guild_sync_left(
     fake: FakeDiscord, tmp_path: Path, restore_endpoints: None
 ) -> None:
     """`sync --guild` while testing, then a global sync: without clearing, that server
-    would list every command twice (its own copy and the global one)."""
-    hash_file = tmp_path / "commands.sha256"
-    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base,
-                               commands_hash_file=str(hash_file))
+    would list every command twice (its own copy and the global one). The copies are
+    found by asking Discord (the bot's servers, then each one's commands), so a copy
+    left by another machine or a deleted state file is found too; a server without
+    copies is left alone."""
+    settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base)
     await cli._do_sync(settings, fake.guild_id)
     assert len(fake.commands[str(fake.guild_id)]) == 4
     await cli._do_sync(settings, None)
     assert fake.commands[str(fake.guild_id)] == []
     assert len(fake.commands["global"]) == 4
-    [line] = hash_file.read_text().splitlines()
-    assert line.startswith("global ")
+    assert fake.find("GET", r"/users/@me/guilds")
+    assert len(fake.find("PUT", rf"/applications/\d+/guilds/{fake.guild_id}/commands")) == 2
+    await cli._do_sync(settings, None)  # nothing left to clear: no PUT to the server
+    assert len(fake.find("PUT", rf"/applications/\d+/guilds/{fake.guild_id}/commands")) == 2
 
 
 def test_an_unreachable_discord_is_one_line_without_the_token(
@@ -143,7 +145,6 @@ def test_an_unreachable_discord_is_one_line_without_the_token(
     monkeypatch.setenv("QOTD_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("DISCORD_TOKEN", "a-secret-token-value")
     monkeypatch.setenv("DISCORD_API_BASE", "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.setenv("DISCORD_COMMANDS_HASH_FILE", str(tmp_path / "h"))
     args = _parser().parse_args(["discord", "sync"])
     assert args.func(args) == 2
     err = capsys.readouterr().err

@@ -4,6 +4,9 @@ discord.py client, so that end-to-end failures point at the adapter, not the fak
 from __future__ import annotations
 
 import asyncio
+import json
+import zlib
+from typing import Any
 
 import aiohttp
 import discord
@@ -169,3 +172,75 @@ async def test_heartbeats_are_acked_and_a_reconnect_resumes_the_session(
     finally:
         await client.close()
         await asyncio.wait_for(task, 5)
+
+
+async def _hello(ws: aiohttp.ClientWebSocketResponse, context: Any = None) -> dict[str, Any]:
+    msg = await ws.receive(timeout=5)
+    if msg.type is aiohttp.WSMsgType.BINARY:
+        assert context is not None and msg.data.endswith(b"\x00\x00\xff\xff")
+        return json.loads(context.decompress(msg.data))
+    return json.loads(msg.data)
+
+
+async def _identify(fake: FakeDiscord, ws: aiohttp.ClientWebSocketResponse) -> None:
+    await ws.send_str(json.dumps({"op": 2, "d": {"token": fake.token, "intents": 0,
+                                                 "properties": {}}}))
+
+
+async def test_zlib_stream_resume_replay_raw_frames_and_close_codes(fake: FakeDiscord) -> None:
+    """What the adapter's gateway tests rely on, seen from a bare websocket client."""
+    fake.compress = True
+    url = f"{fake.gateway_url}?v=10&encoding=json&compress=zlib-stream"
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url) as ws:
+            context = zlib.decompressobj()
+            assert (await _hello(ws, context))["op"] == 10
+            await _identify(fake, ws)
+            ready = await _hello(ws, context)
+            assert ready["t"] == "READY"
+            session, seq = ready["d"]["session_id"], ready["s"]
+            await _hello(ws, context)  # GUILD_CREATE
+            await fake.send_frame("{not json")
+            assert context.decompress((await ws.receive(timeout=5)).data) == b"{not json"
+            await fake.send_bytes(b"raw")
+            assert (await ws.receive(timeout=5)).data == b"raw"  # never compressed
+            await fake.close_gateways(4000)
+            closed = await ws.receive(timeout=5)
+            assert closed.type is aiohttp.WSMsgType.CLOSE and closed.data == 4000
+        await fake.wait_for(lambda f: not f._gateways)
+        fake._backlog[session].append((seq + 100, json.dumps({"op": 0, "t": "MISSED",
+                                                                "s": seq + 100, "d": {}})))
+        fake.compress = False
+        async with http.ws_connect(fake.gateway_url) as ws:
+            await _hello(ws)
+            await ws.send_str(json.dumps({"op": 6, "d": {"token": fake.token,
+                                                         "session_id": session, "seq": seq}}))
+            events = [json.loads((await ws.receive(timeout=5)).data)["t"] for _ in range(3)]
+            assert events == ["GUILD_CREATE", "MISSED", "RESUMED"]  # missed ones, then RESUMED
+            assert fake.resumes == 1 and fake.connections == 2
+
+
+async def test_command_routes_are_per_application_and_scope(fake: FakeDiscord) -> None:
+    app = fake.application_id
+    base = f"{fake.api_base}/applications"
+    body = [{"name": "ping", "description": "p", "type": 1, "dm_permission": False,
+             "name_localizations": {"de": "ping"},
+             "options": [{"type": 3, "name": "x", "description": "x", "required": False}]}]
+    async with aiohttp.ClientSession(headers=_auth(fake)) as http:
+        async with http.put(f"{base}/{app}/guilds/{fake.guild_id}/commands", json=body) as r:
+            assert r.status == 200
+        async with http.get(f"{base}/{app}/commands") as r:
+            assert await r.json() == []  # the guild's commands are not global
+        async with http.get(f"{base}/{app}/guilds/{fake.guild_id}/commands") as r:
+            [listed] = await r.json()
+        assert "name_localizations" not in listed and "required" not in listed["options"][0]
+        async with http.get(f"{base}/{app}/guilds/{fake.guild_id}/commands",
+                            params={"with_localizations": "true"}) as r:
+            assert (await r.json())[0]["name_localizations"] == {"de": "ping"}
+        async with http.put(f"{base}/{app}/commands", json=body) as r:
+            [stored] = await r.json()
+        assert stored["contexts"] == [0] and stored["integration_types"] == [0]
+        async with http.get(f"{base}/{fake.new_id()}/commands") as r:
+            assert r.status == 404 and (await r.json())["code"] == 10002
+        async with http.get(f"{fake.api_base}/users/@me/guilds") as r:
+            assert [g["id"] for g in await r.json()] == [str(fake.guild_id)]

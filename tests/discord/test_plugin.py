@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.discord.plugin import plugin
-from bot.plugins import AdapterPlugin
+from bot.plugins import AdapterFailed, AdapterPlugin
 from tests.discord.conftest import Stack, choice_question, plugin_env
 
 
@@ -48,7 +48,7 @@ async def test_start_registers_the_outbound_and_stop_removes_it(
     fake = stack.fake
     monkeypatch.setenv("QOTD_CONFIG", "/nonexistent/qotd.toml")
     for key, value in {
-        **plugin_env(fake, tmp_path / "hash"),
+        **plugin_env(fake),
         "DISCORD_GUILD_ID": str(fake.guild_id),
     }.items():
         monkeypatch.setenv(key, value)
@@ -64,13 +64,24 @@ async def test_start_registers_the_outbound_and_stop_removes_it(
     stack.discord = None
 
 
-async def test_a_refused_token_fails_start_clearly(
+async def test_a_refused_token_fails_start_as_fatal(
     make_stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`qotd run` ends the process on a fatal start failure instead of retrying: a new
+    attempt cannot make a reset token valid."""
     stack: Stack = make_stack([choice_question()])
-    with pytest.raises(RuntimeError, match="refused the token") as info:
+    with pytest.raises(AdapterFailed, match="refused the token") as info:
         await stack.up(token="not-the-right-one")
+    assert info.value.fatal and info.value.adapter == "discord"
+    assert "DISCORD_TOKEN" in info.value.cause
     assert "not-the-right-one" not in str(info.value)
+
+
+async def test_a_missing_token_fails_start_as_fatal(make_stack: Any) -> None:
+    stack: Stack = make_stack([choice_question()])
+    with pytest.raises(AdapterFailed, match="DISCORD_TOKEN is not set") as info:
+        await stack.up(token="  ")
+    assert info.value.fatal
 
 
 async def test_a_failed_command_sync_does_not_stop_the_bot(make_stack: Any) -> None:
@@ -79,6 +90,8 @@ async def test_a_failed_command_sync_does_not_stop_the_bot(make_stack: Any) -> N
     fake.fail("PUT", r"/applications/\d+/commands", 403)
     await stack.up()
     assert not fake.find("PUT", r"/applications/\d+/commands")  # refused, not recorded as 2xx
-    assert not (stack.tmp / "commands.sha256").exists()  # so the next start tries again
     [status] = await stack.interact(fake.slash("qotd", fake.user("ann"), subcommand="status"))
     assert "Not set up here yet" in str(status["embeds"][0]["description"])
+    await stack.down()
+    await stack.up()  # nothing was registered, so the next start tries again
+    assert len(fake.find("PUT", r"/applications/\d+/commands")) == 1

@@ -3,14 +3,27 @@ permissions, settings. No network."""
 
 from __future__ import annotations
 
+import re
+
 import discord
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from adapters.discord import render
 from adapters.discord.emoji import KEY_TO_EMOJI, emoji_for, key_for
 from adapters.discord.settings import DiscordSettings
-from adapters.discord.translate import BOT_PERMISSIONS, actor, invite_url, is_admin
+from adapters.discord.translate import (
+    BOT_PERMISSIONS,
+    actor,
+    button_action,
+    invite_url,
+    is_admin,
+    option_values,
+    reaction_input,
+    snowflake,
+)
 from bot.boundary import NO, OPTION_KEYS, YES, Button, Choice, Field, OutMessage
 
 
@@ -162,3 +175,65 @@ def test_missing_token_says_where_to_get_one(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     with pytest.raises(ValueError, match="developer portal"):
         DiscordSettings().token_value()
+
+
+def test_slack_syntax_is_plain_text_on_discord_never_html_entities() -> None:
+    """Each platform escapes for itself: `<!here>` means nothing on Discord, and Discord
+    shows `&lt;` literally, so the Discord renderer must not produce it."""
+    message = OutMessage(
+        tone="info", title="a < b && c > d <!here>", body="<!channel> <@U123> if a<b & b>c",
+        fields=(Field("<!subteam^S1>", "x & y"),), footer="<@W9>",
+        buttons=(Button("<!everyone>", "grade:1:good"),),
+    )
+    [embed] = render.embeds(message)
+    text = repr(embed) + repr(render.button_rows(message.buttons)) + render.thread_name(message)
+    for entity in ("&lt;", "&gt;", "&amp;"):
+        assert entity not in text
+    assert embed["title"] == "a < b && c > d <!here>"
+    assert embed["description"] == "<!channel> <@U123> if a<b & b>c"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="<>@!&#^;:UWlgtamp0123everyonhchl \u200b", max_size=80))
+def test_discord_rendering_adds_no_entities_and_leaves_no_live_mention(text: str) -> None:
+    message = OutMessage(tone="info", title=text, body=text, fields=(Field(text or "f", text),),
+                         footer=text)
+    for embed in render.embeds(message):
+        out = repr(embed)
+        for entity in ("&lt;", "&gt;", "&amp;"):
+            assert out.count(entity) <= repr(message).count(entity)
+        rendered = " ".join([embed.get("title", ""), embed.get("description", ""),
+                             *(f["value"] for f in embed.get("fields", []))])
+        assert not re.search(r"<@[!&]?\d+>", rendered)
+        assert not re.search(r"@(everyone|here)\b", rendered, re.IGNORECASE)
+
+
+def test_snowflakes_are_ascii_digits_within_64_bits() -> None:
+    assert snowflake("1200000000000000001") == 1200000000000000001
+    assert snowflake(42) == 42 and snowflake(str((1 << 64) - 1)) == (1 << 64) - 1
+    for bad in ("", "0", "-5", " 12", "1e3", "١٢٣", "²", "𝟙", str(1 << 64), "1" * 21,
+                0, -1, 1 << 64, True, 1.0, None, [1], {"id": 1}):
+        assert snowflake(bad) is None, bad
+
+
+def test_reaction_translation_refuses_what_does_not_fit() -> None:
+    ok = {"guild_id": "1", "channel_id": "2", "message_id": "3", "user_id": "4",
+          "emoji_id": None, "emoji_name": "🇧", "added": True, "display_name": "Ann"}
+    reaction = reaction_input(**ok)  # type: ignore[arg-type]
+    assert reaction is not None and reaction.key == "B" and reaction.actor.user_id == "4"
+    assert reaction.channel.workspace_id == "1" and reaction.message_id == "3"
+    for change in ({"guild_id": None}, {"user_id": "x"}, {"message_id": 1 << 70},
+                   {"emoji_id": 5}, {"emoji_name": 66}, {"emoji_name": "👍"}):
+        assert reaction_input(**{**ok, **change}) is None, change  # type: ignore[arg-type]
+    odd_name = reaction_input(**{**ok, "display_name": ["x"]})  # type: ignore[arg-type]
+    assert odd_name is not None and odd_name.actor.display_name == ""
+
+
+def test_option_values_and_button_actions() -> None:
+    values, refused = option_values({"time": "09:00", "number": 10**30, "reveal": 3,
+                                     "days": None, "x": "", "bad": ["a"], "flag": True})
+    assert values == {"time": "09:00", "number": str(10**30), "reveal": "3"}
+    assert refused == ["bad", "flag"]
+    assert button_action("grade:12:good") == "grade:12:good"
+    for bad in ("", "a b", "grade:1:gööd", "x" * 91, "tab\there", 7, None):
+        assert button_action(bad) is None, bad
