@@ -380,7 +380,7 @@ async def fanout_discord(n: int, concurrency: int, within: float) -> FanOut:
             async def register(core: Any) -> Callable[[], Awaitable[None]]:
                 running = await start(core, DiscordSettings(
                     token=fake.token, api_base=fake.api_base, gateway_url=fake.gateway_url,
-                    guild_ready_timeout=0.05, commands_hash_file=str(tmp / "cmds.sha256"),
+                    guild_ready_timeout=0.05,
                     ready_timeout=20, retry_backoff=1.0,
                 ))
                 await fake.wait_identified()

@@ -311,9 +311,11 @@ _SLACK_MENTION_RE = re.compile(r"<((?:!(?:channel|here|everyone|subteam\^)|@[UWB
 
 def neutralize_mentions(text: str) -> str:
     """User text can never ping: Discord's @everyone/@here, user and role mentions get a
-    zero-width space; Slack's <!channel>, <!here>, <!everyone>, <!subteam^…> and <@U…>
-    have their angle brackets escaped (shown as text, not parsed)."""
-    text = _SLACK_MENTION_RE.sub(lambda m: f"&lt;{m.group(1)}&gt;", text)
+    zero-width space; so do Slack's <!channel>, <!here>, <!everyone>, <!subteam^…> and
+    <@U…> (after the "<", which Slack then no longer parses). No platform's escaping is
+    applied here: the result goes to every platform, and `&lt;` would show as typed on
+    Discord; Slack's renderer escapes `<`, `>` and `&` itself."""
+    text = _SLACK_MENTION_RE.sub(lambda m: f"<{ZWSP}{m.group(1)}>", text)
     text = _DISCORD_MENTION_RE.sub(lambda m: f"<@{ZWSP}{m.group(1)}>", text)
     return _EVERYONE_RE.sub(lambda m: f"@{ZWSP}{m.group(1)}", text)
 

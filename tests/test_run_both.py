@@ -75,7 +75,7 @@ async def fakes(
         async with FakeSlack() as fake_slack:
             monkeypatch.setenv("QOTD_CONFIG", str(tmp_path / "absent.toml"))
             for key, value in {
-                **plugin_env(fake_discord, tmp_path / "commands.sha256"),
+                **plugin_env(fake_discord),
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SLACK_APP_TOKEN": APP_TOKEN,
                 "SLACK_API_URL": fake_slack.api_url,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import zoneinfo
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,6 +43,7 @@ from bot.boundary import (
     error,
 )
 from bot.plugins import CoreHandle
+from bot.rules.schedule import search_timezones
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ class Bridge:
         self.core = core
         self.outbound = outbound
         self.defer_after = defer_after
-        self._zones: list[str] | None = None
         # discord.py runs each event handler as its own task, so a user's quick A-then-B
         # could reach the core as B-then-A. One lock per (message, user), taken before
         # the first await, keeps their reactions in gateway order.
@@ -253,12 +252,8 @@ class Bridge:
     # -- autocomplete --------------------------------------------------------------------
 
     def timezones(self, current: object) -> list[str]:
-        if self._zones is None:
-            self._zones = sorted(zoneinfo.available_timezones())
-        needle = str(current or "")[:100].strip().lower().replace(" ", "_")
-        starts = [z for z in self._zones if z.lower().startswith(needle)]
-        contains = [z for z in self._zones if needle in z.lower() and z not in starts]
-        return (starts + contains)[:AUTOCOMPLETE_LIMIT]
+        """The core's search: it never offers a name `/qotd schedule` would refuse."""
+        return search_timezones(str(current or "")[:100], AUTOCOMPLETE_LIMIT)
 
     async def topics(self, current: object) -> list[str]:
         """Completes the last item of a comma list ("mlops, moni" -> "mlops, monitoring")."""

@@ -78,11 +78,8 @@ def restore_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     keep_discord_endpoints(monkeypatch)
 
 
-def plugin_env(fake: FakeDiscord, hash_file: Path | None = None) -> dict[str, str]:
-    """The environment an operator sets for `qotd run`, pointed at the fake.
-
-    `hash_file` is accepted and ignored: commands are no longer tracked in a file (the
-    parameter stays for callers outside this folder until they drop it)."""
+def plugin_env(fake: FakeDiscord) -> dict[str, str]:
+    """The environment an operator sets for `qotd run`, pointed at the fake."""
     return {
         "DISCORD_TOKEN": fake.token,
         "DISCORD_API_BASE": fake.api_base,

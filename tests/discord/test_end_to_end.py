@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import discord
-import pytest
 
 from adapters.discord.emoji import emoji_for
 from bot.boundary import Actor, ChannelRef, CommandInput, OutMessage
@@ -294,6 +293,14 @@ async def test_time_zones_and_topics_autocomplete(make_stack: Any) -> None:
     assert body["type"] == 8
     assert body["data"]["choices"][0]["value"] == "Europe/Berlin"
 
+    # the names /qotd schedule refuses (fixed offsets without DST) are never offered
+    est = fake.slash("qotd", ada, subcommand="schedule", permissions=ADMIN,
+                     options={"timezone": "EST"}, focused="timezone")
+    await fake.dispatch("INTERACTION_CREATE", est)
+    await fake.wait_for(lambda f: int(est["id"]) in f.callbacks, within=5)
+    offered = [c["value"] for c in fake.callbacks[int(est["id"])]["data"]["choices"]]
+    assert offered and "EST" not in offered and "EST5EDT" not in offered
+
     topics = fake.slash("qotd", ada, subcommand="topics", permissions=ADMIN,
                         options={"include": "experiment tracking, moni"}, focused="include")
     await fake.dispatch("INTERACTION_CREATE", topics)
@@ -497,9 +504,6 @@ async def test_a_refused_button_answer_still_tells_the_user_privately(make_stack
     assert is_ephemeral(sorry) and "Something went wrong on our side" in text_of(sorry)
 
 
-@pytest.mark.xfail(reason="bot/messages.safe_name escapes names the Slack way (&lt;!here&gt;) "
-                          "before any adapter sees them; each adapter should escape for its "
-                          "own platform (issue 11, Escaping)", strict=False)
 async def test_a_name_with_slack_syntax_shows_as_typed_on_discord(make_stack: Any) -> None:
     stack: Stack = make_stack([choice_question()])
     await stack.up()

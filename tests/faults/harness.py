@@ -355,7 +355,6 @@ class DiscordSide(PlatformSide):
             "DISCORD_API_BASE": self.fake.api_base,
             "DISCORD_GATEWAY_URL": self.fake.gateway_url,
             "DISCORD_GUILD_READY_TIMEOUT": "0.05",
-            "DISCORD_COMMANDS_HASH_FILE": str(tmp / "commands.sha256"),
             "DISCORD_RETRY_BACKOFF": "0.2",
         }
 

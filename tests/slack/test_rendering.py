@@ -77,7 +77,7 @@ def test_user_text_cannot_ping_anyone() -> None:
     )
     rendered = str(render_blocks(message)) + fallback_text(message)
     assert "<!" not in rendered and "<@" not in rendered
-    assert "&lt;!here&gt;" in rendered and "&amp; more" in rendered
+    assert "&lt;\u200b!here&gt;" in rendered and "&amp; more" in rendered
 
 
 def test_markdown_links_cannot_smuggle_a_ping() -> None:
