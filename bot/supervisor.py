@@ -104,12 +104,8 @@ class Supervised:
             else:
                 await finished()
             return None
-        except AdapterFailed as exc:
-            if exc.fatal:
-                raise Fatal(self.name, self._cause(exc)) from exc
-            return self._cause(exc)
         except Exception as exc:
-            return self._cause(exc)
+            return self._transient(exc)
 
     async def watch(self) -> None:
         """Returns when the adapter ends normally; raises Fatal when it cannot go on."""
@@ -138,13 +134,15 @@ class Supervised:
         """None once started again; the cause when this start failed transiently."""
         try:
             self.running = await self.plugin.start(self.core)
-        except AdapterFailed as exc:
-            if exc.fatal:
-                raise Fatal(self.name, self._cause(exc)) from exc
-            return self._cause(exc)
         except Exception as exc:
-            return self._cause(exc)
+            return self._transient(exc)
         return None
+
+    def _transient(self, exc: Exception) -> str:
+        """The cause of a failure a restart may fix; raises Fatal for one it cannot."""
+        if isinstance(exc, AdapterFailed) and exc.fatal:
+            raise Fatal(self.name, self._cause(exc)) from exc
+        return self._cause(exc)
 
     async def stop(self) -> None:
         running, self.running = self.running, None

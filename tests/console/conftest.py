@@ -8,21 +8,19 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from adapters.console.outbound import ConsoleOutbound
 from adapters.console.session import Session
 from bot.app import Core
 from bot.cli_core import prepare
 from bot.clock import FakeClock
 from bot.settings import CoreSettings
-from storage.models import Base
+from tests.dbstate import Snapshot
+from tests.dbstate import snapshot as core_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_BANK = ROOT / "examples" / "bank"
 MONDAY_EARLY = datetime(2027, 1, 4, 7, tzinfo=UTC)  # before the default 09:00 UTC post
 
-Snapshot = dict[str, list[tuple[object, ...]]]
 
 
 @asynccontextmanager
@@ -47,9 +45,4 @@ async def snapshot(session: Session) -> Snapshot:
     """Every row of every table: a refused line must leave them all as they were."""
     core = session.core
     assert isinstance(core, Core)
-    out: Snapshot = {}
-    async with core.db.uow() as uow:
-        for table in Base.metadata.sorted_tables:
-            rows = (await uow.session.execute(select(table))).all()
-            out[table.name] = sorted((tuple(row) for row in rows), key=repr)
-    return out
+    return await core_snapshot(core)

@@ -42,7 +42,7 @@ from tests.conftest import (
     new_schema,
     pg_base,
 )
-from tests.core.dbstate import snapshot
+from tests.dbstate import snapshot
 
 SPECIAL = [
     "99999999999999999999", "9" * 250, "²", "١", "𝟙", "１２", "0", "-1", "#1", "1", "2", "5",

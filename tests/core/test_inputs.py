@@ -12,7 +12,7 @@ from bot.app import Core
 from bot.boundary import Actor, ButtonInput, ChannelRef, CommandInput, ReactionInput, UserRef
 from bot.text import NAME_LIMIT
 from tests.conftest import ADMIN, ALICE, CHANNEL, cmd
-from tests.core.dbstate import snapshot
+from tests.dbstate import snapshot
 
 
 async def _refused(core: Core, command: CommandInput) -> str:

@@ -27,7 +27,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.socket_mode.request import SocketModeRequest
-from sqlalchemy import select
 
 from adapters.slack.commands import COMMANDS as SPECS
 from adapters.slack.commands import QOTD_SUBCOMMANDS, Parsed, UsageError, parse
@@ -35,8 +34,8 @@ from adapters.slack.emoji import TO_EMOJI
 from adapters.slack.runtime import RunningSlack, start_slack
 from adapters.slack.watch import dispatch_envelope
 from bot.app import Core
-from storage.models import Base
 from tests.conftest import START
+from tests.dbstate import snapshot
 from tests.slack.fake_slack import (
     TEAM_ID,
     FakeSlack,
@@ -176,18 +175,6 @@ def payloads(draw: Any, post_ts: str, url_for: Any) -> tuple[str, dict[str, Any]
     for index, value in hits:
         damage(payload, fields[index % len(fields)], value)
     return type_, payload, True
-
-
-Snapshot = dict[str, list[tuple[object, ...]]]
-
-
-async def snapshot(core: Core) -> Snapshot:
-    out: Snapshot = {}
-    async with core.db.uow() as uow:
-        for table in Base.metadata.sorted_tables:
-            rows = (await uow.session.execute(select(table))).all()
-            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
-    return out
 
 
 class Recorder(logging.Handler):
