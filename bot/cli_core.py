@@ -8,24 +8,25 @@ through `bot.plugins.discover()`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.app import Core, build_core
-from bot.clock import Clock
-from bot.health import HealthServer, probe
 from bot.plugins import AdapterPlugin, discover
-from bot.settings import CoreSettings, load_core
-from bot.supervisor import Fatal, Supervised, Supervision, until_done
-from content.bank import BankError
-from content.dedup import OverridesError
-from storage.migrate import upgrade
+
+# Building the `qotd` parser imports this module on every start (`qotd --help` too), so
+# the database, the core, pydantic settings and aiohttp are imported by the commands that
+# use them, never here. tests/test_cli_speed.py keeps it that way.
+if TYPE_CHECKING:
+    import asyncio
+
+    from bot.app import Core
+    from bot.clock import Clock
+    from bot.settings import CoreSettings
+    from bot.supervisor import Supervision
+    from content.bank import BankError
+    from content.dedup import OverridesError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def configure_logging(level: str) -> None:
 
 def settings_for(db: str | None) -> CoreSettings:
     """Settings from env/qotd.toml, with `--db` winning over both."""
+    from bot.settings import load_core
+
     return load_core(database_url=db) if db else load_core()
 
 
@@ -73,6 +76,8 @@ def mask(text: str, url: str) -> str:
 def guarded(url: str, work: Callable[[], int]) -> int:
     """Run a command; a database that cannot be reached or used is one clear line on
     stderr (with the password masked), not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         return work()
     except BrokenPipeError:
@@ -86,6 +91,9 @@ def guarded(url: str, work: Callable[[], int]) -> int:
 
 async def prepare(settings: CoreSettings, **core_options: Any) -> Core:
     """Migrate, then build the core (not started): what run, console and sync share."""
+    from bot.app import build_core
+    from storage.migrate import upgrade
+
     await upgrade(settings.database_url)
     return await build_core(settings, **core_options)
 
@@ -94,6 +102,10 @@ async def prepare(settings: CoreSettings, **core_options: Any) -> Core:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from storage.migrate import upgrade
+
     settings = settings_for(args.db)
 
     def work() -> int:
@@ -105,6 +117,11 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from content.bank import BankError
+    from content.dedup import OverridesError
+
     settings = settings_for(args.db)
 
     async def sync() -> int:
@@ -135,6 +152,8 @@ def _plugin(plugins: list[AdapterPlugin], name: str) -> AdapterPlugin | None:
 
 def bank_problems(exc: BankError | OverridesError) -> list[str]:
     """The lines `qotd bank validate` prints for the same problem."""
+    from content.bank import BankError
+
     return list(exc.problems) if isinstance(exc, BankError) else [str(exc)]
 
 
@@ -149,6 +168,11 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
     (the console at end of input); 1 when an adapter fails fatally (one CRITICAL line
     naming it and the cause); 2 for a broken bank file. `clock` is for tests that drive
     time (Core.advance_to); the scheduler still runs on this loop next to the adapters."""
+    import asyncio
+    import signal
+
+    from bot.supervisor import Supervision
+
     chosen = [p for p in plugins if p.is_configured()]
     if not chosen:
         console = _plugin(plugins, "console")
@@ -175,6 +199,11 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
 
 async def _supervise(settings: CoreSettings, core: Core, chosen: list[AdapterPlugin],
                      policy: Supervision, stop: asyncio.Event) -> int:
+    from bot.health import HealthServer
+    from bot.supervisor import Fatal, Supervised, until_done
+    from content.bank import BankError
+    from content.dedup import OverridesError
+
     adapters = [Supervised(p, core, policy, lambda text: mask(text, settings.database_url))
                 for p in chosen]
     health: HealthServer | None = None
@@ -215,6 +244,8 @@ async def _supervise(settings: CoreSettings, core: Core, chosen: list[AdapterPlu
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
     settings = settings_for(args.db)
     configure_logging(settings.log_level)
     return guarded(settings.database_url, lambda: asyncio.run(serve(settings, discover())))
@@ -224,6 +255,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.health import probe
+    from bot.settings import load_core
+
     settings = load_core()
     port = args.port if args.port is not None else settings.health_port
     host = args.host or settings.health_host

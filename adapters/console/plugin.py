@@ -10,28 +10,35 @@ the real clock, the real scheduler and the configured database.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import itertools
 import logging
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapters.console.outbound import ConsoleOutbound
-from adapters.console.repl import TerminalGone, interact
-from adapters.console.session import HELP, Session, UnknownLine, run_script
-from bot.cli_core import guarded, prepare, settings_for
-from bot.clock import FakeClock
 from bot.plugins import AdapterFailed, CoreHandle
-from bot.settings import CoreSettings
+
+# `qotd --help` builds this plugin's parser on every start: the REPL (prompt_toolkit), the
+# core and the database are imported by the methods that use them, never here.
+if TYPE_CHECKING:
+    from adapters.console.repl import interact
+    from adapters.console.session import Session
 
 __all__ = ["ConsolePlugin", "first_question", "interact", "plugin"]
 
 log = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> Any:
+    """`interact` (the REPL, re-exported here) is imported when first asked for."""
+    if name == "interact":
+        from adapters.console.repl import interact
+
+        return interact
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 DEFAULT_USER = "admin"
 
@@ -102,6 +109,8 @@ class _RunningConsole:
         return self._up
 
     async def finished(self) -> None:
+        from adapters.console.repl import TerminalGone, interact
+
         try:
             for block in await first_question(self._session):
                 print(block, flush=True)
@@ -132,6 +141,8 @@ class _RunningConsole:
 
 
 def describe(exc: BaseException) -> str:
+    from adapters.console.repl import TerminalGone
+
     if isinstance(exc, TerminalGone):  # already says what failed
         return str(exc)
     text = str(exc).strip().splitlines()
@@ -145,6 +156,8 @@ class ConsolePlugin:
         return False
 
     def add_cli(self, subparsers: argparse._SubParsersAction[Any]) -> None:
+        from adapters.console.session import HELP
+
         parser = subparsers.add_parser(
             "console", help="a local channel in the terminal (scripts, demos, tries)",
             description="A local channel (console/local/general) on a fake clock that starts "
@@ -166,6 +179,9 @@ class ConsolePlugin:
         parser.set_defaults(func=console_command)
 
     async def start(self, core: CoreHandle) -> _RunningConsole:
+        from adapters.console.outbound import ConsoleOutbound
+        from adapters.console.session import Session
+
         outbound = ConsoleOutbound(prefix=id_prefix())  # the database outlives this start
         core.router.register("console", outbound)
         user = _default_user()
@@ -174,6 +190,12 @@ class ConsolePlugin:
 
 
 def console_command(args: argparse.Namespace) -> int:
+    import asyncio
+    import tempfile
+
+    from adapters.console.session import UnknownLine
+    from bot.cli_core import guarded
+
     try:
         user = args.user
         script: list[str] | None = None
@@ -207,6 +229,13 @@ def _read_script(name: str) -> list[str]:
 async def _console(
     args: argparse.Namespace, user: str, db: str, script: list[str] | None
 ) -> int:
+    from adapters.console.outbound import ConsoleOutbound
+    from adapters.console.repl import TerminalGone, interact
+    from adapters.console.session import Session, run_script
+    from bot.cli_core import prepare, settings_for
+    from bot.clock import FakeClock
+    from bot.settings import CoreSettings
+
     settings: CoreSettings = settings_for(db)
     if args.bank:
         settings = settings.model_copy(update={"bank_dir": args.bank})

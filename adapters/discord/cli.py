@@ -7,15 +7,14 @@ Errors are one actionable line on stderr and exit code 2; the token never appear
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import ValidationError
-
-from adapters.discord.settings import DiscordSettings
-from adapters.discord.translate import invite_url
+# `qotd --help` registers these commands on every start: pydantic settings and asyncio
+# are imported by the commands themselves.
+if TYPE_CHECKING:
+    from adapters.discord.settings import DiscordSettings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _settings() -> DiscordSettings:
+    from adapters.discord.settings import DiscordSettings
+
     return DiscordSettings()
 
 T = TypeVar("T")
@@ -43,6 +44,10 @@ def _fail(text: str) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pydantic import ValidationError
+
     try:
         settings = _settings()
         count = asyncio.run(_do_sync(settings, args.guild))
@@ -54,6 +59,12 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _invite(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from adapters.discord.translate import invite_url
+
     client_id = args.client_id
     if client_id is not None and not str(client_id).isdigit():
         return _fail(f"--client-id is the numeric application id, got {client_id!r}")
