@@ -1,0 +1,486 @@
+"""Issue 12's table in one command: the million-attempt data set (bench/dataset.py), then
+every row of the table next to its plain-SQL / raw-driver baseline in the same run, each
+figure with its ratio, the goal and PASS/MISS.
+
+    .venv/bin/python bench/million.py [--size 1.0] [--backend sqlite|postgresql|both]
+                                      [--reactions 2000] [--budget 20]
+
+- reactions/s through Core.handle_reaction (each a new attempt by a member on another
+  channel's open post), against the raw driver doing the equivalent writes, one
+  transaction each: the joined post lookup, the user upsert, the reaction insert and the
+  attempt upsert. SQLite at the app's own durability (WAL, and the synchronous level read
+  from the app's engine: FULL); PostgreSQL through asyncpg;
+- /leaderboard in a channel (week, month, all) and scope:workspace through
+  Core.handle_command, p50/p99, against the plain GROUP BY (points summed per member,
+  ties by the earliest first answer, LIMIT 10) through the raw driver;
+- /qotd post and /qotd status against one SELECT of the pickable bank;
+- `qotd --help` against `python -c pass` (bench/cli.py's timing when it is there);
+- burst (SQLite): 20 reactions at once (asyncio.gather) against one at a time.
+
+Each timed case runs until `--reactions` are done, or for up to `--budget` seconds of
+samples (at least 3); p99 of fewer than 100 samples is their maximum. `--backend both`
+(the default) runs PostgreSQL when QOTD_TEST_DATABASE_URL is set, in a fresh schema that
+is dropped at the end. The bank directory is empty, so the bank sync keeps the 20,000
+generated questions stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import dataset  # noqa: E402
+from dataset import PLATFORM, WORKSPACE, DataSet, Spec  # noqa: E402
+
+from adapters.console.outbound import ConsoleOutbound  # noqa: E402
+from bot.boundary import Actor, ChannelRef, CommandInput, ReactionInput  # noqa: E402
+from bot.cli_core import prepare  # noqa: E402
+from bot.clock import FakeClock  # noqa: E402
+from bot.rules.ranking import period_start  # noqa: E402
+from bot.settings import CoreSettings  # noqa: E402
+
+ADMIN = Actor("u0", "Bench Admin", is_admin=True)
+BURST = 20
+GOAL_MS = 20.0
+CLI_GOAL_MS = 150.0
+
+
+@dataclass
+class Row:
+    what: str
+    figure: str
+    baseline: str
+    ratio: str
+    goal: str
+    ok: bool | None
+
+    def line(self) -> str:
+        verdict = {True: "PASS", False: "MISS", None: ""}[self.ok]
+        return (f"  {self.what:<38} {self.figure:>22}  {self.baseline:>24}  {self.ratio:>12}"
+                f"  {self.goal:<34} {verdict}")
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def timed(work: Callable[[], Awaitable[Any]], budget: float, most: int = 200
+                ) -> list[float]:
+    """Milliseconds per call: at least 3 calls, at most `most`, stopping after `budget` s."""
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < 3 or (len(samples) < most and time.perf_counter() - started < budget):
+        t0 = time.perf_counter()
+        await work()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def timed_sync(work: Callable[[], Any], budget: float, most: int = 200) -> list[float]:
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < 3 or (len(samples) < most and time.perf_counter() - started < budget):
+        t0 = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+# -- the raw side --------------------------------------------------------------------------
+
+REACT_LOOKUP = ("SELECT p.id FROM posts p JOIN channels c ON c.id = p.channel_pk "
+                "WHERE c.platform = {0} AND c.workspace_id = {1} AND c.channel_id = {2} "
+                "AND p.message_id = {3}")
+USER_UPSERT = ("INSERT INTO users (platform, workspace_id, user_id, display_name, updated_at) "
+               "VALUES ({0}, {1}, {2}, {3}, {4}) ON CONFLICT (platform, workspace_id, user_id) "
+               "DO UPDATE SET display_name = excluded.display_name, "
+               "updated_at = excluded.updated_at RETURNING id")
+REACTION_INSERT = ("INSERT INTO reactions (post_id, user_pk, key, added_at) "
+                   "VALUES ({0}, {1}, {2}, {3}) ON CONFLICT (post_id, user_pk, key) DO NOTHING")
+ATTEMPT_UPSERT = ("INSERT INTO attempts (post_id, user_pk, choice, signal, peeked_before, "
+                  "after_reveal, correct, points, first_at, updated_at) "
+                  "VALUES ({0}, {1}, {2}, NULL, FALSE, FALSE, {3}, {4}, {5}, {6}) "
+                  "ON CONFLICT (post_id, user_pk) DO UPDATE SET choice = excluded.choice, "
+                  "correct = excluded.correct, points = excluded.points, "
+                  "updated_at = excluded.updated_at")
+BOARD_SQL = ("SELECT a.user_pk, sum(a.points) AS total, min(a.first_at) AS first "
+             "FROM attempts a JOIN posts p ON p.id = a.post_id "
+             "WHERE p.channel_pk IN ({channels}) AND p.status = 'sent'{since} "
+             "GROUP BY a.user_pk ORDER BY total DESC, first ASC LIMIT 10")
+BANK_SQL = ("SELECT id, topic, difficulty FROM questions WHERE status = 'ready' "
+            "AND retired = {false} AND id = group_key")
+
+
+def _q(sql: str, postgres: bool) -> str:
+    marks = [f"${i}" for i in range(1, 10)] if postgres else ["?"] * 9
+    return sql.format(*marks)
+
+
+class RawSqlite:
+    def __init__(self, path: str, synchronous: int) -> None:
+        self.con = sqlite3.connect(path, isolation_level=None)
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute(f"PRAGMA synchronous={synchronous}")
+        self.con.execute("PRAGMA foreign_keys=ON")
+
+    def react(self, channel_id: str, message_id: str, user_id: str, key: str,
+              now: datetime) -> None:
+        at = now.replace(tzinfo=None).isoformat(" ", "microseconds")
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        (post_id,) = con.execute(_q(REACT_LOOKUP, False),
+                                 (PLATFORM, WORKSPACE, channel_id, message_id)).fetchone()
+        (user_pk,) = con.execute(_q(USER_UPSERT, False),
+                                 (PLATFORM, WORKSPACE, user_id, f"Member {user_id}", at)
+                                 ).fetchone()
+        con.execute(_q(REACTION_INSERT, False), (post_id, user_pk, key, at))
+        con.execute(_q(ATTEMPT_UPSERT, False), (post_id, user_pk, key, 1, 1.0, at, at))
+        con.execute("COMMIT")
+
+    def board(self, channels: list[int], since: datetime | None) -> list[Any]:
+        sql = BOARD_SQL.format(channels=", ".join(map(str, channels)),
+                               since="" if since is None else " AND a.first_at >= ?")
+        args = () if since is None else (since.replace(tzinfo=None).isoformat(" "),)
+        return self.con.execute(sql, args).fetchall()
+
+    def bank(self) -> list[Any]:
+        return self.con.execute(BANK_SQL.format(false=0)).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class RawPostgres:
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    async def react(self, channel_id: str, message_id: str, user_id: str, key: str,
+                    now: datetime) -> None:
+        con = self.con
+        async with con.transaction():
+            post_id = await con.fetchval(_q(REACT_LOOKUP, True), PLATFORM, WORKSPACE,
+                                         channel_id, message_id)
+            user_pk = await con.fetchval(_q(USER_UPSERT, True), PLATFORM, WORKSPACE, user_id,
+                                         f"Member {user_id}", now)
+            await con.execute(_q(REACTION_INSERT, True), post_id, user_pk, key, now)
+            await con.execute(_q(ATTEMPT_UPSERT, True), post_id, user_pk, key, True, 1.0,
+                              now, now)
+
+    async def board(self, channels: list[int], since: datetime | None) -> list[Any]:
+        sql = BOARD_SQL.format(channels=", ".join(map(str, channels)),
+                               since="" if since is None else " AND a.first_at >= $1")
+        args = () if since is None else (since,)
+        return list(await self.con.fetch(sql, *args))
+
+    async def bank(self) -> list[Any]:
+        return list(await self.con.fetch(BANK_SQL.format(false="false")))
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+class Pool:
+    """(channel id, message id, user id, key) of reactions that make a NEW attempt: a
+    member on the open post of a channel other than their home, handed out once each."""
+
+    def __init__(self, data: DataSet) -> None:
+        spec = data.spec
+        self.items: list[tuple[str, str, str, str]] = []
+        for offset in range(1, spec.channels):
+            for u in range(1, spec.members + 1):
+                home = (u - 1) % spec.channels + 1
+                c = (home - 1 + offset) % spec.channels + 1
+                post = data.open_posts[c]
+                self.items.append((f"c{c:03}", f"m{post}", f"u{u}", data.choice_of[post]))
+        self.next = 0
+
+    def take(self, n: int) -> list[tuple[str, str, str, str]]:
+        taken = self.items[self.next:self.next + n]
+        if len(taken) < n:
+            raise SystemExit(f"the data set has only {len(self.items)} fresh reactions; "
+                             "use a larger --size or fewer --reactions")
+        self.next += n
+        return taken
+
+    def left(self) -> int:
+        return len(self.items) - self.next
+
+
+def reaction_of(item: tuple[str, str, str, str]) -> ReactionInput:
+    channel_id, message_id, user_id, key = item
+    return ReactionInput(Actor(user_id, f"Member {user_id[1:]}"),
+                         ChannelRef(PLATFORM, WORKSPACE, channel_id), message_id, key, True)
+
+
+async def attempts(raw: Any) -> int:
+    """The attempts stored, read on the raw side (the timed reactions must each make one)."""
+    if isinstance(raw, RawPostgres):
+        return int(await raw.con.fetchval("SELECT count(*) FROM attempts"))
+    return int(raw.con.execute("SELECT count(*) FROM attempts").fetchone()[0])
+
+
+def add(rows: list[Row], row: Row) -> None:
+    """Keep the row for the table at the end, and show it at once (a full run is long)."""
+    rows.append(row)
+    print(row.line(), flush=True)
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f}/s"
+
+
+def ms(samples: list[float]) -> str:
+    return f"p50 {pct(samples, 0.5):.1f} p99 {pct(samples, 0.99):.1f} ms"
+
+
+async def run_backend(backend: str, url: str, spec: Spec, args: argparse.Namespace
+                      ) -> list[Row]:
+    postgres = backend == "postgresql"
+    data, _ = await dataset.build(url, spec)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="qotd-empty-bank-") as bank_dir:
+        settings = CoreSettings(database_url=url, bank_dir=bank_dir)
+        core = await prepare(settings, clock=FakeClock(spec.now), use_scheduler=False)
+        outbound = ConsoleOutbound(prefix="bench-")
+        core.router.register(PLATFORM, outbound)
+        await core.start()
+        raw: Any
+        if postgres:
+            raw = RawPostgres(await dataset.pg_connection(url))
+            durability = "asyncpg, commit per reaction"
+        else:
+            from sqlalchemy import text
+
+            from storage.engine import make_engine
+
+            engine = make_engine(url)
+            async with engine.connect() as conn:
+                level = int((await conn.execute(text("PRAGMA synchronous"))).scalar_one())
+                mode = str((await conn.execute(text("PRAGMA journal_mode"))).scalar_one())
+            await engine.dispose()
+            raw = RawSqlite(dataset.sqlite_path(url), level)
+            names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+            durability = f"journal_mode={mode}, synchronous={names.get(level, level)}"
+        print(f"[{backend}] app connection: {durability}; the raw driver uses the same")
+        try:
+            pool = Pool(data)
+            n = min(args.reactions, pool.left() // 4)
+            # 1. reactions per second
+            items = pool.take(n)
+            stored = await attempts(raw)
+            t0 = time.perf_counter()
+            for item in items:
+                await core.handle_reaction(reaction_of(item))
+            app_s = time.perf_counter() - t0
+            made = await attempts(raw) - stored
+            assert made == n, f"the core stored {made} attempts for {n} reactions"
+            items = pool.take(n)
+            now = spec.now
+            t0 = time.perf_counter()
+            for channel_id, message_id, user_id, key in items:
+                if postgres:
+                    await raw.react(channel_id, message_id, user_id, key, now)
+                else:
+                    raw.react(channel_id, message_id, user_id, key, now)
+            raw_s = time.perf_counter() - t0
+            ratio = raw_s / app_s
+            want = 0.5 if postgres else 1 / 3
+            add(rows, Row(f"reactions/s ({n:,} new attempts)", rate(n, app_s),
+                            f"raw {rate(n, raw_s)}", f"{ratio:.2f} of raw",
+                            f">= {'1/2' if postgres else '1/3'} of raw", ratio >= want))
+            # 2. burst (SQLite, as in the issue; PostgreSQL shown for information)
+            b = max(BURST, min(10 * BURST, pool.left() // (2 * BURST) * BURST))
+            items = pool.take(b)
+            t0 = time.perf_counter()
+            for item in items:
+                await core.handle_reaction(reaction_of(item))
+            one_s = time.perf_counter() - t0
+            items = pool.take(b)
+            t0 = time.perf_counter()
+            for start in range(0, b, BURST):
+                await asyncio.gather(*(core.handle_reaction(reaction_of(i))
+                                       for i in items[start:start + BURST]))
+            burst_s = time.perf_counter() - t0
+            ratio = one_s / burst_s
+            add(rows, Row(f"burst: {BURST} at once ({b} reactions)", rate(b, burst_s),
+                            f"one at a time {rate(b, one_s)}", f"{ratio:.2f}x",
+                            ">= 1x one at a time" if not postgres else "(issue: SQLite)",
+                            ratio >= 1.0 if not postgres else None))
+            # 3. leaderboards
+            member = Actor("u1", "Member 1")
+            home = ChannelRef(PLATFORM, WORKSPACE, "c001")
+            all_channels = list(range(1, spec.channels + 1))
+            for scope in ("channel", "workspace"):
+                for period in ("week", "month", "all"):
+                    command = CommandInput("leaderboard", member, home,
+                                           options={"period": period, "scope": scope})
+                    replies = await core.handle_command(command)  # warm, and a sanity check
+                    assert replies, command
+                    app = await timed(lambda c=command: core.handle_command(c), args.budget)
+                    since = period_start(period, now, "UTC")  # type: ignore[arg-type]
+                    pks = [1] if scope == "channel" else all_channels
+                    if postgres:
+                        base = await timed(lambda p=pks, s=since: raw.board(p, s), args.budget)
+                    else:
+                        base = timed_sync(lambda p=pks, s=since: raw.board(p, s), args.budget)
+                    p99, b99 = pct(app, 0.99), pct(base, 0.99)
+                    add(rows, Row(f"/leaderboard {scope} {period} (n={len(app)})", ms(app),
+                                    f"GROUP BY p99 {b99:.1f} ms", f"{p99 / b99:.1f}x SQL",
+                                    f"p99 <= {GOAL_MS:.0f} ms, <= SQL",
+                                    p99 <= GOAL_MS and pct(app, 0.5) <= pct(base, 0.5)))
+            # 4. /qotd status and /qotd post with the whole bank
+            if postgres:
+                base = await timed(raw.bank, args.budget)
+            else:
+                base = timed_sync(raw.bank, args.budget)
+            b50 = pct(base, 0.5)
+            for sub in ("status", "post"):
+                command = CommandInput("qotd", ADMIN, home, subcommand=sub)
+                app = await timed(lambda c=command: core.handle_command(c), args.budget,
+                                  most=50 if sub == "post" else 200)
+                add(rows, Row(f"/qotd {sub} ({spec.questions:,} q, n={len(app)})", ms(app),
+                                f"1 SELECT p50 {b50:.1f} ms",
+                                f"{pct(app, 0.5) / b50:.1f}x SELECT",
+                                f"p99 <= {GOAL_MS:.0f} ms", pct(app, 0.99) <= GOAL_MS))
+            posted = len(outbound.posts())
+            assert posted >= 3, f"/qotd post sent {posted} posts"
+        finally:
+            if postgres:
+                await raw.con.close()
+            else:
+                raw.close()
+            await core.stop()
+    return rows
+
+
+def wall(argv: list[str], runs: int) -> float:
+    """Median wall time of fresh processes (the first, warming the page cache, dropped)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    times = []
+    for _ in range(runs + 1):
+        t0 = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times[1:])
+
+
+def cli_rows(runs: int) -> list[Row]:
+    try:
+        import cli as bench_cli  # bench/cli.py (the cli helper's bench) finds the script
+
+        qotd = list(bench_cli.qotd_command())
+    except (ImportError, AttributeError, TypeError):
+        script = Path(sys.executable).with_name("qotd")
+        qotd = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+    floor = wall([sys.executable, "-c", "pass"], runs)
+    helped = wall([*qotd, "--help"], runs)
+    return [Row(f"qotd --help (median of {runs})", f"{helped:.0f} ms",
+                f"python -c pass {floor:.0f} ms", f"{helped / floor:.1f}x",
+                f"<= {CLI_GOAL_MS:.0f} ms", helped <= CLI_GOAL_MS)]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "cpu unknown"
+
+
+def show(backend: str, rows: list[Row]) -> None:
+    print(f"[{backend}]")
+    print(Row("what", "figure", "baseline, same run", "ratio", "goal", None).line())
+    for row in rows:
+        print(row.line())
+    sys.stdout.flush()
+
+
+async def pg_schema(base: str, create: bool, schema: str) -> None:
+    con = await dataset.pg_connection(base)
+    try:
+        if create:
+            await con.execute(f'CREATE SCHEMA "{schema}"')
+        else:
+            await con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await con.close()
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    spec = Spec.of_size(args.size)
+    print(f"issue 12 bench: size {args.size} = {spec.attempts:,} attempts (target) by "
+          f"{spec.members:,} members over {spec.days} days in {spec.channels} channels, "
+          f"{spec.questions:,} questions; {os.cpu_count()} cores ({cpu_model()}), "
+          f"load average {os.getloadavg()[0]:.1f}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    results: dict[str, list[Row]] = {}
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="qotd-million-") as tmp:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'million.db'}"
+            results["sqlite"] = await run_backend("sqlite", url, spec, args)
+    base = os.environ.get("QOTD_TEST_DATABASE_URL")
+    if args.backend in ("postgresql", "both"):
+        if not base:
+            message = "PostgreSQL skipped: QOTD_TEST_DATABASE_URL is not set"
+            if args.backend == "postgresql":
+                print(message, file=sys.stderr)
+                return 2
+            print(message)
+        else:
+            schema = f"bench_{uuid.uuid4().hex[:12]}"
+            await pg_schema(base, True, schema)
+            try:
+                sep = "&" if "?" in base else "?"
+                results["postgresql"] = await run_backend(
+                    "postgresql", f"{base}{sep}schema={schema}", spec, args)
+            finally:
+                await pg_schema(base, False, schema)
+    results["command line"] = cli_rows(args.cli_runs)
+    print()
+    for backend, rows in results.items():
+        show(backend, rows)
+    every = [r.ok for rows in results.values() for r in rows if r.ok is not None]
+    print(f"\n{sum(every)} of {len(every)} goals met "
+          f"(load average at the end {os.getloadavg()[0]:.1f})")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=float, default=1.0,
+                        help="1.0 = the million-attempt set; 0.01 for a quick run")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--reactions", type=int, default=1000,
+                        help="reactions timed on each side (fewer if the set is small)")
+    parser.add_argument("--budget", type=float, default=8.0,
+                        help="seconds of samples per timed command, at most")
+    parser.add_argument("--cli-runs", type=int, default=15)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
