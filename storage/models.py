@@ -93,7 +93,8 @@ class PostRow(Base):
     __tablename__ = "posts"
     __table_args__ = (
         UniqueConstraint("channel_pk", "day"),
-        Index("ix_posts_channel_status", "channel_pk", "status"),
+        # a channel's sent posts in posting order, read from the index alone (streaks)
+        Index("ix_posts_channel_status", "channel_pk", "status", "posted_at", "id", "day"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -202,7 +203,14 @@ class AttemptRow(Base):
     `first_at` is when they first answered: streaks and leaderboard ties use it."""
 
     __tablename__ = "attempts"
-    __table_args__ = (UniqueConstraint("post_id", "user_pk"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "user_pk"),
+        # leaderboards: per post of the scope, the attempts since the period's start,
+        # summed from the index alone
+        Index("ix_attempts_board", "post_id", "first_at", "user_pk", "points"),
+        # one user's attempts (streaks of the members a board shows, /streak, /stats)
+        Index("ix_attempts_user", "user_pk", "post_id", "first_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))

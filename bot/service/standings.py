@@ -9,29 +9,27 @@ from datetime import datetime
 from bot import messages
 from bot.boundary import CommandInput, Reply, error
 from bot.rules.inputs import InputError, refusal_text, shown
-from bot.rules.ranking import PERIODS, Period, Standing, board, period_start, rank
+from bot.rules.ranking import PERIODS, Period, Ranked, Standing, board, period_start, rank
 from bot.rules.streaks import PostMoment, Streak, compute_streak
 from bot.service.deps import Deps
-from storage.models import PostRow
-from storage.queries import AttemptFact
+from storage.queries import AttemptFact, BoardRow, FirstAttempt, SentPost
 from storage.uow import UnitOfWork
 
 SCOPES = ("channel", "workspace")
+TOP = 10
+STREAK_WINDOW = 16  # scheduled posts per channel read first for a current streak
 _PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
 
 
 def _streaks(
-    posts: Sequence[PostRow], facts: Sequence[AttemptFact]
+    posts: Sequence[SentPost], facts: Sequence[FirstAttempt | AttemptFact]
 ) -> dict[int, Streak]:
     """Each user's streak per channel, keeping the best current one across channels.
     Extra posts (`day` NULL) are passed along but marked: the rule leaves them out."""
     by_channel: dict[int, list[PostMoment]] = defaultdict(list)
     channel_of: dict[int, int] = {}
     for post in posts:
-        assert post.posted_at is not None
-        by_channel[post.channel_pk].append(
-            PostMoment(post.id, post.posted_at, scheduled=post.day is not None)
-        )
+        by_channel[post.channel_pk].append(PostMoment(post.id, post.posted_at, post.scheduled))
         channel_of[post.id] = post.channel_pk
     answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
     for fact in facts:
@@ -48,9 +46,54 @@ def _streaks(
 
 
 async def _user_streak(uow: UnitOfWork, channel_pk: int, user_pk: int) -> Streak:
-    posts = await uow.posts.sent([channel_pk])
-    facts = await uow.queries.attempt_facts([channel_pk], user_pk)
+    posts = await uow.queries.sent_posts([channel_pk])
+    facts = await uow.queries.first_attempts([channel_pk], [user_pk])
     return _streaks(posts, facts).get(user_pk, Streak(0, 0))
+
+
+async def _current_streaks(
+    uow: UnitOfWork, channel_pks: Sequence[int], user_pks: Sequence[int]
+) -> dict[int, int]:
+    """The users' current streaks (the best across these channels), exactly as `_streaks`
+    computes them from all history, reading only recent attempts.
+
+    A current streak is the run that ends at a channel's latest scheduled posts, so the
+    rule is applied to each channel's last `window` scheduled posts. Where a user's run
+    there reaches back to the window's first post, it may go on further: that user is
+    computed again with a window four times as large, until the run starts inside the
+    window or the window holds the channel's whole history."""
+    out: dict[int, int] = {}
+    pending = set(user_pks)
+    window = STREAK_WINDOW
+    while pending:
+        posts, complete = await uow.queries.recent_sent_posts(channel_pks, window)
+        if not posts:
+            break
+        moments: dict[int, list[PostMoment]] = defaultdict(list)
+        channel_of: dict[int, int] = {}
+        for post in posts:
+            moments[post.channel_pk].append(PostMoment(post.id, post.posted_at, post.scheduled))
+            channel_of[post.id] = post.channel_pk
+        since = posts[0].posted_at
+        answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
+        for fact in await uow.queries.first_attempts(channel_pks, sorted(pending), since):
+            if fact.post_id in channel_of:
+                answered[fact.user_pk][channel_of[fact.post_id]][fact.post_id] = fact.first_at
+        unresolved = set()
+        for user_pk in pending:
+            best, longer = 0, False
+            for pk, attempts in answered.get(user_pk, {}).items():
+                run = compute_streak(moments[pk], attempts).current
+                # no break inside the window: the run may go on before it
+                longer = longer or (pk not in complete and run >= window - 1)
+                best = max(best, run)
+            if longer:
+                unresolved.add(user_pk)
+            else:
+                out[user_pk] = best
+        pending = unresolved
+        window *= 4
+    return out
 
 
 def board_request(options: Mapping[str, str]) -> tuple[str, str]:
@@ -90,22 +133,45 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
         else:
             pks = [channel.id] if channel is not None else []
         since = period_start(_period(period), now, zone)
-        totals = await uow.queries.totals(pks, since) if pks else []
-        streaks = _streaks(await uow.posts.sent(pks), await uow.queries.attempt_facts(pks))
-    standings = [
-        Standing(
-            user_id=t.user_id,
-            display_name=t.display_name,
-            points=t.points,
-            current_streak=streaks.get(t.user_pk, Streak(0, 0)).current,
-            first_answer_at=t.first_answer_at,
+        caller = await uow.users.find(ref.platform, ref.workspace_id, command.actor.user_id)
+        caller_pk = caller.id if caller is not None else None
+        rows = await uow.queries.board(pks, since, caller_pk, TOP) if pks else []
+        # streaks only for the candidates: the members within the top by points (their
+        # whole tie group at the boundary) and those tied on points with the caller
+        candidates = sorted({r.total.user_pk for r in rows})
+        streaks = await _current_streaks(uow, pks, candidates) if candidates else {}
+    standing_of = {
+        r.total.user_pk: Standing(
+            user_id=r.total.user_id,
+            display_name=r.total.display_name,
+            points=r.total.points,
+            current_streak=streaks.get(r.total.user_pk, 0),
+            first_answer_at=r.total.first_answer_at,
         )
-        for t in totals
-    ]
-    head, mine = board(rank(standings), command.actor.user_id)
+        for r in rows
+    }
+    top_group = [standing_of[r.total.user_pk] for r in rows if r.points_rank <= TOP]
+    head, mine = board(rank(top_group), command.actor.user_id, TOP)
+    if mine is None and caller_pk is not None and caller_pk in standing_of:
+        mine = _own_rank(rows, standing_of, caller_pk, head)
     where = "this workspace" if scope == "workspace" else "this channel"
     title = f"Leaderboard: {_PERIOD_TITLES[period]}, {where}"
     return [messages.leaderboard(title, head, mine, command.actor.user_id)]
+
+
+def _own_rank(
+    rows: Sequence[BoardRow], standing_of: Mapping[int, Standing], caller_pk: int,
+    head: Sequence[Ranked],
+) -> Ranked | None:
+    """The caller's entry below the top: the members with more points (counted by the
+    database) come first, then the tie-breaks order the caller's own tie group."""
+    mine = standing_of[caller_pk]
+    if any(r.standing.user_id == mine.user_id for r in head):
+        return None
+    points_rank = next(r.points_rank for r in rows if r.total.user_pk == caller_pk)
+    group = [standing_of[r.total.user_pk] for r in rows if r.points_rank == points_rank]
+    within = next(r for r in rank(group) if r.standing.user_id == mine.user_id)
+    return Ranked(rank=points_rank - 1 + within.rank, standing=mine)
 
 
 def _period(value: str) -> Period:

@@ -1,0 +1,157 @@
+"""The leaderboard's statements use the indexes of migration 0003 on both backends, so a
+later change cannot silently bring the full scans of attempts back.
+
+The statements are the ones the code really sends (captured at the cursor), explained
+on the same connection: EXPLAIN QUERY PLAN on SQLite; EXPLAIN after VACUUM ANALYZE on
+PostgreSQL, on data shaped like a real server's (many channels, two workspaces, weeks
+of posts), so the planner's choice is the one it makes on cost."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert
+
+from storage.models import AttemptRow, ChannelRow, PostRow, QuestionRow, UserRow
+from storage.queries import Queries
+from storage.uow import Database
+
+NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)  # a Wednesday
+SINCE = datetime(2027, 3, 8, 0, 0, tzinfo=UTC)
+CHANNELS, DAYS, USERS = 12, 60, 40
+
+
+async def _fill(db: Database) -> tuple[list[int], list[int]]:
+    """A few channels, daily sent posts and attempts: enough rows for an index to matter."""
+    async with db.uow() as uow:
+        s = uow.session
+        await s.execute(insert(QuestionRow), [{
+            "id": "q1", "status": "active", "topic": "T", "difficulty": "easy", "kind": "choice",
+            "group_key": "q1", "retired": False, "data": {}, "synced_at": NOW,
+        }])
+        await s.execute(insert(ChannelRow), [{
+            "id": c, "platform": "console", "workspace_id": "w" if c <= CHANNELS // 2 else "x", "channel_id": f"c{c}",
+            "scheduled": True, "paused": False, "post_time": "09:00", "timezone": "UTC",
+            "days": "daily", "cycle": 1, "draws": 0, "include_topics": [], "exclude_topics": [],
+            "created_at": NOW,
+        } for c in range(1, CHANNELS + 1)])
+        await s.execute(insert(UserRow), [{
+            "id": u, "platform": "console", "workspace_id": "w", "user_id": f"u{u}",
+            "display_name": f"U{u}", "updated_at": NOW,
+        } for u in range(1, USERS + 1)])
+        posts = []
+        for c in range(1, CHANNELS + 1):
+            for d in range(DAYS):
+                at = NOW - timedelta(days=DAYS - d)
+                posts.append({
+                    "id": len(posts) + 1, "channel_pk": c, "day": date(2027, 1, 1) + timedelta(d),
+                    "status": "sent", "question_id": "q1", "claimed_at": at, "posted_at": at,
+                    "send_token": 0, "send_attempts": 0, "reveal_token": 0, "reveal_attempts": 0,
+                })
+        await s.execute(insert(PostRow), posts)
+        attempts = [{
+            "post_id": p["id"], "user_pk": u, "points": float(u % 3), "first_at": p["posted_at"],
+            "updated_at": p["posted_at"], "peeked_before": False, "after_reveal": False,
+        } for p in posts for u in range(1, USERS + 1) if (p["id"] + u) % 2]
+        await s.execute(insert(AttemptRow), attempts)
+        await uow.commit()
+    return list(range(1, CHANNELS // 2 + 1)), [1, 2, 3]
+
+
+async def _plan(db: Database, run: Callable[[Queries], Awaitable[Any]], marker: str,
+                force: bool = False) -> str:
+    """The plan of the last statement containing `marker` that `run` sends. `force`
+    prices sequential scans out on PostgreSQL: the statement must be able to use an
+    index, where on this little data a scan would be cheaper."""
+    sent: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+             executemany: bool) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
+    try:
+        async with db.uow() as uow:
+            await run(uow.queries)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
+    statement, parameters = [s for s in sent if marker in s[0]][-1]
+    async with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            return "\n".join(str(r[-1]) for r in rows)
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.exec_driver_sql("VACUUM ANALYZE")
+        await conn.exec_driver_sql(f"SET enable_seqscan = {'off' if force else 'on'}")
+        try:
+            rows = await conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+        finally:
+            await conn.exec_driver_sql("RESET enable_seqscan")
+        return "\n".join(str(r[0]) for r in rows)
+
+
+@pytest.fixture
+async def filled(migrated_url: str) -> Any:
+    db = Database(migrated_url)
+    try:
+        channels, users = await _fill(db)
+        yield db, channels, users
+    finally:
+        await db.dispose()
+
+
+def _no_full_scan(plan: str, table: str) -> None:
+    lines = plan.splitlines()
+    assert not [line for line in lines if f"SCAN {table}" in line and "INDEX" not in line], plan
+    assert f"Seq Scan on {table}" not in plan, plan
+
+
+@pytest.mark.parametrize("since", [SINCE, None], ids=["week", "all"])
+@pytest.mark.parametrize("scope", ["channel", "workspace"])
+async def test_board_reads_attempts_through_the_board_index(
+    filled: Any, since: datetime | None, scope: str
+) -> None:
+    db, channels, _ = filled
+    pks = channels[:1] if scope == "channel" else channels
+    # a workspace is half of these tables (a scan is cheaper on PostgreSQL); on a real
+    # server's data it is a sliver of a year's attempts
+    plan = await _plan(db, lambda q: q.board(pks, since, 5), "board_totals",
+                       force=scope == "workspace")
+    if since is None and db.dialect == "postgresql":
+        # all time: the scope's posts, then their attempts by post (either index by post)
+        assert "ix_attempts_board" in plan or "uq_attempts_post_id_user_pk" in plan, plan
+    else:
+        assert "ix_attempts_board" in plan, plan
+    if db.dialect == "sqlite":
+        assert "ix_posts_channel_status" in plan, plan
+    _no_full_scan(plan, "attempts")
+    if since is not None:
+        # the period's start bounds the index range: only the period's rows are read
+        assert "first_at>" in plan.replace(" ", "") if db.dialect == "sqlite" else \
+            "first_at >=" in plan, plan
+
+
+async def test_streak_facts_read_the_users_attempts_through_their_index(filled: Any) -> None:
+    db, channels, users = filled
+    plan = await _plan(db, lambda q: q.first_attempts(channels, users), "user_pk IN")
+    assert "ix_attempts_user" in plan, plan
+    _no_full_scan(plan, "attempts")
+
+
+async def test_sent_posts_come_from_the_posts_index(filled: Any) -> None:
+    db, channels, _ = filled
+    plan = await _plan(db, lambda q: q.sent_posts(channels), "posted_at")
+    if db.dialect == "sqlite":
+        assert "ix_posts_channel_status" in plan, plan
+
+
+async def test_recent_posts_come_from_the_posts_index(filled: Any) -> None:
+    db, channels, _ = filled
+    plan = await _plan(db, lambda q: q.recent_sent_posts(channels, 16), "recent_marks",
+                       force=True)
+    if db.dialect == "sqlite":
+        assert "ix_posts_channel_status" in plan, plan
+    _no_full_scan(plan, "posts")
