@@ -69,35 +69,6 @@ class Queries:
         )
         return list((await self.session.scalars(stmt)).all())
 
-    async def totals(self, channel_pks: Sequence[int], since: datetime | None) -> list[UserTotal]:
-        """Points per user over posts in these channels, attempts first made since `since`."""
-        stmt = (
-            select(
-                UserRow.id,
-                UserRow.user_id,
-                UserRow.display_name,
-                func.sum(AttemptRow.points),
-                func.min(AttemptRow.first_at),
-            )
-            .join(AttemptRow, AttemptRow.user_pk == UserRow.id)
-            .join(PostRow, PostRow.id == AttemptRow.post_id)
-            .where(PostRow.channel_pk.in_(channel_pks), PostRow.status == SENT)
-            .group_by(UserRow.id, UserRow.user_id, UserRow.display_name)
-        )
-        if since is not None:
-            stmt = stmt.where(AttemptRow.first_at >= since)
-        rows = (await self.session.execute(stmt)).all()
-        return [
-            UserTotal(
-                user_pk=pk,
-                user_id=uid,
-                display_name=name,
-                points=float(points or 0.0),
-                first_answer_at=_aware(first),
-            )
-            for pk, uid, name, points, first in rows
-        ]
-
     async def board(
         self, channel_pks: Sequence[int], since: datetime | None, caller_pk: int | None,
         top: int = 10,

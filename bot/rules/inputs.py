@@ -10,7 +10,7 @@ column holds (`/answer 99999999999999999999`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 QUESTION_NUMBER_MAX = 2_000_000_000  # fits the 32-bit integer column of post numbers
@@ -102,6 +102,16 @@ def option_problems(spec: OptionSpec, options: Mapping[str, str], *,
             problems.append(f"{name} is {len(value)} characters long; "
                             f"the limit is {spec.limit(name)}")
     return problems
+
+
+def problems_of(check: Callable[[], object]) -> list[str]:
+    """What a parser refuses, as a list (empty when it accepts): a handler's own
+    validation run only to name every problem in one refusal."""
+    try:
+        check()
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 def refusal_text(problems: Sequence[str]) -> str:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.boundary import CommandInput, Reply, error, info
 from bot.rules import zones
-from bot.rules.inputs import InputError, refusal_text, shown, whole_number
+from bot.rules.inputs import InputError, problems_of, refusal_text, shown, whole_number
 from bot.rules.schedule import Schedule, ScheduleError, next_slot, parse_schedule, slot_day
 from bot.service import posting
 from bot.service.choosing import candidates_for, left_in_cycle
@@ -88,11 +88,7 @@ def schedule_request(
 
 async def schedule_problems(deps: Deps, command: CommandInput) -> list[str]:
     """What `schedule` would refuse in these options (for a refusal that lists all)."""
-    try:
-        schedule_request(command.options, None, None)
-    except InputError as exc:
-        return list(exc.problems)
-    return []
+    return problems_of(lambda: schedule_request(command.options, None, None))
 
 
 async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
@@ -254,11 +250,7 @@ async def topics_problems(deps: Deps, command: CommandInput) -> list[str]:
     """What `topics` would refuse in these options (for a refusal that lists all)."""
     async with deps.db.uow() as uow:
         known = await uow.questions.topics()
-    try:
-        filters_request(command.options, known, Filters([], [], None))
-    except InputError as exc:
-        return list(exc.problems)
-    return []
+    return problems_of(lambda: filters_request(command.options, known, Filters([], [], None)))
 
 
 async def topics(deps: Deps, command: CommandInput) -> list[Reply]:

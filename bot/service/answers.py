@@ -31,6 +31,7 @@ from bot.rules.inputs import (
     ROW_ID_MAX,
     InputError,
     parse_whole_number,
+    problems_of,
     shown,
     whole_number,
 )
@@ -213,11 +214,7 @@ def question_number(options: Mapping[str, str]) -> int | None:
 
 
 async def answer_problems(deps: Deps, command: CommandInput) -> list[str]:
-    try:
-        question_number(command.options)
-    except InputError as exc:
-        return list(exc.problems)
-    return []
+    return problems_of(lambda: question_number(command.options))
 
 
 async def handle_answer(deps: Deps, command: CommandInput) -> list[Reply]:

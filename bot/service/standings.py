@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot import messages
 from bot.boundary import CommandInput, Reply, error
-from bot.rules.inputs import InputError, refusal_text, shown
+from bot.rules.inputs import InputError, problems_of, refusal_text, shown
 from bot.rules.ranking import PERIODS, Period, Ranked, Standing, board, period_start, rank
 from bot.rules.streaks import PostMoment, Streak, compute_streak
 from bot.service.deps import Deps
@@ -111,11 +111,7 @@ def board_request(options: Mapping[str, str]) -> tuple[str, str]:
 
 
 async def board_problems(deps: Deps, command: CommandInput) -> list[str]:
-    try:
-        board_request(command.options)
-    except InputError as exc:
-        return list(exc.problems)
-    return []
+    return problems_of(lambda: board_request(command.options))
 
 
 async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
