@@ -68,15 +68,12 @@ class Supervised:
         self.closing = False  # the process is stopping: an end now is no failure
 
     def connected(self) -> bool:
-        """False while (re)starting; adapters without `connected()` yet count as up."""
+        """False while (re)starting, and when the adapter's own check raises."""
         running = self.running
         if running is None:
             return False
-        check = getattr(running, "connected", None)
-        if check is None:
-            return True
         try:
-            return bool(check())
+            return bool(running.connected())
         except Exception:
             return False
 
@@ -97,12 +94,8 @@ class Supervised:
         """Wait for the running adapter to end: None for a normal end, else the cause of a
         transient failure; raises Fatal."""
         assert self.running is not None
-        finished = getattr(self.running, "finished", None)
         try:
-            if finished is None:  # an adapter from before the contract: stops from outside
-                await asyncio.Event().wait()
-            else:
-                await finished()
+            await self.running.finished()
             return None
         except Exception as exc:
             return self._transient(exc)
