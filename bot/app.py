@@ -68,6 +68,9 @@ class Core:
         async with self.db.uow() as uow:
             await uow.lock_for("bank-sync")  # replicas starting at once sync one at a time
             report = await sync_bank(uow, bank, groups, now=self.clock.now())
+        # other replicas' syncs show as a new `synced_at`; this one may reuse the time (a
+        # fake clock that did not move), so its own parses go at once
+        self.deps.parsed.clear()
         log.info("bank synced: %d questions, %d retired", report.upserted, report.retired)
         return report
 

@@ -123,9 +123,14 @@ def make_engine(database_url: str, *, pool_size: int | None = None,
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
     elif schema is not None:
         connect_args["server_settings"] = {"search_path": schema}
-    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, **pool)
+    # A pre-ping is a round trip before every unit of work. A pooled PostgreSQL
+    # connection can die while idle (failover, pg_terminate_backend), so it pays there;
+    # a SQLite file cannot go away under an open connection, so it would be pure cost.
+    pre_ping = url.get_backend_name() != "sqlite"
+    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=pre_ping,
+                                 **pool)
     if url.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     else:
         event.listen(engine.sync_engine, "handle_error", _asyncpg_disconnects)
     return engine
@@ -144,7 +149,7 @@ def _asyncpg_disconnects(context: Any) -> None:
         context.is_disconnect = True
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the writer; busy_timeout waits for the write lock
     instead of failing; foreign keys are off in SQLite unless asked for, per connection."""
     cursor = dbapi_connection.cursor()

@@ -11,7 +11,15 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.engine import advisory_xact_lock, make_engine, make_sessions
+from storage.answer_writes import ReactionWriter
+from storage.engine import (
+    advisory_xact_lock,
+    make_engine,
+    make_sessions,
+    normalize_url,
+    split_schema,
+    sqlite_in_memory,
+)
 from storage.notify import announce
 from storage.queries import Queries
 from storage.repositories import AnswerRepo, ChannelRepo, PostRepo, QuestionRepo, UserRepo
@@ -85,9 +93,13 @@ class Database:
         self._sessions = make_sessions(self.engine)
         self.dialect = self.engine.dialect.name
         self._url = database_url
+        url, _ = split_schema(normalize_url(database_url))
+        sqlite_file = self.dialect == "sqlite" and not sqlite_in_memory(url)
+        self.reactions = ReactionWriter(self.engine, url if sqlite_file else None)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self.dialect, self._url)
 
     async def dispose(self) -> None:
+        await self.reactions.dispose()
         await self.engine.dispose()

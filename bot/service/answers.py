@@ -1,17 +1,17 @@
 """Votes (reactions), self-grades (buttons) and peeks (/answer), and the attempt they make.
 
-An attempt is always recomputed from what is stored (the reactions still present, the
-latest grade, the peek), never patched incrementally, so adding, removing and switching
-in any order ends in the same state. Two facts carry history, as removed reactions are
-not stored: after a peek, a change of the effective choice taints the attempt for good
-(`tainted_by_peek`), and `updated_at` moves only when the judged outcome changes (the
-reveal's "first correct" ranks by it).
+The attempt is a pure function of what is stored (`bot.rules.attempts`); this module
+reads those facts and writes its result, through the one-round reaction writer
+(`storage.answer_writes`) for reactions on sent posts and through the unit of work for
+everything else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
 from bot import messages
 from bot.boundary import (
@@ -26,6 +26,7 @@ from bot.boundary import (
     Reply,
     error,
 )
+from bot.rules.attempts import AnswerKey, AttemptValues, Keep, Present, next_attempt
 from bot.rules.inputs import (
     QUESTION_NUMBER_MAX,
     ROW_ID_MAX,
@@ -35,19 +36,22 @@ from bot.rules.inputs import (
     shown,
     whole_number,
 )
-from bot.rules.scoring import (
-    GRADES,
-    AttemptFacts,
-    Signal,
-    is_correct,
-    points,
-    tainted_by_peek,
-)
+from bot.rules.scoring import GRADES
 from bot.service import intake
 from bot.service.bank_sync import alternates_of, question_of
 from bot.service.deps import Deps
+from bot.service.question_cache import ParsedQuestions
 from bot.text import clean_name
 from content.model import Question
+from storage.answer_writes import (
+    AttemptWrite,
+    Outcome,
+    ReactionEvent,
+    ReactionTarget,
+    StoredAttempt,
+    StoredReaction,
+)
+from storage.answer_writes import Keep as KeepStored
 from storage.models import AttemptRow, PostRow, StrayReactionRow
 from storage.repositories import SENT
 from storage.uow import UnitOfWork
@@ -58,10 +62,12 @@ REACTION_KEYS = frozenset([*OPTION_KEYS, YES, NO])
 async def handle_reaction(deps: Deps, raw: ReactionInput) -> list[Reply]:
     """Silent: reactions get no reply (the reveal reports the results).
 
-    A reaction on a message the database does not know, in a channel with a post still
-    pending, may be on that post: it reached the platform but its sender died before
-    marking it sent. It is kept as a stray and replayed once the post is marked sent.
-    Keys that are no answer key at all and malformed ids are dropped at once."""
+    The common case, a reaction on a sent post, is one storage round
+    (`storage.answer_writes`). A reaction on a message the database does not know, in a
+    channel with a post still pending, may be on that post: it reached the platform but
+    its sender died before marking it sent. It is kept as a stray and replayed once the
+    post is marked sent. Keys that are no answer key at all and malformed ids are dropped
+    at once."""
     reaction = intake.reaction(raw)
     if reaction.key not in REACTION_KEYS or not (
         intake.ids_ok(reaction.channel, reaction.actor.user_id)
@@ -70,6 +76,14 @@ async def handle_reaction(deps: Deps, raw: ReactionInput) -> list[Reply]:
         return []
     now = deps.clock.now()
     ref = reaction.channel
+    recorded = await deps.db.reactions.record(
+        ReactionEvent(ref.platform, ref.workspace_id, ref.channel_id, reaction.message_id,
+                      reaction.actor.user_id, clean_name(reaction.actor.display_name),
+                      reaction.key, reaction.added, now),
+        _ReactionRules(deps.parsed, reaction.key, now),
+    )
+    if recorded is not Outcome.NOT_FOUND:
+        return []
     async with deps.db.uow() as uow:
         channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
         if channel is None:
@@ -88,7 +102,7 @@ async def handle_reaction(deps: Deps, raw: ReactionInput) -> list[Reply]:
                 # the mark-sent replay had read the strays: count it now, not at the
                 # next housekeeping (which may come after the reveal closed the points).
                 if await uow.posts.by_message(channel.id, reaction.message_id) is not None:
-                    await replay_strays(uow, channel.id, reaction.message_id)
+                    await replay_strays(uow, channel.id, reaction.message_id, deps.parsed)
                     await uow.commit()
                 return []
             # Nothing pending now, but the post may have been marked sent between the two
@@ -96,19 +110,61 @@ async def handle_reaction(deps: Deps, raw: ReactionInput) -> list[Reply]:
             post = await uow.posts.by_message(channel.id, reaction.message_id)
             if post is None:
                 return []
-        if await _apply_reaction(uow, post, ref, reaction.actor, reaction.key,
+        if await _apply_reaction(uow, deps.parsed, post, ref, reaction.actor, reaction.key,
                                  reaction.added, now):
             await uow.commit()
     return []
 
 
-async def _apply_reaction(uow: UnitOfWork, post: PostRow, ref: ChannelRef, actor: Actor,
-                          key: str, added: bool, now: datetime) -> bool:
+class _ReactionRules:
+    """The rules a reaction is judged by, run inside the writer's transaction: whether
+    the key is an answer key of the post, and the attempt the stored facts make."""
+
+    def __init__(self, parsed: ParsedQuestions, key: str, now: datetime) -> None:
+        self._parsed = parsed
+        self._key = key
+        self._now = now
+        self._question: Question | None = None
+
+    def accepts(self, target: ReactionTarget, question_data: Callable[[], dict[str, Any]]
+                ) -> bool:
+        if target.status != SENT or target.question_id is None:
+            return False
+        question = self._parsed.get(target.question_id, target.question_synced_at,
+                                    question_data)
+        self._question = question
+        valid = question.letters if question.kind == "choice" else (YES, NO)
+        return self._key in valid
+
+    def decide(self, target: ReactionTarget, stored: StoredAttempt | None,
+               present: Sequence[StoredReaction], peeked_at: datetime | None) -> AttemptWrite:
+        assert self._question is not None
+        decision = next_attempt(
+            answer_key(self._question),
+            None if stored is None else AttemptValues(**vars(stored)),
+            [Present(r.key, r.added_at) for r in present],
+            peeked_at,
+            after_reveal=target.revealed_at is not None,
+            now=self._now,
+        )
+        if isinstance(decision, Keep):
+            return KeepStored.KEEP
+        return None if decision is None else StoredAttempt(**vars(decision))
+
+
+def answer_key(question: Question) -> AnswerKey:
+    return AnswerKey(kind=question.kind, letters=tuple(question.letters),
+                     difficulty=question.difficulty, correct=question.correct)
+
+
+async def _apply_reaction(uow: UnitOfWork, parsed: ParsedQuestions, post: PostRow,
+                          ref: ChannelRef, actor: Actor, key: str, added: bool,
+                          now: datetime) -> bool:
     """Record one reaction on a sent post and recompute the attempt; False if it is not
     an answer key of this post (nothing written)."""
     if post.status != SENT or post.question_id is None:
         return False
-    question = await _question(uow, post)
+    question = await _question(uow, parsed, post)
     valid = question.letters if question.kind == "choice" else (YES, NO)
     if key not in valid:
         return False
@@ -123,7 +179,8 @@ async def _apply_reaction(uow: UnitOfWork, post: PostRow, ref: ChannelRef, actor
     return True
 
 
-async def replay_strays(uow: UnitOfWork, channel_pk: int, message_id: str) -> int:
+async def replay_strays(uow: UnitOfWork, channel_pk: int, message_id: str,
+                        parsed: ParsedQuestions | None = None) -> int:
     """Count the reactions that arrived before the post was known, in their order and at
     their own times, inside the caller's unit of work (the one marking it sent)."""
     strays = await uow.answers.strays(channel_pk, message_id)
@@ -134,21 +191,22 @@ async def replay_strays(uow: UnitOfWork, channel_pk: int, message_id: str) -> in
     if post is None or channel is None or post.status != SENT:
         return 0
     ref = ChannelRef(channel.platform, channel.workspace_id, channel.channel_id)
+    parsed = parsed or ParsedQuestions()
     for stray in strays:
         await _apply_reaction(
-            uow, post, ref, Actor(stray.user_id, stray.display_name, stray.is_admin),
+            uow, parsed, post, ref, Actor(stray.user_id, stray.display_name, stray.is_admin),
             stray.key, stray.added, stray.at,
         )
     await uow.answers.drop_strays(channel_pk, message_id)
     return len(strays)
 
 
-async def replay_matched(uow: UnitOfWork) -> int:
+async def replay_matched(uow: UnitOfWork, parsed: ParsedQuestions | None = None) -> int:
     """Strays whose post was marked sent while they were being stored (a race the
     mark-sent replay cannot see): replayed by the engine's next pass."""
     total = 0
     for channel_pk, message_id in await uow.answers.matched_strays():
-        total += await replay_strays(uow, channel_pk, message_id)
+        total += await replay_strays(uow, channel_pk, message_id, parsed)
     return total
 
 
@@ -190,7 +248,7 @@ async def handle_button(deps: Deps, raw: ButtonInput) -> list[Reply]:
             or post.status != SENT or post.question_id is None
         ):
             return [error("That question is not in this channel any more.")]
-        question = await _question(uow, post)
+        question = await _question(uow, deps.parsed, post)
         if question.kind != "open":
             return [error("Grades are for open questions; vote with a reaction instead.")]
         user_pk = await uow.users.upsert(
@@ -251,11 +309,11 @@ async def handle_answer(deps: Deps, command: CommandInput) -> list[Reply]:
     return [messages.answer_reply(post.number, post.id, question, alternates)]
 
 
-async def _question(uow: UnitOfWork, post: PostRow) -> Question:
+async def _question(uow: UnitOfWork, parsed: ParsedQuestions, post: PostRow) -> Question:
     assert post.question_id is not None
     row = await uow.questions.get(post.question_id)
     assert row is not None
-    return question_of(row.data)
+    return parsed.get(row.id, row.synced_at, lambda: row.data)
 
 
 async def recompute(
@@ -267,81 +325,31 @@ async def recompute(
     *,
     grade: tuple[str, datetime] | None = None,
 ) -> AttemptRow | None:
-    """Rebuild the user's attempt on a post from stored facts; delete it when nothing
-    is left (all reactions withdrawn and no grade)."""
+    """Rebuild the user's attempt on a post from stored facts (bot.rules.attempts);
+    delete it when nothing is left (all reactions withdrawn and no grade)."""
     attempt = await uow.answers.attempt(post.id, user_pk)
-    # points close when the reveal is posted (or given up), not at its planned time:
-    # a reveal held up by a failing platform must not close answering early
-    after_reveal = post.revealed_at is not None
-    if after_reveal and attempt is not None and not attempt.after_reveal:
-        return attempt  # the scored answer stands; later changes are practice
-    present = await uow.answers.reactions(post.id, user_pk)
-    choice: str | None = None
-    signal: str | None = None
-    peeked_before = False
-    if grade is None and attempt is not None and attempt.grade and attempt.graded_at:
-        grade = (attempt.grade, attempt.graded_at)
-    if question.kind == "choice":
-        votes = [r for r in present if r.key in question.letters]
-        if votes:
-            choice = votes[-1].key
-            peeked_before = tainted_by_peek(
-                peeked_at=await uow.answers.peeked_at(post.id, user_pk),
-                choice=choice,
-                vote_at=votes[-1].added_at,
-                previous_choice=attempt.choice if attempt is not None else None,
-                already=attempt is not None and attempt.peeked_before,
-            )
-    else:
-        marks = [r for r in present if r.key in (YES, NO)]
-        latest_mark = marks[-1] if marks else None
-        if grade is not None and (latest_mark is None or grade[1] >= latest_mark.added_at):
-            signal = grade[0]
-        elif latest_mark is not None:
-            signal = latest_mark.key
-    if choice is None and signal is None:
+    stored = None if attempt is None else AttemptValues(
+        **{name: getattr(attempt, name) for name in ATTEMPT_FIELDS}
+    )
+    present = [Present(r.key, r.added_at)
+               for r in await uow.answers.reactions(post.id, user_pk)]
+    decision = next_attempt(
+        answer_key(question), stored, present,
+        await uow.answers.peeked_at(post.id, user_pk) if question.kind == "choice" else None,
+        after_reveal=post.revealed_at is not None, now=now, grade=grade,
+    )
+    if isinstance(decision, Keep):
+        return attempt
+    if decision is None:
         if attempt is not None:
             await uow.answers.delete_attempt(attempt)
         return None
-    facts = AttemptFacts(
-        kind=question.kind,
-        difficulty=question.difficulty,
-        choice=choice,
-        correct=question.correct,
-        signal=_signal(signal),
-        peeked_before=peeked_before,
-        after_reveal=after_reveal,
-    )
-    correct, earned = is_correct(facts), points(facts)
     if attempt is None:
-        attempt = AttemptRow(post_id=post.id, user_pk=user_pk, first_at=now, updated_at=now)
-    elif _outcome(attempt.choice, attempt.correct, attempt.points) != _outcome(
-        choice, correct, earned
-    ):
-        # `updated_at` is when the current outcome was reached (the reveal's "first correct"
-        # ranks by it), so a recompute that changes nothing judged (a stray reaction
-        # removed, Good regraded as Easy) leaves it alone.
-        attempt.updated_at = now
-    attempt.choice = choice
-    attempt.signal = signal
-    if grade is not None:
-        attempt.grade, attempt.graded_at = grade
-    attempt.peeked_before = peeked_before
-    attempt.after_reveal = after_reveal
-    attempt.correct = correct
-    attempt.points = earned
+        attempt = AttemptRow(post_id=post.id, user_pk=user_pk)
+    for name in ATTEMPT_FIELDS:
+        setattr(attempt, name, getattr(decision, name))
     await uow.answers.save_attempt(attempt)
     return attempt
 
 
-def _outcome(choice: str | None, correct: bool | None, earned: float) -> tuple[object, ...]:
-    """What a change must alter to count as a new answer: the vote, right or wrong, and
-    whether it scores (not how much: Good then Hard is still correct since the first)."""
-    return (choice, correct, earned > 0)
-
-
-def _signal(value: str | None) -> Signal | None:
-    allowed: dict[str, Signal] = {
-        "again": "again", "hard": "hard", "good": "good", "easy": "easy", "yes": "yes", "no": "no",
-    }
-    return allowed.get(value) if value is not None else None
+ATTEMPT_FIELDS = tuple(f.name for f in fields(AttemptValues))

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.ports import OutboundRouter
 from bot.rules.schedule import Schedule, parse_time
 from bot.service.failures import Failures
+from bot.service.question_cache import ParsedQuestions
 from bot.settings import CoreSettings
 from storage.models import ChannelRow
 from storage.uow import Database
@@ -34,6 +35,7 @@ class Deps:
     wake: Wake = field(default=_nothing)
     rng: random.Random = field(default_factory=random.Random)
     failures: Failures = field(default_factory=Failures)
+    parsed: ParsedQuestions = field(default_factory=ParsedQuestions)
 
     @property
     def lease(self) -> timedelta:
