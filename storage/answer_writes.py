@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -133,13 +134,17 @@ _RENAME = ", display_name = excluded.display_name"
 _REACTION_ADD = ("INSERT INTO reactions (post_id, user_pk, key, added_at) "
                  "VALUES ({0}, {1}, {2}, {3}) ON CONFLICT (post_id, user_pk, key) DO NOTHING")
 _REACTION_REMOVE = "DELETE FROM reactions WHERE post_id = {0} AND user_pk = {1} AND key = {2}"
-_PRESENT = ("SELECT key, added_at FROM reactions WHERE post_id = {0} AND user_pk = {1} "
-            "ORDER BY added_at, id")
-# the attempt and the peek in one row, whether or not an attempt exists yet
-_FACTS = ("SELECT (SELECT peeked_at FROM peeks WHERE post_id = {0} AND user_pk = {1}), a.id, "
+# The user's facts on the post in one read: a first row with the peek and the attempt
+# (NULLs when there is none yet), then the reactions still present, oldest first.
+_FACTS = ("SELECT 0 AS part, (SELECT peeked_at FROM peeks WHERE post_id = {0} "
+          "AND user_pk = {1}) AS at, NULL AS rid, a.id, "
           + ", ".join(f"a.{c}" for c in _ATTEMPT_COLUMNS)
           + " FROM (SELECT 1 AS one) o LEFT JOIN attempts a "
-          "ON a.post_id = {2} AND a.user_pk = {3}")
+          "ON a.post_id = {2} AND a.user_pk = {3} "
+          "UNION ALL SELECT 1, added_at, id, NULL, key"
+          + ", NULL" * (len(_ATTEMPT_COLUMNS) - 1)
+          + " FROM reactions WHERE post_id = {4} AND user_pk = {5} "
+          "ORDER BY part, at, rid")
 _ATTEMPT_UPSERT = ("INSERT INTO attempts (post_id, user_pk, " + ", ".join(_ATTEMPT_COLUMNS)
                    + ") VALUES (" + ", ".join(f"{{{i}}}" for i in range(12)) + ") "
                    "ON CONFLICT (post_id, user_pk) DO UPDATE SET "
@@ -183,21 +188,68 @@ class _Dialect:
 
 _STATEMENTS = {
     "lookup": _LOOKUP, "question": _QUESTION_DATA, "user": _USER_UPSERT,
-    "react_add": _REACTION_ADD, "react_remove": _REACTION_REMOVE, "present": _PRESENT,
+    "react_add": _REACTION_ADD, "react_remove": _REACTION_REMOVE,
     "facts": _FACTS, "attempt_upsert": _ATTEMPT_UPSERT, "attempt_delete": _ATTEMPT_DELETE,
 }
 _DIALECTS = {name: _Dialect(name) for name in ("sqlite", "postgresql")}
 
 
+# PostgreSQL: a round trip is the cost, so the same work takes two statements, not
+# five. The lookup also upserts the user (rolled back with the rest when the reaction
+# turns out not to count); the reaction write and the read of the user's facts are one
+# statement, whose read sees the snapshot from before the write, so the row the insert
+# RETURNs is added to it and the row a delete RETURNs is left out of it.
+_PG_LOOKUP_USER = (
+    "WITH p AS (" + _LOOKUP.format("$1", "$2", "$3", "$4") + "), "
+    "u AS (INSERT INTO users (platform, workspace_id, user_id, display_name, updated_at) "
+    "SELECT $1, $2, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM p) "
+    "ON CONFLICT (platform, workspace_id, user_id) DO UPDATE SET "
+    "updated_at = excluded.updated_at{rename} RETURNING id) "
+    "SELECT p.*, (SELECT id FROM u) FROM p"
+)
+_PG_FACTS_HEAD = (
+    "SELECT 0 AS part, (SELECT peeked_at FROM peeks WHERE post_id = $1 AND user_pk = $2) "
+    "AS at, NULL::integer AS rid, a.id, " + ", ".join(f"a.{c}" for c in _ATTEMPT_COLUMNS)
+    + " FROM (SELECT 1 AS one) o LEFT JOIN attempts a "
+    "ON a.post_id = $1 AND a.user_pk = $2 "
+)
+_PG_REACTION_ROW = "SELECT 1, added_at, id, NULL, key" + ", NULL" * (len(_ATTEMPT_COLUMNS) - 1)
+_PG_ADD_AND_FACTS = (
+    "WITH r AS (INSERT INTO reactions (post_id, user_pk, key, added_at) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (post_id, user_pk, key) DO NOTHING "
+    "RETURNING id, key, added_at) " + _PG_FACTS_HEAD
+    + "UNION ALL " + _PG_REACTION_ROW + " FROM reactions WHERE post_id = $1 AND user_pk = $2 "
+    "UNION ALL " + _PG_REACTION_ROW + " FROM r ORDER BY part, at, rid"
+)
+_PG_REMOVE_AND_FACTS = (
+    "WITH r AS (DELETE FROM reactions WHERE post_id = $1 AND user_pk = $2 AND key = $3 "
+    "RETURNING id) " + _PG_FACTS_HEAD
+    + "UNION ALL " + _PG_REACTION_ROW + " FROM reactions WHERE post_id = $1 AND user_pk = $2 "
+    "AND id NOT IN (SELECT id FROM r) ORDER BY part, at, rid"
+)
+
+
 def record(conn: Connection, event_: ReactionEvent, rules: ReactionRules) -> Outcome:
-    """The whole reaction on `conn`, inside the caller's transaction."""
+    """The whole reaction on `conn`, inside the caller's transaction, which the caller
+    commits only when the outcome is RECORDED."""
     d = _DIALECTS[conn.dialect.name]
     run = conn.exec_driver_sql
-    found = run(d.sql["lookup"], (event_.platform, event_.workspace_id, event_.channel_id,
-                                  event_.message_id)).first()
+    at = d.time_in(event_.at)
+    name = event_.display_name or event_.user_id
+    rename = _RENAME if event_.display_name else ""
+    user_pk: int | None = None
+    if d.sqlite:
+        found = run(d.sql["lookup"], (event_.platform, event_.workspace_id, event_.channel_id,
+                                      event_.message_id)).first()
+    else:
+        found = run(_PG_LOOKUP_USER.format(rename=rename),
+                    (event_.platform, event_.workspace_id, event_.channel_id,
+                     event_.message_id, event_.user_id, name, at)).first()
+        if found is not None:
+            user_pk = int(found[6])
     if found is None:
         return Outcome.NOT_FOUND
-    channel_pk, post_id, status, question_id, synced_at, revealed_at = found
+    channel_pk, post_id, status, question_id, synced_at, revealed_at = found[:6]
     target = ReactionTarget(int(channel_pk), int(post_id), str(status), question_id,
                             d.time_out(synced_at), d.time_out(revealed_at))
     if question_id is None:
@@ -211,29 +263,32 @@ def record(conn: Connection, event_: ReactionEvent, rules: ReactionRules) -> Out
 
     if not rules.accepts(target, question_data):
         return Outcome.IGNORED
-    at = d.time_in(event_.at)
-    user_pk = int(run(
-        d.sql["user_rename" if event_.display_name else "user"],
-        (event_.platform, event_.workspace_id, event_.user_id,
-         event_.display_name or event_.user_id, at),
-    ).scalar_one())
-    if event_.added:
-        run(d.sql["react_add"], (post_id, user_pk, event_.key, at))
+    if d.sqlite:
+        user_pk = int(run(d.sql["user_rename" if rename else "user"],
+                          (event_.platform, event_.workspace_id, event_.user_id, name, at)
+                          ).scalar_one())
+        if event_.added:
+            run(d.sql["react_add"], (post_id, user_pk, event_.key, at))
+        else:
+            run(d.sql["react_remove"], (post_id, user_pk, event_.key))
+        rows = run(d.sql["facts"], (post_id, user_pk) * 3).all()
+    elif event_.added:
+        rows = run(_PG_ADD_AND_FACTS, (post_id, user_pk, event_.key, at)).all()
     else:
-        run(d.sql["react_remove"], (post_id, user_pk, event_.key))
-    present = [StoredReaction(str(k), _must(d.time_out(t)))
-               for k, t in run(d.sql["present"], (post_id, user_pk)).all()]
-    facts = run(d.sql["facts"], (post_id, user_pk, post_id, user_pk)).one()
+        rows = run(_PG_REMOVE_AND_FACTS, (post_id, user_pk, event_.key)).all()
+    assert user_pk is not None
+    facts, present = rows[0], [StoredReaction(str(r[4]), _must(d.time_out(r[1])))
+                               for r in rows[1:]]
     stored = None
-    if facts[1] is not None:
+    if facts[3] is not None:
         (choice, signal, grade, graded_at, peeked_before, after_reveal, correct, points,
-         first_at, updated_at) = facts[2:]
+         first_at, updated_at) = facts[4:]
         stored = StoredAttempt(
             choice, signal, grade, d.time_out(graded_at), bool(peeked_before),
             bool(after_reveal), d.bool_out(correct), float(points or 0.0),
             _must(d.time_out(first_at)), _must(d.time_out(updated_at)),
         )
-    decision = rules.decide(target, stored, present, d.time_out(facts[0]))
+    decision = rules.decide(target, stored, present, d.time_out(facts[1]))
     if decision is Keep.KEEP:
         return Outcome.RECORDED
     if decision is None:
@@ -265,11 +320,28 @@ class ReactionWriter:
     def mode(self) -> str:
         return "async engine" if self._writer is None else "writer thread"
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     async def record(self, event_: ReactionEvent, rules: ReactionRules) -> Outcome:
-        if self._writer is None:
-            async with self._engine.begin() as conn:
-                return await conn.run_sync(record, event_, rules)
-        return await self._writer.submit(event_, rules)
+        if self._writer is not None:
+            return await self._writer.submit(event_, rules)
+        for retry in (False, True):
+            try:
+                async with self._engine.connect() as conn:
+                    outcome = await conn.run_sync(record, event_, rules)
+                    if outcome is Outcome.RECORDED:
+                        await conn.commit()
+                    return outcome  # leaving without commit rolls back
+            except DBAPIError as exc:
+                # A pooled connection the server ended while idle (this pool does not
+                # pre-ping): the pool has dropped it, so once more on a fresh one. Safe
+                # even if the commit had landed: every write here is idempotent (the
+                # reaction insert does nothing twice, the attempt is recomputed).
+                if retry or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
         if self._writer is not None:

@@ -103,7 +103,7 @@ async def advisory_xact_lock(executor: AsyncConnection | AsyncSession, database_
 
 
 def make_engine(database_url: str, *, pool_size: int | None = None,
-                max_overflow: int | None = None) -> AsyncEngine:
+                max_overflow: int | None = None, pre_ping: bool | None = None) -> AsyncEngine:
     url, schema = split_schema(normalize_url(database_url))
     connect_args: dict[str, Any] = {}
     sslmode = url.query.get("sslmode")
@@ -126,7 +126,8 @@ def make_engine(database_url: str, *, pool_size: int | None = None,
     # A pre-ping is a round trip before every unit of work. A pooled PostgreSQL
     # connection can die while idle (failover, pg_terminate_backend), so it pays there;
     # a SQLite file cannot go away under an open connection, so it would be pure cost.
-    pre_ping = url.get_backend_name() != "sqlite"
+    if pre_ping is None:
+        pre_ping = url.get_backend_name() != "sqlite"
     engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=pre_ping,
                                  **pool)
     if url.get_backend_name() == "sqlite":

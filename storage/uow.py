@@ -95,11 +95,17 @@ class Database:
         self._url = database_url
         url, _ = split_schema(normalize_url(database_url))
         sqlite_file = self.dialect == "sqlite" and not sqlite_in_memory(url)
-        self.reactions = ReactionWriter(self.engine, url if sqlite_file else None)
+        # PostgreSQL: the reactions' own small pool, without the pre-ping (a round trip
+        # per reaction); the writer retries once on a connection found dead instead
+        self._reaction_engine = self.engine if self.dialect == "sqlite" else make_engine(
+            database_url, pool_size=4, max_overflow=8, pre_ping=False)
+        self.reactions = ReactionWriter(self._reaction_engine, url if sqlite_file else None)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self.dialect, self._url)
 
     async def dispose(self) -> None:
         await self.reactions.dispose()
+        if self._reaction_engine is not self.engine:
+            await self._reaction_engine.dispose()
         await self.engine.dispose()

@@ -151,3 +151,28 @@ async def test_a_failing_reaction_in_a_group_commit_fails_alone(
     assert [type(r) for r in results] == [Outcome, Outcome, Boom, Outcome, Outcome]
     got = await _attempts(core)
     assert sorted(got) == ["u-0", "u-1", "u-2", "u-4", "u-5"]
+
+
+async def test_a_reaction_survives_its_pooled_connection_dying(
+    core: Core, console: ConsoleOutbound
+) -> None:
+    """PostgreSQL: the reactions' pool does not pre-ping; a connection the server ended
+    while idle (failover, pg_terminate_backend) costs one retry, not the reaction."""
+    if core.db.dialect != "postgresql":
+        pytest.skip("the reactions' own pool is PostgreSQL's")
+    from sqlalchemy import text
+
+    message_id = await _post_choice(core, console)
+    await core.handle_reaction(ReactionInput(Actor("u-1", "One"), CHANNEL, message_id, "B",
+                                             True))
+    engine = core.db.reactions.engine
+    async with engine.connect() as conn:  # the one pooled connection the reaction used
+        pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+    assert engine.pool.checkedin() == 1
+    async with core.db.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await core.handle_reaction(ReactionInput(Actor("u-2", "Two"), CHANNEL, message_id, "B",
+                                             True))
+    got = await _attempts(core)
+    assert {u: (c, p) for u, (c, p, _) in got.items()} == {"u-1": ("B", 1.0),
+                                                           "u-2": ("B", 1.0)}
