@@ -396,6 +396,7 @@ class _SqliteWriter:
 
     def _run(self) -> None:
         engine = _sqlite_writer_engine(self._url)
+        batch: list[_Job] = []
         try:
             stopping = False
             while not stopping:
@@ -413,6 +414,24 @@ class _SqliteWriter:
                         break
                     batch.append(job)
                 self._commit(engine, batch)
+                batch = []
+        except BaseException as exc:
+            # Never leave a caller waiting on a thread that is gone: fail what it held
+            # and what is queued, and let the next reaction start a new thread.
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+                waiting = [*batch]
+                while True:
+                    try:
+                        job = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is not None:
+                        waiting.append(job)
+            for job in waiting:
+                _settle(job, None, exc)
+            raise
         finally:
             engine.dispose()
 
