@@ -66,13 +66,27 @@ def measure(runs: int = 15, *, from_source: bool = False) -> list[Figure]:
     """Each command's runs back to back, after one dropped warm-up run. `from_source`
     runs `python -m bot` in this checkout instead of the installed `qotd` script."""
     qotd = [sys.executable, "-m", "bot"] if from_source else qotd_command()
-    cases = [
+    return timed([
         ("python -c pass", [sys.executable, "-c", "pass"]),
         ('python -c "import argparse"', [sys.executable, "-c", "import argparse"]),
         ("qotd --help", [*qotd, "--help"]),
         ("qotd run --help", [*qotd, "run", "--help"]),
         ("qotd import --help", [*qotd, "import", "--help"]),
-    ]
+    ], runs)
+
+
+def help_against_floor(runs: int = 15) -> tuple[Figure, Figure]:
+    """`python -c pass` and `qotd --help`, timed as measure() times them: for
+    bench/million.py's [command line] row, so that both benches time the same thing
+    (with PYTHONDONTWRITEBYTECODE, every run would also compile the checkout's modules,
+    which no installed copy does after its first start)."""
+    floor, helped = timed([("python -c pass", [sys.executable, "-c", "pass"]),
+                           ("qotd --help", [*qotd_command(), "--help"])], runs)
+    return floor, helped
+
+
+def timed(cases: list[tuple[str, list[str]]], runs: int) -> list[Figure]:
+    """Each case's runs, bytecode compiled once into a temporary PYTHONPYCACHEPREFIX."""
     with tempfile.TemporaryDirectory(prefix="qotd-bench-pyc-") as pyc:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = pyc

@@ -8,7 +8,6 @@ through `bot.plugins.discover()`.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from bot.plugins import AdapterPlugin, discover
 
 # Building the `qotd` parser imports this module on every start (`qotd --help` too), so
-# the database, the core, pydantic settings and aiohttp are imported by the commands that
-# use them, never here. tests/test_cli_speed.py keeps it that way.
+# the database, the core, pydantic settings, aiohttp and even `logging` are imported by
+# the commands that use them, never here. tests/test_cli_speed.py keeps it that way.
 if TYPE_CHECKING:
     import asyncio
+    import logging
 
     from bot.app import Core
     from bot.clock import Clock
@@ -28,14 +28,22 @@ if TYPE_CHECKING:
     from content.bank import BankError
     from content.dedup import OverridesError
 
-log = logging.getLogger(__name__)
-
 NOISY = ("discord", "discord.http", "discord.gateway", "slack_bolt", "slack_sdk", "apscheduler",
          "aiosqlite", "sqlalchemy.engine", "alembic")
 
 
+def _log() -> logging.Logger:
+    """This module's logger, for the commands that log (`logging` is not imported for
+    `qotd --help`)."""
+    import logging
+
+    return logging.getLogger(__name__)
+
+
 def configure_logging(level: str) -> None:
     """Once, at the entry point; libraries that chatter per request are turned down."""
+    import logging
+
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
@@ -173,6 +181,7 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
 
     from bot.supervisor import Supervision
 
+    log = _log()
     chosen = [p for p in plugins if p.is_configured()]
     if not chosen:
         console = _plugin(plugins, "console")
@@ -204,6 +213,7 @@ async def _supervise(settings: CoreSettings, core: Core, chosen: list[AdapterPlu
     from content.bank import BankError
     from content.dedup import OverridesError
 
+    log = _log()
     adapters = [Supervised(p, core, policy, lambda text: mask(text, settings.database_url))
                 for p in chosen]
     health: HealthServer | None = None

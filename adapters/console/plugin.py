@@ -12,24 +12,23 @@ from __future__ import annotations
 import argparse
 import getpass
 import itertools
-import logging
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.plugins import AdapterFailed, CoreHandle
 
 # `qotd --help` builds this plugin's parser on every start: the REPL (prompt_toolkit), the
-# core and the database are imported by the methods that use them, never here.
+# core, the database, the console's line language (bot.boundary, dataclasses), `logging`
+# and `datetime` are imported by the methods that use them, never here.
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from adapters.console.repl import interact
     from adapters.console.session import Session
 
 __all__ = ["ConsolePlugin", "first_question", "interact", "plugin"]
-
-log = logging.getLogger(__name__)
 
 
 def __getattr__(name: str) -> Any:
@@ -45,6 +44,8 @@ DEFAULT_USER = "admin"
 
 def parse_start(text: str) -> datetime:
     """`--start 2027-01-04T08:00Z` (ISO 8601; a missing zone means UTC)."""
+    from datetime import UTC, datetime
+
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -122,7 +123,9 @@ class _RunningConsole:
                 "run qotd again where it can read and print", fatal=True,
             ) from exc
         except Exception as exc:
-            log.error("the console's loop failed", exc_info=True)
+            import logging
+
+            logging.getLogger(__name__).error("the console's loop failed", exc_info=True)
             raise AdapterFailed("console", f"the console's loop failed ({describe(exc)})",
                                 fatal=False) from exc
         finally:
@@ -149,6 +152,21 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+# `qotd console --help` ends with the lines the console reads (adapters.console.session's
+# HELP): the parser holds this placeholder, which _ConsoleHelp swaps for the text when the
+# help is printed, so that building the parser (every `qotd` start) imports none of it.
+_LINES = "<the console's lines: adapters.console.session.HELP>"
+
+
+class _ConsoleHelp(argparse.RawDescriptionHelpFormatter):
+    def add_text(self, text: str | None) -> None:
+        if text == _LINES:
+            from adapters.console.session import HELP
+
+            text = HELP
+        super().add_text(text)
+
+
 class ConsolePlugin:
     name = "console"
 
@@ -156,13 +174,11 @@ class ConsolePlugin:
         return False
 
     def add_cli(self, subparsers: argparse._SubParsersAction[Any]) -> None:
-        from adapters.console.session import HELP
-
         parser = subparsers.add_parser(
             "console", help="a local channel in the terminal (scripts, demos, tries)",
             description="A local channel (console/local/general) on a fake clock that starts "
             "now (or at --start) and moves only with `advance`. The --as user is an admin.",
-            epilog=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=_LINES, formatter_class=_ConsoleHelp,
         )
         parser.add_argument("--as", dest="user", default=_default_user(), metavar="NAME",
                             help="who you are (an admin unless --no-admin)")
@@ -229,6 +245,8 @@ def _read_script(name: str) -> list[str]:
 async def _console(
     args: argparse.Namespace, user: str, db: str, script: list[str] | None
 ) -> int:
+    from datetime import UTC, datetime
+
     from adapters.console.outbound import ConsoleOutbound
     from adapters.console.repl import TerminalGone, interact
     from adapters.console.session import Session, run_script
