@@ -15,10 +15,11 @@ from bot.rules import zones
 from bot.rules.inputs import InputError, problems_of, refusal_text, shown, whole_number
 from bot.rules.schedule import Schedule, ScheduleError, next_slot, parse_schedule, slot_day
 from bot.service import posting
-from bot.service.choosing import candidates_for, left_in_cycle
+from bot.service.choosing import left_in_cycle
 from bot.service.deps import Deps, schedule_of
 from bot.service.filters import Filters, filters_request
 from content.model import DIFFICULTIES
+from storage.bank_reads import day_taken, status_facts
 from storage.models import ChannelRow
 from storage.repositories import SKIPPED
 from storage.uow import UnitOfWork
@@ -42,7 +43,7 @@ async def _open_slot_from(uow: UnitOfWork, channel_pk: int, sched: Schedule,
     """From `slot` on, the first slot whose local day is not taken yet (a post or a skip
     claims a day); None if 60 in a row are taken, which cannot happen in practice."""
     for _ in range(60):
-        if await uow.posts.on_day(channel_pk, slot_day(sched, slot)) is None:
+        if not await day_taken(uow.session, channel_pk, slot_day(sched, slot)):
             return slot
         slot = next_slot(sched, slot)
     return None
@@ -206,7 +207,7 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
         if channel is None:
             return [info("Not set up here yet. An admin can run `qotd schedule`.", title="Status")]
-        left = await left_in_cycle(uow, channel)
+        left = await left_in_cycle(uow, channel, deps.bank)
         lines = []
         if channel.scheduled:
             sched = schedule_of(channel)
@@ -223,12 +224,12 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         lines.append(f"Reveal: {deps.reveal_delay(channel).total_seconds() / 3600:g} h after posting")
         lines.append(f"Questions left in cycle {channel.cycle}: {left}")
         lines.append(f"Filters: {_filters(channel)}")
-        if await uow.posts.has_pending(channel.id):
+        facts = await status_facts(uow.session, channel.id)
+        if facts.pending:
             lines.append("A post is waiting to be re-sent.")
-        latest = await uow.posts.latest_sent(channel.id)
-        if latest is not None and latest.reveal_error:
-            lines.append(f"The reveal of #{latest.number} was not posted "
-                         f"({latest.reveal_error}); its points are closed.")
+        if facts.latest_reveal_error:
+            lines.append(f"The reveal of #{facts.latest_number} was not posted "
+                         f"({facts.latest_reveal_error}); its points are closed.")
     return [info("\n".join(lines), title="Status")]
 
 
@@ -274,7 +275,7 @@ async def topics(deps: Deps, command: CommandInput) -> list[Reply]:
         channel.include_topics = chosen.include
         channel.exclude_topics = chosen.exclude
         channel.difficulty_weights = chosen.weights
-        if not candidates_for(channel, await uow.questions.pickable()):
+        if not (await deps.bank.view(uow.session, channel)).keys:
             return [error("Those filters leave no question to post; nothing was changed.")]
         await uow.commit()
         summary = _filters(channel)

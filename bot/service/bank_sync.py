@@ -10,6 +10,16 @@ from typing import Any, Protocol
 from content.model import Question
 from storage.uow import UnitOfWork
 
+_syncs_committed = 0  # bank syncs this process has committed (see syncs_committed)
+
+
+def syncs_committed() -> int:
+    """How many bank syncs this process has committed. A `BankCache` remembers the count
+    it was filled at and refills when it moved, so this process's own sync is seen at
+    once (even at the same clock reading, as in tests); other processes' syncs are
+    caught by the cache's `synced_at` check instead (bot.service.bank_cache)."""
+    return _syncs_committed
+
 
 class GroupsLike(Protocol):
     def canonical_of(self, qid: str) -> str: ...
@@ -53,6 +63,8 @@ async def sync_bank(
     await uow.questions.upsert(rows)
     retired = await uow.questions.retire_except(r["id"] for r in rows)
     await uow.commit()
+    global _syncs_committed
+    _syncs_committed += 1  # after the commit: a refill before it would see the old bank
     return SyncReport(upserted=len(rows), retired=retired)
 
 

@@ -1,46 +1,52 @@
-"""Turn a channel's filters and history into the inputs of `bot.rules.picking.pick`."""
+"""Turn a channel's filters and history into the inputs of `bot.rules.picking.pick`.
+
+The bank comes from `bot.service.bank_cache` (candidates kept between syncs, filtered
+per channel once); the history (asked keys, last topic) is read per draw, in one
+statement (`storage.bank_reads.history`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from bot.rules.picking import Candidate, Pick, pick, weight_of
-from storage.models import ChannelRow, QuestionRow
+from bot.rules.picking import NothingToPick, Pick, pick_eligible
+from bot.service.bank_cache import BankCache
+from storage.bank_reads import asked_keys, history
+from storage.models import ChannelRow
 from storage.uow import UnitOfWork
 
+REDRAWS = 3  # draws confirmed against the stored bank before settling on a fresh read
 
-def candidates_for(channel: ChannelRow, rows: Sequence[QuestionRow]) -> list[Candidate]:
-    """Pickable questions after the channel's topic filters (difficulty is a weight)."""
-    include = set(channel.include_topics or [])
-    exclude = set(channel.exclude_topics or [])
-    out: list[Candidate] = []
-    for row in rows:
-        if include and row.topic not in include:
+
+async def left_in_cycle(uow: UnitOfWork, channel: ChannelRow, bank: BankCache) -> int:
+    """Eligible questions not yet asked in the channel's cycle (for `/qotd status`):
+    the cached bank, checked with one primary-key read, and the cycle's asked keys."""
+    view = await bank.view(uow.session, channel)
+    return view.left(await asked_keys(uow.session, channel.id, channel.cycle))
+
+
+async def choose(uow: UnitOfWork, channel: ChannelRow, seed: str, draw: int,
+                 bank: BankCache) -> Pick:
+    """Raises NothingToPick when the filters leave nothing.
+
+    Draws from the cached bank (`bot.service.bank_cache`), then reads the drawn question
+    by primary key: if the cache is no longer the stored bank (another process synced),
+    it refills and draws again, so the pick is the one the stored bank gives and never
+    a retired or non-ready question. Nothing to pick is confirmed the same way (the
+    cache may predate a sync that brought questions)."""
+    session = uow.session
+    past = await history(session, channel.id, channel.cycle)
+    asked, last_topic = past.asked, past.last_topic
+    view = await bank.view(session, channel, checked=False)
+    for _ in range(REDRAWS):
+        try:
+            chosen = pick_eligible(view.eligible, asked, last_topic, seed=seed, draw=draw)
+        except NothingToPick:
+            rechecked = await bank.view(session, channel)  # refills if stale
+            if rechecked is view:
+                raise
+            view = rechecked
             continue
-        if row.topic in exclude:
-            continue
-        candidate = Candidate(key=row.id, topic=row.topic, difficulty=row.difficulty)
-        if weight_of(candidate, channel.difficulty_weights) > 0:
-            out.append(candidate)
-    return out
-
-
-async def left_in_cycle(uow: UnitOfWork, channel: ChannelRow) -> int:
-    candidates = candidates_for(channel, await uow.questions.pickable())
-    asked = await uow.posts.asked_in_cycle(channel.id, channel.cycle)
-    return sum(1 for c in candidates if c.key not in asked)
-
-
-async def choose(uow: UnitOfWork, channel: ChannelRow, seed: str, draw: int) -> Pick:
-    """Raises NothingToPick when the filters leave nothing."""
-    candidates = candidates_for(channel, await uow.questions.pickable())
-    asked = await uow.posts.asked_in_cycle(channel.id, channel.cycle)
-    last_topic = await uow.posts.last_topic(channel.id)
-    return pick(
-        candidates,
-        asked,
-        last_topic,
-        seed=seed,
-        draw=draw,
-        difficulty_weights=channel.difficulty_weights,
-    )
+        if await bank.confirms(session, view, chosen.candidate):
+            return chosen
+        view = await bank.view(session, channel, checked=False)  # refilled
+    # still moving after several fresh reads (syncs committing one after another): the
+    # last read is as fresh as an uncached draw would have been, so draw from it
+    return pick_eligible(view.eligible, asked, last_topic, seed=seed, draw=draw)

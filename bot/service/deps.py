@@ -11,6 +11,7 @@ from bot.boundary import Actor, ChannelRef
 from bot.clock import Clock
 from bot.ports import OutboundRouter
 from bot.rules.schedule import Schedule, parse_time
+from bot.service.bank_cache import BankCache
 from bot.service.failures import Failures
 from bot.service.question_cache import ParsedQuestions
 from bot.settings import CoreSettings
@@ -35,6 +36,8 @@ class Deps:
     wake: Wake = field(default=_nothing)
     rng: random.Random = field(default_factory=random.Random)
     failures: Failures = field(default_factory=Failures)
+    # the pickable bank between syncs (bot.service.bank_cache)
+    bank: BankCache = field(default_factory=BankCache)
     parsed: ParsedQuestions = field(default_factory=ParsedQuestions)
 
     @property
@@ -46,7 +49,11 @@ class Deps:
         return timedelta(hours=self.settings.grace_hours)
 
     def reveal_delay(self, channel: ChannelRow) -> timedelta:
-        return timedelta(hours=channel.reveal_hours or self.settings.reveal_hours)
+        return self.reveal_delay_of(channel.reveal_hours)
+
+    def reveal_delay_of(self, reveal_hours: float | None) -> timedelta:
+        """A channel's reveal delay from its `reveal_hours` column (None: the default)."""
+        return timedelta(hours=reveal_hours or self.settings.reveal_hours)
 
     def seed_for(self, channel: ChannelRow) -> str:
         """Per-channel seed so two channels do not post the same sequence."""

@@ -35,6 +35,7 @@ from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
 from bot.service.errors import error_code
 from bot.service.results import results_of
+from storage.bank_reads import send_facts
 from storage.models import ChannelRow
 from storage.repositories import FAILED, MISSED, PENDING, SENT
 from storage.uow import UnitOfWork
@@ -153,7 +154,7 @@ async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int
     """Pick the question for a fresh claim; False if nothing is eligible."""
     draw = await uow.channels.next_draw(channel.id)
     try:
-        chosen = await choose(uow, channel, deps.seed_for(channel), draw)
+        chosen = await choose(uow, channel, deps.seed_for(channel), draw, deps.bank)
     except NothingToPick:
         log.warning("channel %s: no eligible question (filters or empty bank)", channel.id)
         return False
@@ -235,17 +236,15 @@ async def take_and_send(deps: Deps, post_id: int, now: datetime) -> None:
 async def send_post(deps: Deps, post_id: int, *, token: int, resend: bool) -> bool:
     """Send a claimed post while holding `token`, then mark it sent. `resend`: an
     earlier attempt may have reached the platform, so the adapter looks before sending."""
-    async with deps.db.uow() as uow:
-        post = await uow.posts.get(post_id)
+    async with deps.db.uow() as uow:  # the post, its channel and question: one read
+        post = await send_facts(uow.session, post_id)
         if (post is None or post.status != PENDING or post.question_id is None
                 or post.send_token != token):
             return False  # fencing: another holder has it now
-        channel = await uow.channels.by_pk(post.channel_pk)
-        row = await uow.questions.get(post.question_id)
-        assert channel is not None and row is not None and post.number is not None
-        message = messages.question_post(post.number, question_of(row.data))
-        ref = ref_of(channel)
-        reveal_delay = deps.reveal_delay(channel)
+        assert post.data is not None and post.number is not None
+        message = messages.question_post(post.number, question_of(post.data))
+        ref = ChannelRef(post.platform, post.workspace_id, post.channel_id)
+        reveal_delay = deps.reveal_delay_of(post.reveal_hours)
         deadline, attempts = post.claimed_at + deps.grace, post.send_attempts
 
     async def renew(uow: UnitOfWork, until: datetime) -> bool:
