@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.rules.scoring import AttemptFacts, is_correct, points
 from content.model import Question, SourceRef
+from storage.queries import REBUILD_TOTALS
 
 PLATFORM = "console"
 WORKSPACE = "bench"
@@ -290,11 +291,21 @@ def load_sqlite(path: str, data: DataSet) -> None:
             f"AND tbl_name IN ({', '.join('?' * len(names))})", names).fetchall()
         for name, _ in indexes:
             con.execute(f'DROP INDEX "{name}"')
+        # the board totals' triggers (migration 0004) likewise: dropped for the load,
+        # re-created, and the totals summed once from the loaded attempts
+        triggers = con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        for name, _ in triggers:
+            con.execute(f'DROP TRIGGER "{name}"')
         for table in data.tables:
             marks = ", ".join("?" * len(table.columns))
             con.executemany(f"INSERT INTO {table.name} ({', '.join(table.columns)}) "
                             f"VALUES ({marks})", _converted(table.rows, _sqlite_value))
         for _, sql in indexes:
+            con.execute(sql)
+        for _, sql in triggers:
+            con.execute(sql)
+        for sql in REBUILD_TOTALS:
             con.execute(sql)
         con.execute("COMMIT")
         con.execute("ANALYZE")
@@ -336,6 +347,9 @@ async def load_postgres(url: str, data: DataSet) -> None:
                     await con.execute("SET LOCAL session_replication_role = replica")
             except Exception:  # not a superuser: the checks run, the load is slower
                 pass
+            # the board totals' trigger (migration 0004) is off for the load (the owner
+            # may do that); the totals are summed once from the loaded attempts below
+            await con.execute("ALTER TABLE attempts DISABLE TRIGGER USER")
             for table in data.tables:
                 await con.copy_records_to_table(
                     table.name, columns=list(table.columns),
@@ -349,6 +363,9 @@ async def load_postgres(url: str, data: DataSet) -> None:
                     )
             for index in indexes:
                 await con.execute(index["indexdef"])
+            await con.execute("ALTER TABLE attempts ENABLE TRIGGER USER")
+            for sql in REBUILD_TOTALS:
+                await con.execute(sql)
         await con.execute("ANALYZE")
     finally:
         await con.close()
@@ -356,7 +373,8 @@ async def load_postgres(url: str, data: DataSet) -> None:
 
 # filled above, or empty in a real year too (kept only for moments: strays, peeks, grades)
 KNOWN_TABLES = {"questions", "channels", "users", "posts", "reactions", "attempts",
-                "stray_reactions", "peeks", "grades", "alembic_version"}
+                "stray_reactions", "peeks", "grades", "alembic_version",
+                "board_channel_totals", "board_workspace_totals"}  # summed from attempts
 
 
 async def _tables(url: str) -> list[str]:

@@ -135,6 +135,11 @@ def _db_sync(args: argparse.Namespace) -> int:
     async def sync() -> int:
         core = await prepare(settings, use_scheduler=False)
         try:
+            # the all-time board totals the triggers keep, summed again from attempts in
+            # one transaction: whatever happened to them, a sync leaves them exact
+            async with core.db.uow() as uow:
+                await uow.queries.rebuild_totals()
+                await uow.commit()
             report = await core.sync_bank()
         except (BankError, OverridesError) as exc:
             for line in bank_problems(exc):

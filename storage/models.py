@@ -225,3 +225,46 @@ class AttemptRow(Base):
     points: Mapped[float] = mapped_column(Float, default=0.0)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChannelTotalRow(Base):
+    """A member's all-time total in one channel: the sum of their attempts' points on the
+    channel's sent posts, their first answer there (the board's tie-break) and how many
+    attempts that is. Kept by database triggers on attempts (migration 0004), in the same
+    transaction as every change; `qotd db sync` rebuilds it. `user_pk` has no foreign key:
+    a user's deletion cascades to attempts row by row on SQLite, and each of those triggers
+    recomputes the row from the attempts left (a key would refuse the intermediate rows);
+    the last one leaves nothing."""
+
+    __tablename__ = "board_channel_totals"
+    __table_args__ = (
+        # the board: the top by points, the caller's tie group, the count of members
+        # with more points, each an index range of one channel
+        Index("ix_board_channel_totals_rank", "channel_pk", "points", "first_at", "user_pk"),
+    )
+
+    channel_pk: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[float] = mapped_column(Float)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+
+
+class WorkspaceTotalRow(Base):
+    """The same total over every channel of a workspace (the channels' platform and
+    workspace_id), for scope:workspace boards."""
+
+    __tablename__ = "board_workspace_totals"
+    __table_args__ = (
+        Index("ix_board_workspace_totals_rank", "platform", "workspace_id", "points",
+              "first_at", "user_pk"),
+    )
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[float] = mapped_column(Float)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)

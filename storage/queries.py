@@ -3,15 +3,54 @@ service can hand them to the pure rules as they are."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AttemptRow, ChannelRow, PostRow, QuestionRow, UserRow
+from storage.models import (
+    AttemptRow,
+    ChannelRow,
+    ChannelTotalRow,
+    PostRow,
+    QuestionRow,
+    UserRow,
+    WorkspaceTotalRow,
+)
 from storage.repositories import SENT
+
+# The all-time totals from attempts (the same SQL as migration 0004's fill): what
+# `qotd db sync` runs when the tables are in doubt, and what the bench's loader runs.
+REBUILD_TOTALS = (
+    "DELETE FROM board_channel_totals",
+    "INSERT INTO board_channel_totals (channel_pk, user_pk, points, first_at, attempts) "
+    "SELECT p.channel_pk, a.user_pk, sum(a.points), min(a.first_at), count(*) "
+    "FROM attempts a JOIN posts p ON p.id = a.post_id WHERE p.status = 'sent' "
+    "GROUP BY p.channel_pk, a.user_pk",
+    "DELETE FROM board_workspace_totals",
+    "INSERT INTO board_workspace_totals "
+    "(platform, workspace_id, user_pk, points, first_at, attempts) "
+    "SELECT c.platform, c.workspace_id, a.user_pk, sum(a.points), min(a.first_at), count(*) "
+    "FROM attempts a JOIN posts p ON p.id = a.post_id JOIN channels c ON c.id = p.channel_pk "
+    "WHERE p.status = 'sent' GROUP BY c.platform, c.workspace_id, a.user_pk",
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +69,18 @@ class BoardRow:
 
     total: UserTotal
     points_rank: int
+
+
+@dataclass(frozen=True)
+class BoardPlace:
+    """Where a board is asked for, from one lookup: the scope's channel keys, the asking
+    channel's key and time zone (None and "UTC" when it was never seen) and the caller's
+    user key (None when never seen)."""
+
+    channel_pks: list[int]
+    here_pk: int | None
+    zone: str
+    caller_pk: int | None
 
 
 @dataclass(frozen=True)
@@ -63,11 +114,55 @@ class Queries:
         self.session = session
         self.dialect = dialect
 
-    async def workspace_channels(self, platform: str, workspace_id: str) -> list[int]:
-        stmt = select(ChannelRow.id).where(
-            ChannelRow.platform == platform, ChannelRow.workspace_id == workspace_id
+    async def board_place(
+        self, platform: str, workspace_id: str, channel_id: str, user_id: str,
+        workspace: bool,
+    ) -> BoardPlace:
+        """The channel (or, with `workspace`, every channel of its workspace) and the
+        caller, in one statement of plain columns (no ORM rows to build)."""
+        params = {"platform": platform, "workspace_id": workspace_id,
+                  "channel_id": channel_id, "user_id": user_id}
+        rows = (await self.session.execute(_place_statement(workspace), params)).all()
+        here = next((r for r in rows if r[1]), None)
+        return BoardPlace(
+            channel_pks=[int(r[0]) for r in rows],
+            here_pk=int(here[0]) if here is not None else None,
+            zone=str(here[2]) if here is not None else "UTC",
+            caller_pk=int(rows[0][3]) if rows and rows[0][3] is not None else None,
         )
-        return list((await self.session.scalars(stmt)).all())
+
+    async def board_all_time(
+        self, channel_pk: int | None, workspace: tuple[str, str] | None,
+        caller_pk: int | None, top: int = 10,
+    ) -> list[BoardRow]:
+        """`board(..., since=None)` from the totals tables (migration 0004) instead of
+        every attempt of the scope: the same rows, ranks and order. The scope is one
+        channel (`channel_pk`) or a workspace ((platform, workspace_id)).
+
+        Index ranges of ix_board_*_totals_rank only: the `top`-th highest points (the
+        cut: everyone from it up is within the top by rank, ties included), the members
+        from the cut up, ranked among themselves, and the caller's tie group, whose
+        members share one rank: 1 + the members with more points, counted once."""
+        params: dict[str, Any] = {"caller": caller_pk}
+        if workspace is not None:
+            params["platform"], params["workspace_id"] = workspace
+        else:
+            params["channel_pk"] = channel_pk
+        stmt = _all_time_statement(workspace is not None, caller_pk is not None, top,
+                                   self.dialect == "postgresql")
+        return _board_rows((await self.session.execute(stmt, params)).all())
+
+    async def rebuild_totals(self) -> None:
+        """Recompute both totals tables from attempts, in the caller's transaction (commit
+        to keep). On PostgreSQL the tables the triggers read are locked against writers
+        first, so no attempt changes between the delete and the sums."""
+        if self.dialect == "postgresql":
+            await self.session.execute(text(
+                "LOCK TABLE attempts, posts, channels, board_channel_totals, "
+                "board_workspace_totals IN SHARE ROW EXCLUSIVE MODE"
+            ))
+        for statement in REBUILD_TOTALS:
+            await self.session.execute(text(statement))
 
     async def board(
         self, channel_pks: Sequence[int], since: datetime | None, caller_pk: int | None,
@@ -80,56 +175,9 @@ class Queries:
 
         Reads attempts through ix_attempts_board (post_id, first_at, user_pk, points):
         the posts of the scope, and for a week or month only the attempts since then."""
-        per_user = (
-            select(
-                AttemptRow.user_pk.label("user_pk"),
-                func.sum(AttemptRow.points).label("points"),
-                func.min(AttemptRow.first_at).label("first_at"),
-            )
-            .join(PostRow, PostRow.id == AttemptRow.post_id)
-            .where(PostRow.channel_pk.in_(channel_pks), PostRow.status == SENT)
-            .group_by(AttemptRow.user_pk)
-        )
-        if since is not None:
-            per_user = per_user.where(AttemptRow.first_at >= since)
-        totals = per_user.cte("board_totals")
-        ranked = select(
-            totals.c.user_pk,
-            totals.c.points,
-            totals.c.first_at,
-            func.rank().over(order_by=totals.c.points.desc()).label("points_rank"),
-        ).cte("board_ranked")
-        keep = ranked.c.points_rank <= top
-        if caller_pk is not None:
-            mine = select(ranked.c.points).where(ranked.c.user_pk == caller_pk).scalar_subquery()
-            keep = or_(keep, ranked.c.points == mine)
-        stmt = (
-            select(
-                ranked.c.user_pk,
-                UserRow.user_id,
-                UserRow.display_name,
-                ranked.c.points,
-                ranked.c.first_at,
-                ranked.c.points_rank,
-            )
-            .join(UserRow, UserRow.id == ranked.c.user_pk)
-            .where(keep)
-            .order_by(ranked.c.points_rank, ranked.c.first_at, UserRow.user_id)
-        )
-        rows = (await self.session.execute(stmt)).all()
-        return [
-            BoardRow(
-                UserTotal(
-                    user_pk=pk,
-                    user_id=uid,
-                    display_name=name,
-                    points=float(points or 0.0),
-                    first_answer_at=_aware(first),
-                ),
-                points_rank=int(prank),
-            )
-            for pk, uid, name, points, first, prank in rows
-        ]
+        stmt = _board_statement(since is not None, caller_pk is not None, top)
+        params = {"pks": list(channel_pks), "since": since, "caller": caller_pk}
+        return _board_rows((await self.session.execute(stmt, params)).all())
 
     async def sent_posts(self, channel_pks: Sequence[int]) -> list[SentPost]:
         """The channels' sent posts in posting order, as tuples (ix_posts_board)."""
@@ -145,60 +193,35 @@ class Queries:
             out.append(SentPost(pk, channel_pk, _aware(posted_at), bool(scheduled)))
         return out
 
-    async def recent_sent_posts(
-        self, channel_pks: Sequence[int], scheduled: int
-    ) -> tuple[list[SentPost], set[int]]:
+    async def recent_streak_facts(
+        self, channel_pks: Sequence[int], user_pks: Sequence[int], scheduled: int,
+        every_answer: bool = False,
+    ) -> tuple[list[SentPost], set[int], list[FirstAttempt]]:
         """Each channel's sent posts from its `scheduled`-th last scheduled post on, in
-        posting order, and the channels whose whole history that is (no more scheduled
-        posts before). The cut is found in the database (ix_posts_channel_status)."""
-        marks = (
-            select(
-                PostRow.channel_pk.label("channel_pk"),
-                PostRow.posted_at.label("posted_at"),
-                func.row_number().over(
-                    partition_by=PostRow.channel_pk,
-                    order_by=(PostRow.posted_at.desc(), PostRow.id.desc()),
-                ).label("n"),
-                func.count().over(partition_by=PostRow.channel_pk).label("total"),
-            )
-            .where(
-                PostRow.channel_pk.in_(channel_pks),
-                PostRow.status == SENT,
-                PostRow.day.is_not(None),
-            )
-            .cte("recent_marks")
-        )
-        cut = (
-            select(
-                marks.c.channel_pk,
-                func.min(marks.c.posted_at).label("since"),
-                func.max(marks.c.total).label("total"),
-            )
-            .where(marks.c.n <= scheduled)
-            .group_by(marks.c.channel_pk)
-            .cte("recent_cut")
-        )
-        stmt = (
-            select(
-                PostRow.id, PostRow.channel_pk, PostRow.posted_at, PostRow.day.is_not(None),
-                cut.c.total,
-            )
-            .join(cut, cut.c.channel_pk == PostRow.channel_pk)
-            .where(
-                PostRow.channel_pk.in_(channel_pks),
-                PostRow.status == SENT,
-                PostRow.posted_at >= cut.c.since,
-            )
-            .order_by(PostRow.posted_at, PostRow.id)
-        )
-        rows = (await self.session.execute(stmt)).all()
+        posting order; the channels whose whole history that is (no scheduled post
+        before); and the users' first answers to those posts. One statement (one round
+        trip per streak window).
+
+        `every_answer`: every answer to those posts instead, for the caller to pick the
+        users from: cheaper when they are hundreds and the posts few (a range of
+        ix_attempts_board per post instead of a seek per user and post)."""
+        params = {"pks": list(channel_pks), "users": list(user_pks), "scheduled": scheduled,
+                  "before": scheduled - 1}
+        stmt = _streak_statement("all" if every_answer else "users" if user_pks else "none")
+        rows = (await self.session.execute(stmt, params)).all()
         posts: list[SentPost] = []
         complete: set[int] = set()
-        for pk, channel_pk, posted_at, is_scheduled, total in rows:
-            posts.append(SentPost(pk, channel_pk, _aware(posted_at), bool(is_scheduled)))
-            if int(total) <= scheduled:
-                complete.add(channel_pk)
-        return posts, complete
+        facts: list[FirstAttempt] = []
+        for kind, pk, key, at, flag in rows:
+            if kind == 0:
+                posts.append(SentPost(pk, key, _aware(at), bool(flag)))
+            elif kind == 2:
+                if flag:
+                    complete.add(pk)
+            else:
+                facts.append(FirstAttempt(pk, key, _aware(at)))
+        posts.sort(key=lambda post: (post.posted_at, post.id))
+        return posts, complete, facts
 
     async def first_attempts(
         self, channel_pks: Sequence[int], user_pks: Sequence[int],
@@ -245,6 +268,228 @@ class Queries:
             AttemptFact(post_id=p, user_pk=u, first_at=_aware(f), correct=c, topic=t)
             for p, u, f, c, t in rows
         ]
+
+
+# The leaderboard's statements are built once per shape, with bound parameters: building
+# a statement of CTEs and subqueries costs more Python than the database takes to run it.
+
+
+@functools.cache
+def _place_statement(workspace: bool) -> Select[Any]:
+    caller = (
+        select(UserRow.id)
+        .where(UserRow.platform == bindparam("platform"),
+               UserRow.workspace_id == bindparam("workspace_id"),
+               UserRow.user_id == bindparam("user_id"))
+        .scalar_subquery()
+    )
+    stmt = select(
+        ChannelRow.id, ChannelRow.channel_id == bindparam("channel_id"), ChannelRow.timezone,
+        caller,
+    ).where(ChannelRow.platform == bindparam("platform"),
+            ChannelRow.workspace_id == bindparam("workspace_id"))
+    if not workspace:
+        stmt = stmt.where(ChannelRow.channel_id == bindparam("channel_id"))
+    return stmt
+
+
+@functools.cache
+def _all_time_statement(workspace: bool, with_caller: bool, top: int, postgres: bool
+                        ) -> Select[Any]:
+    t: type[ChannelTotalRow] | type[WorkspaceTotalRow]
+    if workspace:
+        t = WorkspaceTotalRow
+        g = WorkspaceTotalRow.__table__.alias("above")
+        scope: list[ColumnElement[bool]] = [
+            WorkspaceTotalRow.platform == bindparam("platform"),
+            WorkspaceTotalRow.workspace_id == bindparam("workspace_id"),
+        ]
+        scope_above = [g.c.platform == bindparam("platform"),
+                       g.c.workspace_id == bindparam("workspace_id")]
+    else:
+        t = ChannelTotalRow
+        g = ChannelTotalRow.__table__.alias("above")
+        scope = [ChannelTotalRow.channel_pk == bindparam("channel_pk")]
+        scope_above = [g.c.channel_pk == bindparam("channel_pk")]
+    lowest = select(func.min(t.points)).where(*scope).correlate(None).scalar_subquery()
+    cut = func.coalesce(
+        select(t.points).where(*scope).order_by(t.points.desc()).limit(1)
+        .offset(top - 1).correlate(None).scalar_subquery(),
+        lowest,
+    )
+    # everyone with more points than a member from the cut up is from the cut up too, so
+    # the rank among these rows is the rank on the whole board. PostgreSQL says it with
+    # FETCH ... WITH TIES, so that it plans for those few rows: it would guess a third of
+    # the scope for `points >= cut` (and price the statement high enough to JIT it)
+    top_rows = select(t.user_pk, t.points, t.first_at).where(*scope)
+    if postgres:
+        top_rows = top_rows.order_by(t.points.desc()).fetch(top, with_ties=True)
+    else:
+        top_rows = top_rows.where(t.points >= cut)
+    top_part = top_rows.subquery()
+    parts = [
+        select(
+            top_part.c.user_pk, top_part.c.points, top_part.c.first_at,
+            func.rank().over(order_by=top_part.c.points.desc()).label("points_rank"),
+        )
+    ]
+    if with_caller:
+        mine = (
+            select(t.points).where(*scope, t.user_pk == bindparam("caller")).correlate(None)
+            .scalar_subquery()
+        )
+        ahead = (
+            select(func.count()).select_from(g).where(*scope_above, g.c.points > mine)
+            .scalar_subquery()
+        )
+        parts.append(
+            select(t.user_pk, t.points, t.first_at, (ahead + 1).label("points_rank"))
+            .where(*scope, t.points == mine)
+        )
+    candidates = (union(*parts) if len(parts) > 1 else parts[0]).subquery("board_top")
+    # the names by primary key, row by row: a join would be planned for the thousands of
+    # rows PostgreSQL guesses `points >= cut` keeps (a hash of every user), not the few
+    name = {
+        column: select(column).where(UserRow.id == candidates.c.user_pk).scalar_subquery()
+        for column in (UserRow.user_id, UserRow.display_name)
+    }
+    user_id = name[UserRow.user_id].label("user_id")
+    return select(
+        candidates.c.user_pk,
+        user_id,
+        name[UserRow.display_name].label("display_name"),
+        candidates.c.points,
+        candidates.c.first_at,
+        candidates.c.points_rank,
+    ).order_by(candidates.c.points_rank, candidates.c.first_at, user_id)
+
+
+@functools.cache
+def _board_statement(with_since: bool, with_caller: bool, top: int) -> Select[Any]:
+    per_user = (
+        select(
+            AttemptRow.user_pk.label("user_pk"),
+            func.sum(AttemptRow.points).label("points"),
+            func.min(AttemptRow.first_at).label("first_at"),
+        )
+        .join(PostRow, PostRow.id == AttemptRow.post_id)
+        .where(PostRow.channel_pk.in_(bindparam("pks", expanding=True)),
+               PostRow.status == SENT)
+        .group_by(AttemptRow.user_pk)
+    )
+    if with_since:
+        per_user = per_user.where(AttemptRow.first_at >= bindparam("since"))
+    totals = per_user.cte("board_totals")
+    ranked = select(
+        totals.c.user_pk,
+        totals.c.points,
+        totals.c.first_at,
+        func.rank().over(order_by=totals.c.points.desc()).label("points_rank"),
+    ).cte("board_ranked")
+    keep = ranked.c.points_rank <= top
+    if with_caller:
+        mine = (
+            select(ranked.c.points).where(ranked.c.user_pk == bindparam("caller"))
+            .scalar_subquery()
+        )
+        keep = or_(keep, ranked.c.points == mine)
+    return (
+        select(
+            ranked.c.user_pk,
+            UserRow.user_id,
+            UserRow.display_name,
+            ranked.c.points,
+            ranked.c.first_at,
+            ranked.c.points_rank,
+        )
+        .join(UserRow, UserRow.id == ranked.c.user_pk)
+        .where(keep)
+        .order_by(ranked.c.points_rank, ranked.c.first_at, UserRow.user_id)
+    )
+
+
+@functools.cache
+def _streak_statement(answers: str) -> CompoundSelect[Any]:
+    """Each channel's sent posts from its `scheduled`-th last scheduled post on, with a
+    flag for the channels whose whole history that is, then the users' first answers to
+    those posts. The cut is a short backward range of ix_posts_channel_status per channel
+    (no window over the channel's whole history); the answers are read by (user, post)
+    through ix_attempts_user."""
+
+    def scheduled_posts() -> Select[Any]:
+        return select(PostRow.posted_at).where(
+            PostRow.channel_pk == ChannelRow.id, PostRow.status == SENT,
+            PostRow.day.is_not(None),
+        )
+
+    def nth_latest(offset: Any) -> Any:
+        return (
+            scheduled_posts().order_by(PostRow.posted_at.desc(), PostRow.id.desc())
+            .limit(1).offset(offset).scalar_subquery()
+        )
+
+    earliest = (
+        select(func.min(PostRow.posted_at)).where(
+            PostRow.channel_pk == ChannelRow.id, PostRow.status == SENT,
+            PostRow.day.is_not(None),
+        ).scalar_subquery()
+    )
+    cut = (
+        select(
+            ChannelRow.id.label("channel_pk"),
+            func.coalesce(nth_latest(bindparam("before", type_=Integer)), earliest)
+            .label("since"),
+        )
+        .where(ChannelRow.id.in_(bindparam("pks", expanding=True)))
+        .cte("streak_cut")
+    )
+    recent = (
+        select(
+            PostRow.id.label("id"),
+            PostRow.channel_pk.label("channel_pk"),
+            PostRow.posted_at.label("posted_at"),
+            PostRow.day.is_not(None).label("scheduled"),
+        )
+        .join(cut, cut.c.channel_pk == PostRow.channel_pk)
+        .where(PostRow.status == SENT, PostRow.posted_at >= cut.c.since)
+        .cte("streak_posts")
+    )
+    # rows of three kinds: 0 a post, 2 a channel and whether the window holds its whole
+    # history (a row of its own, so that it is computed once per channel, not per post),
+    # 1 an answer
+    parts: list[Any] = [
+        select(literal(0).label("kind"), recent.c.id, recent.c.channel_pk, recent.c.posted_at,
+               recent.c.scheduled),
+        select(
+            literal(2), ChannelRow.id, ChannelRow.id, earliest,
+            nth_latest(bindparam("scheduled", type_=Integer)).is_(None),
+        ).where(ChannelRow.id.in_(bindparam("pks", expanding=True))),
+    ]
+    if answers != "none":
+        facts = select(
+            literal(1), AttemptRow.post_id, AttemptRow.user_pk, AttemptRow.first_at,
+            literal(False),
+        ).where(AttemptRow.post_id.in_(select(recent.c.id)))
+        if answers == "users":
+            facts = facts.where(AttemptRow.user_pk.in_(bindparam("users", expanding=True)))
+        parts.append(facts)
+    return union_all(*parts)
+
+
+def _board_rows(rows: Sequence[Any]) -> list[BoardRow]:
+    return [
+        BoardRow(
+            UserTotal(
+                user_pk=pk,
+                user_id=uid,
+                display_name=name,
+                points=float(points or 0.0),
+                first_answer_at=_aware(first),
+            ),
+            points_rank=int(prank),
+        )
+        for pk, uid, name, points, first, prank in rows
+    ]
 
 
 def _aware(value: datetime | str) -> datetime:

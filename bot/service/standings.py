@@ -66,7 +66,9 @@ async def _current_streaks(
     pending = set(user_pks)
     window = STREAK_WINDOW
     while pending:
-        posts, complete = await uow.queries.recent_sent_posts(channel_pks, window)
+        posts, complete, facts = await uow.queries.recent_streak_facts(
+            channel_pks, sorted(pending), window
+        )
         if not posts:
             break
         moments: dict[int, list[PostMoment]] = defaultdict(list)
@@ -74,9 +76,8 @@ async def _current_streaks(
         for post in posts:
             moments[post.channel_pk].append(PostMoment(post.id, post.posted_at, post.scheduled))
             channel_of[post.id] = post.channel_pk
-        since = posts[0].posted_at
         answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
-        for fact in await uow.queries.first_attempts(channel_pks, sorted(pending), since):
+        for fact in facts:
             if fact.post_id in channel_of:
                 answered[fact.user_pk][channel_of[fact.post_id]][fact.post_id] = fact.first_at
         unresolved = set()
@@ -93,6 +94,36 @@ async def _current_streaks(
                 out[user_pk] = best
         pending = unresolved
         window *= 4
+    return out
+
+
+async def _capped_streaks(
+    uow: UnitOfWork, channel_pks: Sequence[int], user_pks: Sequence[int], cap: int
+) -> dict[int, int]:
+    """min(current streak, `cap`) for each user, from one read of each channel's last
+    `cap + 1` scheduled posts: a run shorter than `cap` there is the whole streak (it
+    starts inside the window); a run of `cap` or more means a streak of at least `cap`.
+    Ranking a member against a caller whose streak is `cap - 1` needs no more."""
+    # a tie group is often hundreds of members on a few posts: every answer to those
+    # posts is read, and the members' picked here
+    posts, _, facts = await uow.queries.recent_streak_facts(
+        channel_pks, user_pks, cap + 1, every_answer=len(user_pks) > 50
+    )
+    wanted = set(user_pks)
+    moments: dict[int, list[PostMoment]] = defaultdict(list)
+    channel_of: dict[int, int] = {}
+    for post in posts:
+        moments[post.channel_pk].append(PostMoment(post.id, post.posted_at, post.scheduled))
+        channel_of[post.id] = post.channel_pk
+    answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
+    for fact in facts:
+        if fact.post_id in channel_of and fact.user_pk in wanted:
+            answered[fact.user_pk][channel_of[fact.post_id]][fact.post_id] = fact.first_at
+    out = dict.fromkeys(user_pks, 0)
+    for user_pk, channels in answered.items():
+        best = max(compute_streak(moments[pk], attempts).current
+                   for pk, attempts in channels.items())
+        out[user_pk] = min(best, cap)
     return out
 
 
@@ -122,20 +153,37 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
     ref = command.channel
     now = deps.clock.now()
     async with deps.db.uow() as uow:
-        channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
-        zone = channel.timezone if channel is not None else "UTC"
-        if scope == "workspace":
-            pks = await uow.queries.workspace_channels(ref.platform, ref.workspace_id)
-        else:
-            pks = [channel.id] if channel is not None else []
-        since = period_start(_period(period), now, zone)
-        caller = await uow.users.find(ref.platform, ref.workspace_id, command.actor.user_id)
-        caller_pk = caller.id if caller is not None else None
-        rows = await uow.queries.board(pks, since, caller_pk, TOP) if pks else []
-        # streaks only for the candidates: the members within the top by points (their
-        # whole tie group at the boundary) and those tied on points with the caller
-        candidates = sorted({r.total.user_pk for r in rows})
-        streaks = await _current_streaks(uow, pks, candidates) if candidates else {}
+        # the channel (or the workspace's channels) and the caller: one lookup
+        place = await uow.queries.board_place(
+            ref.platform, ref.workspace_id, ref.channel_id, command.actor.user_id,
+            workspace=scope == "workspace",
+        )
+        pks, caller_pk = place.channel_pks, place.caller_pk
+        since = period_start(_period(period), now, place.zone)
+        rows: list[BoardRow] = []
+        if pks and since is None:
+            # all time: the totals the database keeps per channel and per workspace
+            workspace = (ref.platform, ref.workspace_id) if scope == "workspace" else None
+            rows = await uow.queries.board_all_time(
+                place.here_pk if workspace is None else None, workspace, caller_pk, TOP
+            )
+        elif pks:
+            rows = await uow.queries.board(pks, since, caller_pk, TOP)
+        # exact streaks only where they are shown or order what is shown: the members
+        # within the top by points (their whole tie group at the boundary) and the caller
+        shown_pks = {r.total.user_pk for r in rows if r.points_rank <= TOP}
+        own = next((r for r in rows if r.total.user_pk == caller_pk), None)
+        if own is not None:
+            shown_pks.add(own.total.user_pk)
+        streaks = await _current_streaks(uow, pks, sorted(shown_pks)) if shown_pks else {}
+        if own is not None and own.points_rank > TOP:
+            # the caller's tie group below the top only places the caller: whether each
+            # member's streak is below, equal to or above the caller's is all it takes
+            tied = sorted(r.total.user_pk for r in rows
+                          if r.points_rank == own.points_rank and r.total.user_pk != caller_pk)
+            if tied:
+                cap = streaks.get(own.total.user_pk, 0) + 1
+                streaks.update(await _capped_streaks(uow, pks, tied, cap))
     standing_of = {
         r.total.user_pk: Standing(
             user_id=r.total.user_id,

@@ -1,5 +1,5 @@
-"""The leaderboard's statements use the indexes of migration 0003 on both backends, so a
-later change cannot silently bring the full scans of attempts back.
+"""The leaderboard's statements use the indexes of migrations 0003 and 0004 on both
+backends, so a later change cannot silently bring the full scans of attempts back.
 
 The statements are the ones the code really sends (captured at the cursor), explained
 on the same connection: EXPLAIN QUERY PLAN on SQLite; EXPLAIN after VACUUM ANALYZE on
@@ -42,7 +42,7 @@ async def _fill(db: Database) -> tuple[list[int], list[int]]:
             "id": u, "platform": "console", "workspace_id": "w", "user_id": f"u{u}",
             "display_name": f"U{u}", "updated_at": NOW,
         } for u in range(1, USERS + 1)])
-        posts = []
+        posts: list[dict[str, Any]] = []
         for c in range(1, CHANNELS + 1):
             for d in range(DAYS):
                 at = NOW - timedelta(days=DAYS - d)
@@ -148,10 +148,60 @@ async def test_sent_posts_come_from_the_posts_index(filled: Any) -> None:
         assert "ix_posts_channel_status" in plan, plan
 
 
-async def test_recent_posts_come_from_the_posts_index(filled: Any) -> None:
-    db, channels, _ = filled
-    plan = await _plan(db, lambda q: q.recent_sent_posts(channels, 16), "recent_marks",
-                       force=True)
+async def test_streak_window_reads_posts_and_answers_through_their_indexes(filled: Any
+                                                                          ) -> None:
+    """The streak window's cut is a short range of the posts index per channel (no
+    window function over a channel's whole history), and the shown members' answers
+    come from their own index."""
+    db, channels, users = filled
+    plan = await _plan(db, lambda q: q.recent_streak_facts(channels, users, 16),
+                       "streak_cut", force=True)
     if db.dialect == "sqlite":
         assert "ix_posts_channel_status" in plan, plan
+        assert "ix_attempts_user" in plan, plan
+    else:
+        assert "ix_attempts_user" in plan or "uq_attempts_post_id_user_pk" in plan, plan
     _no_full_scan(plan, "posts")
+    _no_full_scan(plan, "attempts")
+
+
+async def _with_totals(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.queries.rebuild_totals()
+        await uow.commit()
+
+
+@pytest.mark.parametrize("caller", [3, None], ids=["caller", "nobody"])
+@pytest.mark.parametrize("scope", ["channel", "workspace"])
+async def test_all_time_board_reads_only_index_ranges_of_the_totals(
+    filled: Any, scope: str, caller: int | None
+) -> None:
+    """All time: no attempts at all, and of the totals only ranges of the rank index
+    (the cut, the top, the counts above) and the primary key (the caller's points)."""
+    db, channels, _ = filled
+    await _with_totals(db)
+    if scope == "channel":
+        table, run = "board_channel_totals", (
+            lambda q: q.board_all_time(channels[0], None, caller, 10))
+    else:
+        table, run = "board_workspace_totals", (
+            lambda q: q.board_all_time(None, ("console", "w"), caller, 10))
+    plan = await _plan(db, run, "board_top", force=True)
+    assert "attempts" not in plan, plan
+    assert f"ix_{table}_rank" in plan, plan
+    _no_full_scan(plan, table)
+    _no_full_scan(plan, "users")
+    if db.dialect == "sqlite":
+        # every read of the totals is a SEARCH (an index range), none a SCAN
+        reads = [line for line in plan.splitlines() if table in line or " above " in line]
+        assert reads and all("SEARCH" in line for line in reads), plan
+
+
+async def test_board_place_is_two_index_lookups(filled: Any) -> None:
+    db, _, _ = filled
+    plan = await _plan(db, lambda q: q.board_place("console", "w", "c1", "u3", False),
+                       "timezone", force=True)
+    if db.dialect == "sqlite":
+        assert "SEARCH channels" in plan and "SEARCH users" in plan, plan
+    _no_full_scan(plan, "channels")
+    _no_full_scan(plan, "users")
