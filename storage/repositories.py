@@ -12,6 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import (
     AttemptRow,
@@ -54,7 +56,11 @@ class ChannelRepo(_Repo):
     async def get_or_create(
         self, platform: str, workspace_id: str, channel_id: str, now: datetime
     ) -> ChannelRow:
-        """Race-free: two first commands in a new channel create one row."""
+        """Race-free: two first commands in a new channel create one row. A channel
+        that exists (every command but its first) is one read, no write."""
+        found = await self.get(platform, workspace_id, channel_id)
+        if found is not None:
+            return found
         stmt = (
             self._insert(ChannelRow)
             .values(
@@ -150,14 +156,13 @@ class ChannelRepo(_Repo):
             .values(draws=ChannelRow.draws + 1)
             .returning(ChannelRow.draws)
         )
-        value = (await self.session.execute(stmt)).scalar_one()
-        await self.session.refresh(await self._row(pk))
-        return int(value)
+        value = int((await self.session.execute(stmt)).scalar_one())
+        # a channel row this session holds learns the new count without a second read
+        held = self.session.identity_map.get(identity_key(ChannelRow, pk))
+        if held is not None:
+            set_committed_value(held, "draws", value)
+        return value
 
-    async def _row(self, pk: int) -> ChannelRow:
-        row = await self.session.get(ChannelRow, pk)
-        assert row is not None
-        return row
 
 
 class QuestionRepo(_Repo):
@@ -486,6 +491,29 @@ class UserRepo(_Repo):
             index_elements=["platform", "workspace_id", "user_id"], set_=changes
         ).returning(UserRow.id)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def remember_name(self, platform: str, workspace_id: str, user_id: str,
+                            display_name: str, now: datetime) -> None:
+        """`upsert` for when the id is not needed: a name that has not changed writes
+        nothing (`updated_at` is when the stored name last changed), so the commit after
+        it has nothing to flush."""
+        stmt = self._insert(UserRow).values(
+            platform=platform,
+            workspace_id=workspace_id,
+            user_id=user_id,
+            display_name=display_name or user_id,
+            updated_at=now,
+        )
+        if not display_name:  # the platform did not say: never replaces a known name
+            await self.session.execute(stmt.on_conflict_do_nothing(
+                index_elements=["platform", "workspace_id", "user_id"]))
+            return
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "user_id"],
+            set_={"display_name": stmt.excluded.display_name,
+                  "updated_at": stmt.excluded.updated_at},
+            where=UserRow.display_name != stmt.excluded.display_name,
+        ))
 
     async def find(self, platform: str, workspace_id: str, user_id: str) -> UserRow | None:
         stmt = select(UserRow).where(

@@ -117,11 +117,11 @@ async def _remember_users(deps: Deps, command: CommandInput) -> None:
     now = deps.clock.now()
     ref = command.channel
     async with deps.db.uow() as uow:
-        await uow.users.upsert(
+        await uow.users.remember_name(
             ref.platform, ref.workspace_id, command.actor.user_id, command.actor.display_name, now
         )
         if command.user is not None:
-            await uow.users.upsert(
+            await uow.users.remember_name(
                 ref.platform, ref.workspace_id, command.user.user_id,
                 command.user.display_name, now,
             )
