@@ -326,7 +326,9 @@ async def pg_connection(url: str) -> Any:
     import asyncpg
 
     dsn, schema = pg_connect_args(url)
-    settings = {"search_path": schema} if schema else {}
+    settings = {"jit": "off"}  # as the app's own connections (storage.engine)
+    if schema:
+        settings["search_path"] = schema
     return await asyncpg.connect(dsn, server_settings=settings)
 
 

@@ -63,6 +63,7 @@ class Core:
         bank = list(load_bank(directory))
         if not bank:
             log.warning("the bank in %s is empty; keeping the questions already stored", directory)
+            await self.deps.bank.warm(self.db)
             return None
         groups = group(bank, load_overrides(directory / OVERRIDES_FILE))
         async with self.db.uow() as uow:
@@ -71,6 +72,7 @@ class Core:
         # other replicas' syncs show as a new `synced_at`; this one may reuse the time (a
         # fake clock that did not move), so its own parses go at once
         self.deps.parsed.clear()
+        await self.deps.bank.warm(self.db)  # the first /qotd post does not pay the fill
         log.info("bank synced: %d questions, %d retired", report.upserted, report.retired)
         return report
 

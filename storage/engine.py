@@ -121,8 +121,13 @@ def make_engine(database_url: str, *, pool_size: int | None = None,
         pool["max_overflow"] = max_overflow
     if url.get_backend_name() == "sqlite":
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
-    elif schema is not None:
-        connect_args["server_settings"] = {"search_path": schema}
+    else:
+        # JIT compiles a statement whenever the planner's cost estimate is high: that pays
+        # for long analytical queries, while here it added compile time to board
+        # statements whose estimates ran high on skewed data (bench/million.py)
+        connect_args["server_settings"] = {"jit": "off"}
+        if schema is not None:
+            connect_args["server_settings"]["search_path"] = schema
     # A pre-ping is a round trip before every unit of work. A pooled PostgreSQL
     # connection can die while idle (failover, pg_terminate_backend), so it pays there;
     # a SQLite file cannot go away under an open connection, so it would be pure cost.

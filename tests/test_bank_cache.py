@@ -282,9 +282,8 @@ async def test_nothing_to_pick_is_checked_against_the_stored_bank(
         await b.stop()
 
 
-async def test_warm_reads_the_bank_before_the_first_command(core: Core) -> None:
-    await core.deps.bank.warm(core.db)
-    assert core.deps.bank.fills == 1
+async def test_start_reads_the_bank_before_the_first_command(core: Core) -> None:
+    assert core.deps.bank.fills == 1  # Core.sync_bank warmed it
     await core.handle_command(cmd("qotd", "schedule", time="09:00", days="daily"))
     assert await status_left(core) == await fresh_left(core)
     await post_once(core)
