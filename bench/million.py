@@ -9,7 +9,9 @@ figure with its ratio, the goal and PASS/MISS.
   channel's open post), against the raw driver doing the equivalent writes, one
   transaction each: the joined post lookup, the user upsert, the reaction insert and the
   attempt upsert. SQLite at the app's own durability (WAL, and the synchronous level read
-  from the app's engine: FULL); PostgreSQL through asyncpg;
+  from the app's engine: FULL); PostgreSQL through asyncpg. The two sides run in ten
+  alternating rounds (which goes first swaps each round), after a warm-up of each, so
+  the page cache, WAL growth and the machine's load drift fall on both alike;
 - /leaderboard in a channel (week, month, all) and scope:workspace through
   Core.handle_command, p50/p99, against the plain GROUP BY (points summed per member,
   ties by the earliest first answer, LIMIT 10) through the raw driver;
