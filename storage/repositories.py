@@ -480,13 +480,7 @@ class UserRepo(_Repo):
         """Keep the latest display name (it arrives with most inputs). An empty name means
         the platform did not say (Discord's reaction-removed event carries no member): it
         never replaces a known one, and a new user is shown by their id until it is known."""
-        stmt = self._insert(UserRow).values(
-            platform=platform,
-            workspace_id=workspace_id,
-            user_id=user_id,
-            display_name=display_name or user_id,
-            updated_at=now,
-        )
+        stmt = self._new_user(platform, workspace_id, user_id, display_name, now)
         changes: dict[str, Any] = {"updated_at": now}
         if display_name:
             changes["display_name"] = stmt.excluded.display_name
@@ -497,16 +491,10 @@ class UserRepo(_Repo):
 
     async def remember_name(self, platform: str, workspace_id: str, user_id: str,
                             display_name: str, now: datetime) -> None:
-        """`upsert` for when the id is not needed: a name that has not changed writes
-        nothing (`updated_at` is when the stored name last changed), so the commit after
-        it has nothing to flush."""
-        stmt = self._insert(UserRow).values(
-            platform=platform,
-            workspace_id=workspace_id,
-            user_id=user_id,
-            display_name=display_name or user_id,
-            updated_at=now,
-        )
+        """`upsert` for commands, which need no id: a name that has not changed writes
+        nothing, so the commit after it has nothing to flush (`updated_at` then tells
+        when the user last answered or was renamed; nothing reads it today)."""
+        stmt = self._new_user(platform, workspace_id, user_id, display_name, now)
         if not display_name:  # the platform did not say: never replaces a known name
             await self.session.execute(stmt.on_conflict_do_nothing(
                 index_elements=["platform", "workspace_id", "user_id"]))
@@ -517,6 +505,13 @@ class UserRepo(_Repo):
                   "updated_at": stmt.excluded.updated_at},
             where=UserRow.display_name != stmt.excluded.display_name,
         ))
+
+    def _new_user(self, platform: str, workspace_id: str, user_id: str, display_name: str,
+                  now: datetime) -> Any:
+        return self._insert(UserRow).values(
+            platform=platform, workspace_id=workspace_id, user_id=user_id,
+            display_name=display_name or user_id, updated_at=now,
+        )
 
     async def find(self, platform: str, workspace_id: str, user_id: str) -> UserRow | None:
         stmt = select(UserRow).where(

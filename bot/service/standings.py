@@ -21,20 +21,33 @@ STREAK_WINDOW = 16  # scheduled posts per channel read first for a current strea
 _PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
 
 
-def _streaks(
-    posts: Sequence[SentPost], facts: Sequence[FirstAttempt | AttemptFact]
-) -> dict[int, Streak]:
-    """Each user's streak per channel, keeping the best current one across channels.
-    Extra posts (`day` NULL) are passed along but marked: the rule leaves them out."""
+Answered = dict[int, dict[int, dict[int, datetime]]]  # user -> channel -> post -> first_at
+
+
+def _by_channel(
+    posts: Sequence[SentPost], facts: Sequence[FirstAttempt | AttemptFact],
+    wanted: set[int] | None = None,
+) -> tuple[dict[int, list[PostMoment]], Answered]:
+    """The posts as the streak rule takes them, per channel, and each user's first
+    answers per channel and post (only `wanted` users, when given)."""
     by_channel: dict[int, list[PostMoment]] = defaultdict(list)
     channel_of: dict[int, int] = {}
     for post in posts:
         by_channel[post.channel_pk].append(PostMoment(post.id, post.posted_at, post.scheduled))
         channel_of[post.id] = post.channel_pk
-    answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
+    answered: Answered = defaultdict(lambda: defaultdict(dict))
     for fact in facts:
-        if fact.post_id in channel_of:
+        if fact.post_id in channel_of and (wanted is None or fact.user_pk in wanted):
             answered[fact.user_pk][channel_of[fact.post_id]][fact.post_id] = fact.first_at
+    return by_channel, answered
+
+
+def _streaks(
+    posts: Sequence[SentPost], facts: Sequence[FirstAttempt | AttemptFact]
+) -> dict[int, Streak]:
+    """Each user's streak per channel, keeping the best current one across channels.
+    Extra posts (`day` NULL) are passed along but marked: the rule leaves them out."""
+    by_channel, answered = _by_channel(posts, facts)
     out: dict[int, Streak] = {}
     for user_pk, channels in answered.items():
         best = Streak(0, 0)
@@ -71,15 +84,7 @@ async def _current_streaks(
         )
         if not posts:
             break
-        moments: dict[int, list[PostMoment]] = defaultdict(list)
-        channel_of: dict[int, int] = {}
-        for post in posts:
-            moments[post.channel_pk].append(PostMoment(post.id, post.posted_at, post.scheduled))
-            channel_of[post.id] = post.channel_pk
-        answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
-        for fact in facts:
-            if fact.post_id in channel_of:
-                answered[fact.user_pk][channel_of[fact.post_id]][fact.post_id] = fact.first_at
+        moments, answered = _by_channel(posts, facts)
         unresolved = set()
         for user_pk in pending:
             best, longer = 0, False
@@ -109,16 +114,7 @@ async def _capped_streaks(
     posts, _, facts = await uow.queries.recent_streak_facts(
         channel_pks, user_pks, cap + 1, every_answer=len(user_pks) > 50
     )
-    wanted = set(user_pks)
-    moments: dict[int, list[PostMoment]] = defaultdict(list)
-    channel_of: dict[int, int] = {}
-    for post in posts:
-        moments[post.channel_pk].append(PostMoment(post.id, post.posted_at, post.scheduled))
-        channel_of[post.id] = post.channel_pk
-    answered: dict[int, dict[int, dict[int, datetime]]] = defaultdict(lambda: defaultdict(dict))
-    for fact in facts:
-        if fact.post_id in channel_of and fact.user_pk in wanted:
-            answered[fact.user_pk][channel_of[fact.post_id]][fact.post_id] = fact.first_at
+    moments, answered = _by_channel(posts, facts, set(user_pks))
     out = dict.fromkeys(user_pks, 0)
     for user_pk, channels in answered.items():
         best = max(compute_streak(moments[pk], attempts).current
