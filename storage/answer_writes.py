@@ -196,7 +196,9 @@ _DIALECTS = {name: _Dialect(name) for name in ("sqlite", "postgresql")}
 
 # PostgreSQL: a round trip is the cost, so the same work takes two statements, not
 # five. The lookup also upserts the user (rolled back with the rest when the reaction
-# turns out not to count); the reaction write and the read of the user's facts are one
+# turns out not to count); that upsert always updates the user's row, so its row lock
+# serialises one member's concurrent reactions (a vote switch arrives as an add and a
+# remove at once) and the facts read after it sees the other's committed write; the reaction write and the read of the user's facts are one
 # statement, whose read sees the snapshot from before the write, so the row the insert
 # RETURNs is added to it and the row a delete RETURNs is left out of it.
 _PG_LOOKUP_USER = (

@@ -176,3 +176,28 @@ async def test_a_reaction_survives_its_pooled_connection_dying(
     got = await _attempts(core)
     assert {u: (c, p) for u, (c, p, _) in got.items()} == {"u-1": ("B", 1.0),
                                                            "u-2": ("B", 1.0)}
+
+
+async def test_one_members_concurrent_switches_end_in_their_latest_vote(
+    core: Core, console: ConsoleOutbound, clock: FakeClock
+) -> None:
+    """A vote switch arrives as two events at once (the new reaction added, the old one
+    removed), handled concurrently: on PostgreSQL two transactions for the same member
+    and post, neither seeing the other's write. Whatever the interleaving, the attempt
+    must be the one the stored reactions make."""
+    message_id = await _post_choice(core, console)
+    member = Actor("u-switch", "Switcher")
+    keys = ["A", "B", "C"]
+    current = "A"
+    await core.handle_reaction(ReactionInput(member, CHANNEL, message_id, current, True))
+    for round_ in range(30):
+        clock.advance(timedelta(seconds=1))
+        new = keys[(keys.index(current) + 1 + round_ % 2) % 3]
+        await asyncio.gather(
+            core.handle_reaction(ReactionInput(member, CHANNEL, message_id, new, True)),
+            core.handle_reaction(ReactionInput(member, CHANNEL, message_id, current, False)),
+        )
+        current = new
+        got = await _attempts(core)
+        assert got.get("u-switch", (None, 0.0, None))[:2] == (
+            current, 1.0 if current == "B" else 0.0), (round_, got)
