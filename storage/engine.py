@@ -130,7 +130,7 @@ def make_engine(database_url: str, *, pool_size: int | None = None,
             connect_args["server_settings"]["search_path"] = schema
     # A pre-ping is a round trip before every unit of work. A pooled PostgreSQL
     # connection can die while idle (failover, pg_terminate_backend), so it pays there;
-    # a SQLite file cannot go away under an open connection, so it would be pure cost.
+    # a SQLite connection is a file handle in this process, with no server to drop it.
     if pre_ping is None:
         pre_ping = url.get_backend_name() != "sqlite"
     engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=pre_ping,
