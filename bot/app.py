@@ -63,7 +63,6 @@ class Core:
         bank = list(load_bank(directory))
         if not bank:
             log.warning("the bank in %s is empty; keeping the questions already stored", directory)
-            await self.deps.bank.warm(self.db)
             return None
         groups = group(bank, load_overrides(directory / OVERRIDES_FILE))
         async with self.db.uow() as uow:
@@ -72,7 +71,6 @@ class Core:
         # other replicas' syncs show as a new `synced_at`; this one may reuse the time (a
         # fake clock that did not move), so its own parses go at once
         self.deps.parsed.clear()
-        await self.deps.bank.warm(self.db)  # the first /qotd post does not pay the fill
         log.info("bank synced: %d questions, %d retired", report.upserted, report.retired)
         return report
 
@@ -86,6 +84,14 @@ class Core:
     async def begin_posting(self) -> None:
         """One engine pass (the catch-up within grace) and the timer. Nothing per
         channel: the due work is found by the pass's indexed queries."""
+        # the bank cache, read once here (after the bank sync) rather than by the first
+        # `/qotd post` or pass; commands that only sync (`qotd db sync`) never need it.
+        # It fills itself on first use, so a database blip here only defers the read.
+        try:
+            await self.deps.bank.warm(self.db)
+        except Exception as exc:
+            log.warning("could not read the bank ahead (%s); the first use reads it",
+                        error_code(exc))
         if self.scheduler is None:
             await self.run_due()
             return
