@@ -28,7 +28,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
@@ -36,6 +36,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.types import stored_utc, to_utc
 
 
 @dataclass(frozen=True)
@@ -168,19 +170,12 @@ class _Dialect:
     def time_in(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("refusing to store a naive datetime: pass an aware UTC value")
-        value = value.astimezone(UTC)
+        value = to_utc(value)
         return value.replace(tzinfo=None).isoformat(" ", "microseconds") if self.sqlite \
             else value
 
     def time_out(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else stored_utc(value)
 
     def bool_out(self, value: Any) -> bool | None:
         return None if value is None else bool(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from storage.models import (
     WorkspaceTotalRow,
 )
 from storage.repositories import SENT
+from storage.types import stored_utc
 
 # The all-time totals from attempts (the same SQL as migration 0004's fill): what
 # `qotd db sync` runs when the tables are in doubt, and what the bench's loader runs.
@@ -190,7 +191,7 @@ class Queries:
         out = []
         for pk, channel_pk, posted_at, scheduled in rows:
             assert posted_at is not None
-            out.append(SentPost(pk, channel_pk, _aware(posted_at), bool(scheduled)))
+            out.append(SentPost(pk, channel_pk, stored_utc(posted_at), bool(scheduled)))
         return out
 
     async def recent_streak_facts(
@@ -214,12 +215,12 @@ class Queries:
         facts: list[FirstAttempt] = []
         for kind, pk, key, at, flag in rows:
             if kind == 0:
-                posts.append(SentPost(pk, key, _aware(at), bool(flag)))
+                posts.append(SentPost(pk, key, stored_utc(at), bool(flag)))
             elif kind == 2:
                 if flag:
                     complete.add(pk)
             else:
-                facts.append(FirstAttempt(pk, key, _aware(at)))
+                facts.append(FirstAttempt(pk, key, stored_utc(at)))
         posts.sort(key=lambda post: (post.posted_at, post.id))
         return posts, complete, facts
 
@@ -244,7 +245,7 @@ class Queries:
         if posted_since is not None:
             stmt = stmt.where(PostRow.posted_at >= posted_since)
         rows = (await self.session.execute(stmt)).all()
-        return [FirstAttempt(p, u, _aware(f)) for p, u, f in rows]
+        return [FirstAttempt(p, u, stored_utc(f)) for p, u, f in rows]
 
     async def attempt_facts(
         self, channel_pks: Sequence[int], user_pk: int | None = None
@@ -265,7 +266,7 @@ class Queries:
             stmt = stmt.where(AttemptRow.user_pk == user_pk)
         rows = (await self.session.execute(stmt)).all()
         return [
-            AttemptFact(post_id=p, user_pk=u, first_at=_aware(f), correct=c, topic=t)
+            AttemptFact(post_id=p, user_pk=u, first_at=stored_utc(f), correct=c, topic=t)
             for p, u, f, c, t in rows
         ]
 
@@ -484,7 +485,7 @@ def _board_rows(rows: Sequence[Any]) -> list[BoardRow]:
                 user_id=uid,
                 display_name=name,
                 points=float(points or 0.0),
-                first_answer_at=_aware(first),
+                first_answer_at=stored_utc(first),
             ),
             points_rank=int(prank),
         )
@@ -492,8 +493,3 @@ def _board_rows(rows: Sequence[Any]) -> list[BoardRow]:
     ]
 
 
-def _aware(value: datetime | str) -> datetime:
-    """Aggregates (min) bypass the column's TypeDecorator on SQLite: normalise here."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

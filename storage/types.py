@@ -24,9 +24,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("refusing to store a naive datetime: pass an aware UTC value")
-        value = value.astimezone(UTC)
+        value = to_utc(value)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -35,6 +33,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return stored_utc(value)
+
+
+def to_utc(value: datetime) -> datetime:
+    """What is stored for an aware time: the same instant in UTC. A naive one is refused
+    (its zone is a guess)."""
+    if value.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime: pass an aware UTC value")
+    return value.astimezone(UTC)
+
+
+def stored_utc(value: datetime | str) -> datetime:
+    """A stored time read back, aware UTC: SQLite gives naive UTC (or, where a value
+    skips the column type, as in an aggregate or the raw driver, its text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
