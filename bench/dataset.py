@@ -376,7 +376,8 @@ async def load_postgres(url: str, data: DataSet) -> None:
 # filled above, or empty in a real year too (kept only for moments: strays, peeks, grades)
 KNOWN_TABLES = {"questions", "channels", "users", "posts", "reactions", "attempts",
                 "stray_reactions", "peeks", "grades", "alembic_version",
-                "board_channel_totals", "board_workspace_totals"}  # summed from attempts
+                "board_channel_totals", "board_workspace_totals",  # summed from attempts
+                "board_periods", "board_period_totals"}  # made when a board asks
 
 
 async def _tables(url: str) -> list[str]:

@@ -268,3 +268,45 @@ class WorkspaceTotalRow(Base):
     points: Mapped[float] = mapped_column(Float)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer)
+
+
+class BoardPeriodRow(Base):
+    """A week or month board's period in one scope: the attempts first made from `since`
+    (the period's local start, in UTC) in a channel (`channel_pk`), or in every channel of
+    the workspace (`channel_pk` 0). Made when a board of that period is first asked for
+    (storage.queries.Queries.board_period); its totals are then kept by triggers, for
+    attempts first made before `keep_until`, after which it is no one's current period
+    and is deleted at the next period's making. A week and a month that begin at the
+    same instant share one row."""
+
+    __tablename__ = "board_periods"
+    __table_args__ = (
+        # one row per scope and start; the triggers' lookup of a channel's live periods
+        UniqueConstraint("platform", "workspace_id", "channel_pk", "since"),
+        # an id is never used again: a board that looked a period up reads that period
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    channel_pk: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    keep_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PeriodTotalRow(Base):
+    """A member's total in one board period, as ChannelTotalRow is for all time."""
+
+    __tablename__ = "board_period_totals"
+    __table_args__ = (
+        Index("ix_board_period_totals_rank", "period_id", "points", "first_at", "user_pk"),
+    )
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("board_periods.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[float] = mapped_column(Float)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)

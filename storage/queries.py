@@ -14,8 +14,12 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Select,
+    TextClause,
+    and_,
     bindparam,
+    delete,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -23,19 +27,23 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import SQLITE_BUSY_TIMEOUT_MS
 from storage.models import (
     AttemptRow,
+    BoardPeriodRow,
     ChannelRow,
     ChannelTotalRow,
+    PeriodTotalRow,
     PostRow,
     QuestionRow,
     UserRow,
     WorkspaceTotalRow,
 )
 from storage.repositories import SENT
-from storage.types import stored_utc
+from storage.types import UTCDateTime, stored_utc
 
 # The all-time totals from attempts (the same SQL as migration 0004's fill): what
 # `qotd db sync` runs when the tables are in doubt, and what the bench's loader runs.
@@ -51,7 +59,18 @@ REBUILD_TOTALS = (
     "SELECT c.platform, c.workspace_id, a.user_pk, sum(a.points), min(a.first_at), count(*) "
     "FROM attempts a JOIN posts p ON p.id = a.post_id JOIN channels c ON c.id = p.channel_pk "
     "WHERE p.status = 'sent' GROUP BY c.platform, c.workspace_id, a.user_pk",
+    # the week and month periods (migration 0005) are made again when next asked for
+    "DELETE FROM board_period_totals",
+    "DELETE FROM board_periods",
 )
+
+
+# how long making a board period waits for the writers (then the board is summed once)
+PERIOD_LOCK_WAIT_MS = 500
+
+# a board period's scope: (platform, workspace_id, channel_pk), channel_pk 0 for the
+# whole workspace
+PeriodScope = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
@@ -149,8 +168,84 @@ class Queries:
             params["platform"], params["workspace_id"] = workspace
         else:
             params["channel_pk"] = channel_pk
-        stmt = _all_time_statement(workspace is not None, caller_pk is not None, top,
-                                   self.dialect == "postgresql")
+        stmt = _totals_statement("workspace" if workspace is not None else "channel",
+                                 caller_pk is not None, top, self.dialect == "postgresql")
+        return _board_rows((await self.session.execute(stmt, params)).all())
+
+    async def live_period(self, scope: PeriodScope, since: datetime, keep_until: datetime,
+                          now: datetime) -> int | None:
+        """The board period of `scope` from `since` whose totals hold this board (kept
+        until `keep_until` at least, and still kept at `now`), or None: make it."""
+        stmt = (
+            select(BoardPeriodRow.id)
+            .where(*_period_scope(scope), BoardPeriodRow.since == since,
+                   BoardPeriodRow.keep_until >= keep_until, BoardPeriodRow.keep_until > now)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def make_period(self, scope: PeriodScope, since: datetime, keep_until: datetime,
+                          now: datetime) -> int | None:
+        """Make the board period of `scope` from `since` and fill its totals with the sum
+        of its attempts, in this transaction (commit to keep; it should be the first
+        statement of its transaction); periods no longer kept at `now` go. From the
+        commit on the triggers of migration 0005 keep the totals.
+
+        The fill must see every attempt that the triggers will not: writers of attempts
+        and posts wait for it (SQLite: the write lock, taken by the first statement;
+        PostgreSQL: a table lock, which also waits for the writers in flight). None when
+        that lock is not had soon (PostgreSQL, lock_timeout): the caller sums the board
+        itself this time, rather than queueing behind writers or deadlocking with one."""
+        s = self.session
+        if self.dialect == "postgresql":
+            try:
+                async with s.begin_nested():
+                    await s.execute(text(f"SET LOCAL lock_timeout = '{PERIOD_LOCK_WAIT_MS}ms'"))
+                    await s.execute(text(
+                        "LOCK TABLE posts, attempts IN SHARE ROW EXCLUSIVE MODE"))
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                    raise
+                return None
+            return await self._fill_period(scope, since, keep_until, now)
+        # SQLite: the first write below takes the write lock; it is waited for briefly
+        await s.execute(text(f"PRAGMA busy_timeout = {PERIOD_LOCK_WAIT_MS}"))
+        try:
+            return await self._fill_period(scope, since, keep_until, now)
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig):
+                raise
+            await s.rollback()
+            return None
+        finally:
+            await s.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+
+    async def _fill_period(self, scope: PeriodScope, since: datetime, keep_until: datetime,
+                           now: datetime) -> int:
+        s = self.session
+        stale = select(BoardPeriodRow.id).where(
+            or_(BoardPeriodRow.keep_until <= now,
+                and_(*_period_scope(scope), BoardPeriodRow.since == since)))
+        await s.execute(delete(PeriodTotalRow).where(PeriodTotalRow.period_id.in_(stale)))
+        await s.execute(delete(BoardPeriodRow).where(BoardPeriodRow.id.in_(stale)))
+        platform, workspace_id, channel_pk = scope
+        period_id = (await s.execute(
+            insert(BoardPeriodRow).values(platform=platform, workspace_id=workspace_id,
+                                          channel_pk=channel_pk, since=since,
+                                          keep_until=keep_until)
+            .returning(BoardPeriodRow.id))).scalar_one()
+        await s.execute(_period_fill(channel_pk != 0), {
+            "period_id": period_id, "platform": platform, "workspace_id": workspace_id,
+            "channel_pk": channel_pk, "since": since, "keep_until": keep_until,
+        })
+        return int(period_id)
+
+    async def board_of_period(self, period_id: int, caller_pk: int | None, top: int = 10
+                              ) -> list[BoardRow]:
+        """`board(..., since)` from a period's totals: the same rows, ranks and order
+        (as `board_all_time` is for all time)."""
+        stmt = _totals_statement("period", caller_pk is not None, top,
+                                 self.dialect == "postgresql")
+        params = {"period_id": period_id, "caller": caller_pk}
         return _board_rows((await self.session.execute(stmt, params)).all())
 
     async def rebuild_totals(self) -> None:
@@ -160,7 +255,8 @@ class Queries:
         if self.dialect == "postgresql":
             await self.session.execute(text(
                 "LOCK TABLE attempts, posts, channels, board_channel_totals, "
-                "board_workspace_totals IN SHARE ROW EXCLUSIVE MODE"
+                "board_workspace_totals, board_periods, board_period_totals "
+                "IN SHARE ROW EXCLUSIVE MODE"
             ))
         for statement in REBUILD_TOTALS:
             await self.session.execute(text(statement))
@@ -275,6 +371,30 @@ class Queries:
 # a statement of CTEs and subqueries costs more Python than the database takes to run it.
 
 
+def _period_scope(scope: PeriodScope) -> list[ColumnElement[bool]]:
+    platform, workspace_id, channel_pk = scope
+    return [BoardPeriodRow.platform == platform, BoardPeriodRow.workspace_id == workspace_id,
+            BoardPeriodRow.channel_pk == channel_pk]
+
+
+@functools.cache
+def _period_fill(one_channel: bool) -> TextClause:
+    """A period's totals summed from attempts: the attempts first made in [since,
+    keep_until) on sent posts of the channel, or of every channel of the workspace (read
+    through ix_posts_channel_status, then ix_attempts_board per post)."""
+    channels = (":channel_pk" if one_channel else  # (no parentheses: not a scalar)
+                "SELECT c.id FROM channels c WHERE c.platform = :platform "
+                "AND c.workspace_id = :workspace_id")
+    return text(
+        "INSERT INTO board_period_totals (period_id, user_pk, points, first_at, attempts) "
+        "SELECT :period_id, a.user_pk, sum(a.points), min(a.first_at), count(*) "
+        "FROM posts p JOIN attempts a ON a.post_id = p.id "
+        f"WHERE p.channel_pk IN ({channels}) AND p.status = 'sent' "
+        "AND a.first_at >= :since AND a.first_at < :keep_until GROUP BY a.user_pk"
+    ).bindparams(bindparam("since", type_=UTCDateTime),
+                 bindparam("keep_until", type_=UTCDateTime))
+
+
 @functools.cache
 def _place_statement(workspace: bool) -> Select[Any]:
     caller = (
@@ -295,10 +415,11 @@ def _place_statement(workspace: bool) -> Select[Any]:
 
 
 @functools.cache
-def _all_time_statement(workspace: bool, with_caller: bool, top: int, postgres: bool
-                        ) -> Select[Any]:
-    t: type[ChannelTotalRow] | type[WorkspaceTotalRow]
-    if workspace:
+def _totals_statement(kind: str, with_caller: bool, top: int, postgres: bool) -> Select[Any]:
+    """The board from a totals table: `kind` "channel" and "workspace" (all time,
+    migration 0004) or "period" (a week or month, migration 0005)."""
+    t: type[ChannelTotalRow] | type[WorkspaceTotalRow] | type[PeriodTotalRow]
+    if kind == "workspace":
         t = WorkspaceTotalRow
         g = WorkspaceTotalRow.__table__.alias("above")
         scope: list[ColumnElement[bool]] = [
@@ -307,11 +428,16 @@ def _all_time_statement(workspace: bool, with_caller: bool, top: int, postgres: 
         ]
         scope_above = [g.c.platform == bindparam("platform"),
                        g.c.workspace_id == bindparam("workspace_id")]
-    else:
+    elif kind == "channel":
         t = ChannelTotalRow
         g = ChannelTotalRow.__table__.alias("above")
         scope = [ChannelTotalRow.channel_pk == bindparam("channel_pk")]
         scope_above = [g.c.channel_pk == bindparam("channel_pk")]
+    else:
+        t = PeriodTotalRow
+        g = PeriodTotalRow.__table__.alias("above")
+        scope = [PeriodTotalRow.period_id == bindparam("period_id")]
+        scope_above = [g.c.period_id == bindparam("period_id")]
     lowest = select(func.min(t.points)).where(*scope).correlate(None).scalar_subquery()
     cut = func.coalesce(
         select(t.points).where(*scope).order_by(t.points.desc()).limit(1)

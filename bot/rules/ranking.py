@@ -12,6 +12,11 @@ from zoneinfo import ZoneInfo
 Period = Literal["week", "month", "all"]
 PERIODS: tuple[str, ...] = ("week", "month", "all")
 
+# How long after its start a period's board totals are kept: longer than the period can
+# last (a week is at most 7 days and an hour, a month 31 days and an hour, with a
+# daylight-saving change in it), so that its board is read from them while it is current.
+PERIOD_KEPT: dict[str, timedelta] = {"week": timedelta(days=8), "month": timedelta(days=32)}
+
 
 @dataclass(frozen=True)
 class Standing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -9,11 +10,22 @@ from datetime import datetime
 from bot import messages
 from bot.boundary import CommandInput, Reply, error
 from bot.rules.inputs import InputError, problems_of, refusal_text, shown
-from bot.rules.ranking import PERIODS, Period, Ranked, Standing, board, period_start, rank
+from bot.rules.ranking import (
+    PERIOD_KEPT,
+    PERIODS,
+    Period,
+    Ranked,
+    Standing,
+    board,
+    period_start,
+    rank,
+)
 from bot.rules.streaks import PostMoment, Streak, compute_streak
 from bot.service.deps import Deps
-from storage.queries import AttemptFact, BoardRow, FirstAttempt, SentPost
+from storage.queries import AttemptFact, BoardRow, FirstAttempt, PeriodScope, SentPost
 from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 SCOPES = ("channel", "workspace")
 TOP = 10
@@ -163,8 +175,12 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
             rows = await uow.queries.board_all_time(
                 place.here_pk if workspace is None else None, workspace, caller_pk, TOP
             )
-        elif pks:
-            rows = await uow.queries.board(pks, since, caller_pk, TOP)
+        elif pks and since is not None:
+            scope_pk = 0 if scope == "workspace" else place.here_pk
+            assert scope_pk is not None  # a channel scope with channels has its own
+            rows = await _period_board(uow, (ref.platform, ref.workspace_id, scope_pk),
+                                       pks, since, since + PERIOD_KEPT[period], caller_pk,
+                                       now)
         # exact streaks only where they are shown or order what is shown: the members
         # within the top by points (their whole tie group at the boundary) and the caller
         shown_pks = {r.total.user_pk for r in rows if r.points_rank <= TOP}
@@ -197,6 +213,25 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
     where = "this workspace" if scope == "workspace" else "this channel"
     title = f"Leaderboard: {_PERIOD_TITLES[period]}, {where}"
     return [messages.leaderboard(title, head, mine, command.actor.user_id)]
+
+
+async def _period_board(
+    uow: UnitOfWork, scope: PeriodScope, pks: Sequence[int], since: datetime,
+    keep_until: datetime, caller_pk: int | None, now: datetime,
+) -> list[BoardRow]:
+    """A week or month board from its period's totals (migration 0005), made first when
+    this is the period's first board. If the totals cannot be made now (the writers hold
+    the tables), the board is summed from attempts this once: the same rows."""
+    period_id = await uow.queries.live_period(scope, since, keep_until, now)
+    if period_id is None:
+        await uow.session.rollback()  # the making starts a transaction of its own
+        period_id = await uow.queries.make_period(scope, since, keep_until, now)
+        if period_id is None:
+            log.info("board period of %s from %s: tables busy, summed this time", scope, since)
+            await uow.session.rollback()
+            return await uow.queries.board(pks, since, caller_pk, TOP)
+        await uow.commit()
+    return await uow.queries.board_of_period(period_id, caller_pk, TOP)
 
 
 def _own_rank(

@@ -205,3 +205,34 @@ async def test_board_place_is_two_index_lookups(filled: Any) -> None:
         assert "SEARCH channels" in plan and "SEARCH users" in plan, plan
     _no_full_scan(plan, "channels")
     _no_full_scan(plan, "users")
+
+
+@pytest.mark.parametrize("caller", [3, None], ids=["caller", "nobody"])
+@pytest.mark.parametrize("scope", ["channel", "workspace"])
+async def test_week_board_reads_only_index_ranges_of_its_period(
+    filled: Any, scope: str, caller: int | None
+) -> None:
+    """A week or month board (migration 0005): the period is filled once through the
+    attempts' board index and the period's start; the board then reads ranges of the
+    period totals' rank index and no attempt."""
+    db, channels, _ = filled
+    platform_scope = ("console", "w", channels[0] if scope == "channel" else 0)
+    keep = SINCE + timedelta(days=8)
+    fill = await _plan(db, lambda q: q.make_period(platform_scope, SINCE, keep, NOW),
+                       "INSERT INTO board_period_totals", force=True)
+    assert "ix_attempts_board" in fill, fill
+    _no_full_scan(fill, "attempts")
+    async with db.uow() as uow:
+        period = await uow.queries.make_period(platform_scope, SINCE, keep, NOW)
+        await uow.commit()
+    assert period is not None
+    plan = await _plan(db, lambda q: q.board_of_period(period, caller, 10), "board_top",
+                       force=True)
+    assert "attempts" not in plan, plan
+    assert "ix_board_period_totals_rank" in plan, plan
+    _no_full_scan(plan, "board_period_totals")
+    _no_full_scan(plan, "users")
+    if db.dialect == "sqlite":
+        reads = [line for line in plan.splitlines()
+                 if "board_period_totals" in line or " above " in line]
+        assert reads and all("SEARCH" in line for line in reads), plan
