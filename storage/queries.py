@@ -17,6 +17,7 @@ from sqlalchemy import (
     TextClause,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -74,6 +75,21 @@ PeriodScope = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
+class TieGroup:
+    """The members with `points` on a board read from totals, named by those totals:
+    `kind` "channel" (key (channel_pk,)), "workspace" ((platform, workspace_id)) or
+    "period" ((period_id,))."""
+
+    kind: str
+    key: tuple[Any, ...]
+    points: float
+
+
+_GROUP_KEYS = {"channel": ("group_channel",), "workspace": ("group_platform", "group_workspace"),
+               "period": ("group_period",)}
+
+
+@dataclass(frozen=True)
 class UserTotal:
     user_pk: int
     user_id: str
@@ -85,7 +101,9 @@ class UserTotal:
 @dataclass(frozen=True)
 class BoardRow:
     """One member's total on a board, with `points_rank`: 1 + how many members have
-    strictly more points (the rank before the streak and first-answer tie-breaks)."""
+    strictly more points (the rank before the streak and first-answer tie-breaks). The
+    caller's tie-group members below the top come without names (user_id and
+    display_name ""): they only place the caller."""
 
     total: UserTotal
     points_rank: int
@@ -292,7 +310,7 @@ class Queries:
 
     async def recent_streak_facts(
         self, channel_pks: Sequence[int], user_pks: Sequence[int], scheduled: int,
-        every_answer: bool = False,
+        every_answer: bool = False, group: TieGroup | None = None,
     ) -> tuple[list[SentPost], set[int], list[FirstAttempt]]:
         """Each channel's sent posts from its `scheduled`-th last scheduled post on, in
         posting order; the channels whose whole history that is (no scheduled post
@@ -301,10 +319,20 @@ class Queries:
 
         `every_answer`: every answer to those posts instead, for the caller to pick the
         users from: cheaper when they are hundreds and the posts few (a range of
-        ix_attempts_board per post instead of a seek per user and post)."""
-        params = {"pks": list(channel_pks), "users": list(user_pks), "scheduled": scheduled,
-                  "before": scheduled - 1}
-        stmt = _streak_statement("all" if every_answer else "users" if user_pks else "none")
+        ix_attempts_board per post instead of a seek per user and post).
+
+        `group`: the answers of a tie group's members instead (`user_pks` unused), whom
+        the statement selects itself from the totals (a range of their rank index): no
+        list of hundreds of keys to send, and only their answers come back."""
+        params: dict[str, Any] = {"pks": list(channel_pks), "users": list(user_pks),
+                                  "scheduled": scheduled, "before": scheduled - 1}
+        if group is not None:
+            mode = f"group-{group.kind}"
+            params.update(zip(_GROUP_KEYS[group.kind], group.key, strict=True))
+            params["group_points"] = group.points
+        else:
+            mode = "all" if every_answer else "users" if user_pks else "none"
+        stmt = _streak_statement(mode)
         rows = (await self.session.execute(stmt, params)).all()
         posts: list[SentPost] = []
         complete: set[int] = set()
@@ -476,8 +504,10 @@ def _totals_statement(kind: str, with_caller: bool, top: int, postgres: bool) ->
     candidates = (union(*parts) if len(parts) > 1 else parts[0]).subquery("board_top")
     # the names by primary key, row by row: a join would be planned for the thousands of
     # rows PostgreSQL guesses `points >= cut` keeps (a hash of every user), not the few
+    named = _shown(candidates.c.points_rank, candidates.c.user_pk, with_caller, top)
     name = {
-        column: select(column).where(UserRow.id == candidates.c.user_pk).scalar_subquery()
+        column: case((named, select(column).where(UserRow.id == candidates.c.user_pk)
+                      .scalar_subquery()))
         for column in (UserRow.user_id, UserRow.display_name)
     }
     user_id = name[UserRow.user_id].label("user_id")
@@ -488,7 +518,17 @@ def _totals_statement(kind: str, with_caller: bool, top: int, postgres: bool) ->
         candidates.c.points,
         candidates.c.first_at,
         candidates.c.points_rank,
-    ).order_by(candidates.c.points_rank, candidates.c.first_at, user_id)
+    ).order_by(candidates.c.points_rank, candidates.c.first_at, user_id,
+               candidates.c.user_pk)
+
+
+def _shown(points_rank: Any, user_pk: Any, with_caller: bool, top: int) -> Any:
+    """Whose names a board's rows carry: the top's and the caller's. The rest of the
+    caller's tie group (often hundreds) only places the caller, by points, streak and
+    first answer, so their names are not read (NULL)."""
+    if not with_caller:
+        return literal(True)
+    return or_(points_rank <= top, user_pk == bindparam("caller"))
 
 
 @functools.cache
@@ -520,18 +560,20 @@ def _board_statement(with_since: bool, with_caller: bool, top: int) -> Select[An
             .scalar_subquery()
         )
         keep = or_(keep, ranked.c.points == mine)
+    named = _shown(ranked.c.points_rank, ranked.c.user_pk, with_caller, top)
+    user_id = case((named, UserRow.user_id)).label("user_id")
     return (
         select(
             ranked.c.user_pk,
-            UserRow.user_id,
-            UserRow.display_name,
+            user_id,
+            case((named, UserRow.display_name)).label("display_name"),
             ranked.c.points,
             ranked.c.first_at,
             ranked.c.points_rank,
         )
         .join(UserRow, UserRow.id == ranked.c.user_pk)
         .where(keep)
-        .order_by(ranked.c.points_rank, ranked.c.first_at, UserRow.user_id)
+        .order_by(ranked.c.points_rank, ranked.c.first_at, user_id, ranked.c.user_pk)
     )
 
 
@@ -599,8 +641,28 @@ def _streak_statement(answers: str) -> CompoundSelect[Any]:
         ).where(AttemptRow.post_id.in_(select(recent.c.id)))
         if answers == "users":
             facts = facts.where(AttemptRow.user_pk.in_(bindparam("users", expanding=True)))
+        elif answers.startswith("group-"):
+            # by post (ix_attempts_board), each answer checked against the group's members:
+            # `+ 0` keeps SQLite from seeking every member's whole history through
+            # ix_attempts_user instead (hundreds of members, each with a year of answers)
+            facts = facts.where((AttemptRow.user_pk + 0).in_(_group_members(answers[6:])))
         parts.append(facts)
     return union_all(*parts)
+
+
+def _group_members(kind: str) -> Select[Any]:
+    t: type[ChannelTotalRow] | type[WorkspaceTotalRow] | type[PeriodTotalRow]
+    if kind == "channel":
+        t = ChannelTotalRow
+        scope = [ChannelTotalRow.channel_pk == bindparam("group_channel")]
+    elif kind == "workspace":
+        t = WorkspaceTotalRow
+        scope = [WorkspaceTotalRow.platform == bindparam("group_platform"),
+                 WorkspaceTotalRow.workspace_id == bindparam("group_workspace")]
+    else:
+        t = PeriodTotalRow
+        scope = [PeriodTotalRow.period_id == bindparam("group_period")]
+    return select(t.user_pk).where(*scope, t.points == bindparam("group_points"))
 
 
 def _board_rows(rows: Sequence[Any]) -> list[BoardRow]:
@@ -608,8 +670,8 @@ def _board_rows(rows: Sequence[Any]) -> list[BoardRow]:
         BoardRow(
             UserTotal(
                 user_pk=pk,
-                user_id=uid,
-                display_name=name,
+                user_id=uid or "",  # NULL: a tied member's name, not read
+                display_name=name or "",
                 points=float(points or 0.0),
                 first_answer_at=stored_utc(first),
             ),

@@ -49,4 +49,6 @@ def stored_utc(value: datetime | str) -> datetime:
     skips the column type, as in an aggregate or the raw driver, its text)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    if value.tzinfo is UTC:  # read once already (boards convert thousands of rows)
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
@@ -71,6 +71,14 @@ def rank(standings: Sequence[Standing]) -> list[Ranked]:
         else:
             ranked.append(Ranked(rank=position, standing=standing))
     return ranked
+
+
+def place_in_group(mine: Standing, others: Iterable[tuple[float, int, datetime]]) -> int:
+    """`mine`'s rank among `others` ((points, current streak, first answer) each), as
+    `rank` gives it: 1 + the entries strictly ahead on the three tie-breaks. Placing one
+    member needs no sort of the rest."""
+    key = _order(mine)[:3]
+    return 1 + sum(1 for points, streak, first in others if (-points, -streak, first) < key)
 
 
 def board(ranked: Sequence[Ranked], caller_id: str, top: int = 10) -> tuple[list[Ranked], Ranked | None]:

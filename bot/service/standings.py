@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from bot import messages
 from bot.boundary import CommandInput, Reply, error
@@ -18,11 +19,20 @@ from bot.rules.ranking import (
     Standing,
     board,
     period_start,
+    place_in_group,
     rank,
 )
 from bot.rules.streaks import PostMoment, Streak, compute_streak
 from bot.service.deps import Deps
-from storage.queries import AttemptFact, BoardRow, FirstAttempt, PeriodScope, SentPost
+from storage.queries import (
+    AttemptFact,
+    BoardRow,
+    FirstAttempt,
+    PeriodScope,
+    SentPost,
+    TieGroup,
+    UserTotal,
+)
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -115,16 +125,20 @@ async def _current_streaks(
 
 
 async def _capped_streaks(
-    uow: UnitOfWork, channel_pks: Sequence[int], user_pks: Sequence[int], cap: int
+    uow: UnitOfWork, channel_pks: Sequence[int], user_pks: Sequence[int], cap: int,
+    group: TieGroup | None = None,
 ) -> dict[int, int]:
     """min(current streak, `cap`) for each user, from one read of each channel's last
     `cap + 1` scheduled posts: a run shorter than `cap` there is the whole streak (it
     starts inside the window); a run of `cap` or more means a streak of at least `cap`.
-    Ranking a member against a caller whose streak is `cap - 1` needs no more."""
-    # a tie group is often hundreds of members on a few posts: every answer to those
-    # posts is read, and the members' picked here
+    Ranking a member against a caller whose streak is `cap - 1` needs no more.
+
+    `group`: the totals the members are a tie group of, so that the statement selects
+    their answers itself."""
+    # a tie group is often hundreds of members on a few posts: without `group`, every
+    # answer to those posts is read, and the members' picked here
     posts, _, facts = await uow.queries.recent_streak_facts(
-        channel_pks, user_pks, cap + 1, every_answer=len(user_pks) > 50
+        channel_pks, user_pks, cap + 1, every_answer=len(user_pks) > 50, group=group
     )
     moments, answered = _by_channel(posts, facts, set(user_pks))
     out = dict.fromkeys(user_pks, 0)
@@ -169,18 +183,22 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
         pks, caller_pk = place.channel_pks, place.caller_pk
         since = period_start(_period(period), now, place.zone)
         rows: list[BoardRow] = []
+        # the totals the board was read from: (kind, key), None when summed from attempts
+        totals: tuple[str, tuple[Any, ...]] | None = None
         if pks and since is None:
             # all time: the totals the database keeps per channel and per workspace
             workspace = (ref.platform, ref.workspace_id) if scope == "workspace" else None
             rows = await uow.queries.board_all_time(
                 place.here_pk if workspace is None else None, workspace, caller_pk, TOP
             )
+            totals = ("workspace", workspace) if workspace else ("channel", (place.here_pk,))
         elif pks and since is not None:
             scope_pk = 0 if scope == "workspace" else place.here_pk
             assert scope_pk is not None  # a channel scope with channels has its own
-            rows = await _period_board(uow, (ref.platform, ref.workspace_id, scope_pk),
-                                       pks, since, since + PERIOD_KEPT[period], caller_pk,
-                                       now)
+            rows, period_id = await _period_board(
+                uow, (ref.platform, ref.workspace_id, scope_pk), pks, since,
+                since + PERIOD_KEPT[period], caller_pk, now)
+            totals = ("period", (period_id,)) if period_id is not None else None
         # exact streaks only where they are shown or order what is shown: the members
         # within the top by points (their whole tie group at the boundary) and the caller
         shown_pks = {r.total.user_pk for r in rows if r.points_rank <= TOP}
@@ -195,21 +213,17 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
                           if r.points_rank == own.points_rank and r.total.user_pk != caller_pk)
             if tied:
                 cap = streaks.get(own.total.user_pk, 0) + 1
-                streaks.update(await _capped_streaks(uow, pks, tied, cap))
-    standing_of = {
-        r.total.user_pk: Standing(
-            user_id=r.total.user_id,
-            display_name=r.total.display_name,
-            points=r.total.points,
-            current_streak=streaks.get(r.total.user_pk, 0),
-            first_answer_at=r.total.first_answer_at,
-        )
-        for r in rows
-    }
-    top_group = [standing_of[r.total.user_pk] for r in rows if r.points_rank <= TOP]
+                group = TieGroup(totals[0], totals[1], own.total.points) if totals else None
+                streaks.update(await _capped_streaks(uow, pks, tied, cap, group))
+    def standing(total: UserTotal) -> Standing:
+        return Standing(user_id=total.user_id, display_name=total.display_name,
+                        points=total.points, current_streak=streaks.get(total.user_pk, 0),
+                        first_answer_at=total.first_answer_at)
+
+    top_group = [standing(r.total) for r in rows if r.points_rank <= TOP]
     head, mine = board(rank(top_group), command.actor.user_id, TOP)
-    if mine is None and caller_pk is not None and caller_pk in standing_of:
-        mine = _own_rank(rows, standing_of, caller_pk, head)
+    if mine is None and own is not None:
+        mine = _own_rank(rows, own, standing(own.total), streaks, head)
     where = "this workspace" if scope == "workspace" else "this channel"
     title = f"Leaderboard: {_PERIOD_TITLES[period]}, {where}"
     return [messages.leaderboard(title, head, mine, command.actor.user_id)]
@@ -218,10 +232,11 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
 async def _period_board(
     uow: UnitOfWork, scope: PeriodScope, pks: Sequence[int], since: datetime,
     keep_until: datetime, caller_pk: int | None, now: datetime,
-) -> list[BoardRow]:
+) -> tuple[list[BoardRow], int | None]:
     """A week or month board from its period's totals (migration 0005), made first when
     this is the period's first board. If the totals cannot be made now (the writers hold
-    the tables), the board is summed from attempts this once: the same rows."""
+    the tables), the board is summed from attempts this once: the same rows. With the
+    rows, the period read (None when summed)."""
     period_id = await uow.queries.live_period(scope, since, keep_until, now)
     if period_id is None:
         await uow.session.rollback()  # the making starts a transaction of its own
@@ -229,24 +244,24 @@ async def _period_board(
         if period_id is None:
             log.info("board period of %s from %s: tables busy, summed this time", scope, since)
             await uow.session.rollback()
-            return await uow.queries.board(pks, since, caller_pk, TOP)
+            return await uow.queries.board(pks, since, caller_pk, TOP), None
         await uow.commit()
-    return await uow.queries.board_of_period(period_id, caller_pk, TOP)
+    return await uow.queries.board_of_period(period_id, caller_pk, TOP), period_id
 
 
 def _own_rank(
-    rows: Sequence[BoardRow], standing_of: Mapping[int, Standing], caller_pk: int,
+    rows: Sequence[BoardRow], own: BoardRow, mine: Standing, streaks: Mapping[int, int],
     head: Sequence[Ranked],
 ) -> Ranked | None:
     """The caller's entry below the top: the members with more points (counted by the
-    database) come first, then the tie-breaks order the caller's own tie group."""
-    mine = standing_of[caller_pk]
+    database) come first, then the tie-breaks place the caller in their own tie group
+    (often hundreds of members, so only their keys are compared)."""
     if any(r.standing.user_id == mine.user_id for r in head):
         return None
-    points_rank = next(r.points_rank for r in rows if r.total.user_pk == caller_pk)
-    group = [standing_of[r.total.user_pk] for r in rows if r.points_rank == points_rank]
-    within = next(r for r in rank(group) if r.standing.user_id == mine.user_id)
-    return Ranked(rank=points_rank - 1 + within.rank, standing=mine)
+    others = [(r.total.points, streaks.get(r.total.user_pk, 0), r.total.first_answer_at)
+              for r in rows
+              if r.points_rank == own.points_rank and r.total.user_pk != own.total.user_pk]
+    return Ranked(rank=own.points_rank - 1 + place_in_group(mine, others), standing=mine)
 
 
 def _period(value: str) -> Period:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 
-from bot.rules.ranking import Standing, board, period_start, rank
+from bot.rules.ranking import Standing, board, period_start, place_in_group, rank
 
 T0 = datetime(2027, 1, 4, 8, tzinfo=UTC)
 
@@ -65,3 +67,19 @@ def test_board_adds_the_caller_outside_the_top() -> None:
     assert board(ranked, "u03")[1] is None
     assert board(ranked, "nobody")[1] is None
     assert board([], "x") == ([], None)
+
+
+@given(hs.lists(hs.tuples(hs.sampled_from([0.0, 0.5, 1.0, 2.0]), hs.integers(0, 3),
+                          hs.integers(0, 3)), min_size=1, max_size=30),
+       hs.data())
+def test_place_in_group_is_the_rank_of_that_member(entries: list[tuple[float, int, int]],
+                                                   data: hs.DataObject) -> None:
+    """Few distinct values, so ties on every key are common."""
+    base = datetime(2027, 3, 1, tzinfo=UTC)
+    standings = [Standing(f"u{i}", f"U{i}", p, s, base + timedelta(minutes=m))
+                 for i, (p, s, m) in enumerate(entries)]
+    mine = data.draw(hs.sampled_from(standings))
+    others = [(o.points, o.current_streak, o.first_answer_at)
+              for o in standings if o is not mine]
+    want = next(r.rank for r in rank(standings) if r.standing is mine)
+    assert place_in_group(mine, others) == want

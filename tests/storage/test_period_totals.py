@@ -256,3 +256,44 @@ async def test_db_sync_drops_the_periods(db: Database, migrated_url: str, tmp_pa
     async with db.uow() as uow:
         assert (await uow.session.scalars(select(BoardPeriodRow.id))).all() == []
         assert (await uow.session.scalars(select(PeriodTotalRow.user_pk))).all() == []
+
+
+async def test_a_tie_groups_answers_are_those_of_its_members(db: Database) -> None:
+    """recent_streak_facts(group=...) selects the members with those points from the
+    totals itself: the same answers as when their keys are sent."""
+    from storage.models import ChannelTotalRow, WorkspaceTotalRow
+    from storage.queries import TieGroup
+
+    rng = random.Random(21)
+    posts = await _fill(db, posts_per_channel=6)
+    async with db.uow() as uow:  # scheduled posts (a day each), which streaks count
+        for post in (await uow.session.scalars(select(PostRow))).all():
+            assert post.posted_at is not None
+            post.day = post.posted_at.date()
+        await uow.commit()
+    for _ in range(150):
+        await _random_step(db, rng, posts)
+    period = await _make(db, ("console", "w", 0))
+    sources: list[tuple[str, tuple[Any, ...], Any, list[Any]]] = [
+        ("channel", (1,), ChannelTotalRow, [ChannelTotalRow.channel_pk == 1]),
+        ("workspace", ("console", "w"), WorkspaceTotalRow,
+         [WorkspaceTotalRow.platform == "console", WorkspaceTotalRow.workspace_id == "w"]),
+        ("period", (period,), PeriodTotalRow, [PeriodTotalRow.period_id == period]),
+    ]
+    pks = [c for c, w in CHANNELS.items() if w == "w"]
+    checked = 0
+    async with db.uow() as uow:
+        q = uow.queries
+        for kind, key, table, scope in sources:
+            rows = (await uow.session.execute(
+                select(table.user_pk, table.points).where(*scope))).all()
+            for points in {p for _, p in rows}:
+                members = sorted(u for u, p in rows if p == points)
+                for window in (2, 5):
+                    want = await q.recent_streak_facts(pks, members, window)
+                    got = await q.recent_streak_facts(pks, [], window,
+                                                      group=TieGroup(kind, key, points))
+                    assert got[0] == want[0] and got[1] == want[1]
+                    assert sorted(got[2], key=repr) == sorted(want[2], key=repr)
+                    checked += bool(want[2])
+    assert checked >= 5
