@@ -226,17 +226,19 @@ class Queries:
                     raise
                 return None
             return await self._fill_period(scope, since, keep_until, now)
-        # SQLite: the first write below takes the write lock; it is waited for briefly
+        # SQLite: the first write below takes the write lock; it is waited for briefly.
+        # The pooled connection gets its usual wait back before it can go back to the pool
         await s.execute(text(f"PRAGMA busy_timeout = {PERIOD_LOCK_WAIT_MS}"))
         try:
-            return await self._fill_period(scope, since, keep_until, now)
+            try:
+                return await self._fill_period(scope, since, keep_until, now)
+            finally:
+                await s.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
         except OperationalError as exc:
             if "locked" not in str(exc.orig):
                 raise
             await s.rollback()
             return None
-        finally:
-            await s.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
 
     async def _fill_period(self, scope: PeriodScope, since: datetime, keep_until: datetime,
                            now: datetime) -> int:

@@ -236,10 +236,20 @@ async def test_making_a_period_gives_way_to_a_writer_holding_the_tables(
     assert 0.3 <= waited < 5, waited
     async with db.uow() as uow:
         assert (await uow.session.scalars(select(BoardPeriodRow.id))).all() == []
-    # the connection's own wait is back to normal: the next making succeeds
+    # the next making succeeds; on SQLite every pooled connection waits as long as ever
     await _make(db, ("console", "w", 1))
     if db.dialect == "sqlite":
         holder.close()
+        from storage.engine import SQLITE_BUSY_TIMEOUT_MS
+
+        conns = [await db.engine.connect() for _ in range(3)]
+        try:
+            for conn in conns:
+                wait = (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one()
+                assert wait == SQLITE_BUSY_TIMEOUT_MS
+        finally:
+            for conn in conns:
+                await conn.close()
 
 
 async def test_db_sync_drops_the_periods(db: Database, migrated_url: str, tmp_path: Path,
