@@ -26,6 +26,12 @@ stderr as file:line: reason and nothing from it is written, while the other file
 still imported (the exit status is then 1). Re-importing an unchanged source leaves its
 bank file byte-identical. Questions already in the bank keep the bank's (reviewed)
 version unless --overwrite; questions no longer in the source are reported and kept.
+
+Nothing is left out silently: per file the report gives the questions found (exactly
+those written), ready, needs_key and needs_answer, each held-back question with
+file:line and what to fix, and every block of text that became no question with
+file:line and why (before the first question, between questions, after the last,
+article text, a duplicate, or unparseable). Try --dry-run first.
 """
 
 
@@ -146,6 +152,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             shown = display_path(f.bank_file) if f.bank_file else "bank file"
             action = f"wrote {shown}" if f.written else f"{shown} unchanged"
         print(f"  {action} (new {f.added}, kept from bank {f.kept_from_bank})")
+        for held in f.held_back:
+            print(f"  held back {f.path}:{held.line} [{held.status}]: {held.reason}")
+        for skip in f.skipped:
+            lines = f"{skip.line}" if skip.end_line == skip.line else f"{skip.line}-{skip.end_line}"
+            shown_text = f": {skip.preview!r}" if skip.preview else ""
+            print(f"  skipped {f.path}:{lines}: {skip.reason}{shown_text}")
         if f.missing_from_source:
             ids = ", ".join(f.missing_from_source)
             print(f"  no longer in the source (kept in the bank): {ids}")

@@ -24,12 +24,18 @@ from content.bank import (
     write_atomic,
 )
 from content.dedup import group, load_overrides
-from content.importers import Importer, ParseError, by_name, sniff
+from content.importers import Importer, ParseError, all_importers, by_name, sniff
+from content.importers.base import HeldBack, Skipped
 from content.model import Question
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("ready", "needs_key", "needs_answer")
+_DEFAULT_HELD = {
+    "needs_key": "the source gives no correct option; set `correct` in the bank file",
+    "needs_answer": "the source gives no answer; write one in the bank file",
+    "ready": "",
+}
 
 
 def default_bank_dir() -> Path:
@@ -62,6 +68,8 @@ class FileReport:
     added: int = 0
     kept_from_bank: int = 0
     missing_from_source: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    held_back: list[HeldBack] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -69,6 +77,22 @@ class FileReport:
             "format": self.format,
             "found": self.found,
             **{s: self.counts.get(s, 0) for s in STATUSES},
+            "skipped": [
+                {
+                    "at": f"{self.path}:{s.line}",
+                    "line": s.line,
+                    "end_line": s.end_line,
+                    "reason": s.reason,
+                    "text": s.preview,
+                }
+                for s in self.skipped
+            ],
+            "held_back": [
+                {"at": f"{self.path}:{h.line}", "id": h.id, "status": h.status,
+                 "reason": h.reason}
+                for h in self.held_back
+            ],
+            "warnings": list(self.warnings),
         }
 
 
@@ -101,8 +125,16 @@ def _choose(text: str, path: Path, fmt: str | None) -> Importer:
         return by_name(fmt)
     importer = sniff(text, path.name)
     if importer is None:
+        from content.importers.registry import NEEDS
+
+        tried = "; ".join(
+            f"{imp.name} needs {NEEDS.get(imp.name, 'its own shape')}" for imp in all_importers()
+        )
         raise ParseError(
-            str(path), 1, "no importer recognises this file; pass --format to choose one"
+            str(path),
+            1,
+            f"no importer recognises this file (tried: {tried}); reshape it like one of "
+            "them or pass --format to choose one",
         )
     return importer
 
@@ -152,8 +184,7 @@ def _import_one(
         return report, None
     report.format = importer.name
     report.warnings = list(result.warnings)
-    report.found = len(result.questions)
-    report.counts = dict(Counter(q.status for q in result.questions))
+    report.skipped = list(result.skipped)
     target = bank_path(bank_dir, shown)
     if target.name == OVERRIDES_NAME:
         report.error = f"{shown}:1: a source named like the overrides file; rename it"
@@ -171,9 +202,22 @@ def _import_one(
     unique: dict[str, Question] = {}
     for q in result.questions:
         if q.id in unique:
-            report.warnings.append(f"{q.source}: same prompt as line {unique[q.id].source.line}")
+            report.skipped.append(Skipped(
+                q.source.line, q.source.line,
+                f"same prompt as line {unique[q.id].source.line} (kept once)", q.prompt[:70],
+            ))
         else:
             unique[q.id] = q
+    # `found` counts exactly the questions this file writes, each once.
+    report.found = len(unique)
+    report.counts = dict(Counter(q.status for q in unique.values()))
+    explained = {h.id: h for h in result.held_back}
+    report.held_back = [
+        explained.get(q.id) or HeldBack(q.id, q.source.line, q.status, _DEFAULT_HELD[q.status])
+        for q in unique.values()
+        if q.status != "ready"
+    ]
+    report.skipped.sort(key=lambda s: s.line)
     merged = _merge(list(unique.values()), existing, overwrite, report)
     report.bank_file = target
     source = existing.source if existing else shown

@@ -64,13 +64,18 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def question_id(source: str, prompt: str) -> str:
+def question_id(source: str, prompt: str, salt: str = "") -> str:
     """Stable id from the source document's name and the normalized prompt.
 
     Edits to the answer, re-imports and moving the source file to another folder keep it.
+    `salt` tells apart two questions of one document that share a prompt but not their
+    options or code; without it the id is what it always was.
     """
     stem = source.rsplit("/", 1)[-1]
-    digest = hashlib.sha1(f"{stem}\n{normalize_text(prompt)}".encode()).hexdigest()
+    key = f"{stem}\n{normalize_text(prompt)}"
+    if salt:
+        key += f"\n{normalize_text(salt)}"
+    digest = hashlib.sha1(key.encode()).hexdigest()
     return f"q{digest[:12]}"
 
 
@@ -154,6 +159,7 @@ class Question(BaseModel):
         hints: tuple[str, ...] = (),
         notes: tuple[Note, ...] = (),
         status: Status | None = None,
+        id_salt: str = "",
     ) -> Question:
         """Build a question, deriving its id and (unless given) its status.
 
@@ -167,7 +173,7 @@ class Question(BaseModel):
             else:
                 status = "ready"
         return Question(
-            id=question_id(source.file, prompt),
+            id=question_id(source.file, prompt, id_salt),
             prompt=prompt.strip(),
             answer=answer.strip(),
             kind=kind,

@@ -24,11 +24,40 @@ class ParseError(Exception):
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A block of the source that became no question, and why: nothing goes unreported.
+
+    `line`..`end_line` are 1-based and inclusive; `preview` is its first line, shortened.
+    """
+
+    line: int
+    end_line: int
+    reason: str
+    preview: str = ""
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A question imported but not ready (needs a key or an answer), and what to fix."""
+
+    id: str
+    line: int
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ParseResult:
-    """The questions of one file, in document order, and non-fatal remarks (file:line)."""
+    """The questions of one file, in document order, and non-fatal remarks (file:line).
+
+    `skipped` lists the text that is no question (importers that account for every line
+    fill it); `held_back` says why each question that is not ready is held back.
+    """
 
     questions: tuple[Question, ...]
     warnings: tuple[str, ...] = field(default=())
+    skipped: tuple[Skipped, ...] = field(default=())
+    held_back: tuple[HeldBack, ...] = field(default=())
 
 
 class Importer(Protocol):

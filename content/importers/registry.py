@@ -25,3 +25,18 @@ IMPORTERS: list[Importer] = [
     DelimitedImporter(),
     MarkdownImporter(),
 ]
+
+#: What each importer needs to find in a document, said when no importer recognises one,
+#: so that a person can see which shape is closest to theirs and what to change.
+NEEDS: dict[str, str] = {
+    "answer-list": "question lines each followed by an '- Answer: ...' line",
+    "article": "one-line paragraphs ending in '?' (or '3. ...?') with prose answers",
+    "pdf-qa": "'Q1: ...' lines under numbered section titles ('1. Title')",
+    "html-sections": "'Section 01' + title lines, then 'Q1', 'Q2' ... question lines",
+    "flashcards": "a study page: level lines, questions and 'Click to reveal answer'",
+    "json": "Open Trivia DB JSON or the bank's own schema ({\"questions\": [...]})",
+    "aiken": "a prompt, options 'A. ...', then 'ANSWER: X', blank line between questions",
+    "csv": "one question per row: CSV/TSV with a header, Anki or Quizlet text exports",
+    "markdown": "questions as headings, bold lines, 'Q1.' labels, <summary> or numbered "
+    "lines ('1. ...?'), each ending in '?' or starting with Define/Explain/List ...",
+}

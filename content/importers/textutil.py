@@ -180,3 +180,24 @@ def join_blocks(blocks: Iterable[Block]) -> str:
 def sentence_count(text: str) -> int:
     """Rough number of sentences: how to tell a heading-like question from a paragraph."""
     return len(re.findall(r"[.!?](?=\s+\S)", text.strip())) + 1
+
+
+#: Characters that change how a line matches without changing how it reads: zero-width
+#: spaces and joiners, the word joiner, emoji variation selectors and the BOM. No-break
+#: and other exotic spaces become a plain space. A joiner between two symbols (the
+#: 👩‍💻 kind of emoji sequence) is kept, because there it is part of one picture.
+_INVISIBLE = re.compile(r"[\u200b\u200c\u2060\ufe0e\ufe0f\ufeff]")
+_ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_LONE_JOINER = re.compile(r"(?<![\U0001F000-\U0001FAFF\u2600-\u27BF])\u200d|\u200d(?![\U0001F000-\U0001FAFF\u2600-\u27BF])")
+
+
+def normalize_invisible(text: str) -> str:
+    """`text` with invisible characters removed and odd spaces made plain spaces.
+
+    Run before anything is matched, so that "hard\u200d🚀" is the 🚀 marker and a heading
+    pasted with no-break spaces is the same topic as one typed by hand. Line breaks are
+    never touched, so line numbers stay those of the source.
+    """
+    text = _INVISIBLE.sub("", text)
+    text = _LONE_JOINER.sub("", text)
+    return _ODD_SPACES.sub(" ", text)

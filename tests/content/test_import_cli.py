@@ -68,7 +68,11 @@ def test_dry_run_json_shape(
     report = json.loads(out)
     assert set(report) == {"files", "total", "duplicate_groups"}
     assert [set(f) for f in report["files"]] == [
-        {"path", "format", "found", "ready", "needs_key", "needs_answer"}
+        {"path", "format", "found", "ready", "needs_key", "needs_answer", "skipped",
+         "held_back", "warnings"}
+    ] * 2
+    assert [(f["skipped"], f["held_back"], f["warnings"]) for f in report["files"]] == [
+        ([], [], [])
     ] * 2
     assert [(f["format"], f["found"], f["ready"]) for f in report["files"]] == [
         ("aiken", 2, 2), ("aiken", 1, 1)
