@@ -18,7 +18,7 @@ from bot.rules.ranking import Ranked
 from bot.rules.scoring import GRADES
 from bot.text import clean_line
 from content.model import Question
-from content.render import neutralize_mentions
+from content.render import neutralize_mentions, starts_with_block
 
 NAME_LIMIT = 64
 ZWSP = "\u200b"
@@ -74,7 +74,7 @@ def question_post(number: int, question: Question) -> OutMessage:
     return OutMessage(
         tone="question",
         title=f"Question #{number}",
-        body=question.prompt,
+        body="\n\n".join([question.prompt, *_hints(question)]),
         fields=(
             Field("Topic", question.topic or "General"),
             Field("Difficulty", _difficulty(question)),
@@ -92,21 +92,55 @@ def _answer_text(question: Question) -> str:
     return question.answer
 
 
+def _hints(question: Question) -> list[str]:
+    """The hints, on the post itself (a hint kept only in the bank helps nobody), each
+    behind a spoiler: `||…||` hides it on Discord until tapped; Slack, which has no
+    spoilers, and the console show it as text."""
+    hints = [" ".join(h.split()).replace("||", "\\|\\|") for h in question.hints if h.strip()]
+    if not hints:
+        return []
+    if len(hints) == 1:
+        return [f"**Hint:** ||{hints[0]}||"]
+    return ["**Hints:**\n" + "\n".join(f"- ||{h}||" for h in hints)]
+
+
+def _labelled(label: str, text: str) -> str:
+    """`**Label:** text`, or the label on a line of its own when the text opens with a
+    list, code or a table: on the label's line a list would show a literal dash."""
+    text = text.strip()
+    return f"**{label}:**\n{text}" if starts_with_block(text) else f"**{label}:** {text}"
+
+
 def _notes(question: Question) -> list[str]:
-    return [f"**{note.label}:** {note.text}" for note in question.notes]
+    return [_labelled(note.label, note.text) for note in question.notes]
+
+
+def _one_line(prompt: str) -> str:
+    """A prompt as one line, for a list of related questions: the line that asks (the
+    last one ending in "?", outside code), else the first line of text."""
+    lines: list[str] = []
+    fenced = False
+    for line in prompt.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and line.strip():
+            lines.append(line.strip())
+    asking = [line for line in lines if line.rstrip("*_ ").endswith("?")]
+    return (asking[-1] if asking else lines[0] if lines else prompt.strip())[:300]
 
 
 def _see_also(alternates: Sequence[Question]) -> list[str]:
     if not alternates:
         return []
-    return ["**See also**\n" + "\n".join(f"- {alt.prompt.splitlines()[0]}" for alt in alternates)]
+    return ["**See also**\n" + "\n".join(f"- {_one_line(alt.prompt)}" for alt in alternates)]
 
 
 def answer_reply(
     number: int, post_id: int, question: Question, alternates: Sequence[Question]
 ) -> Reply:
-    """The private /answer: everything we know about the question, plus self-grading."""
-    parts = [f"**Answer**\n{_answer_text(question)}"]
+    """The private /answer: the whole question (a prompt may be a sentence, a code block,
+    then the question), everything we know about it, plus self-grading."""
+    parts = [question.prompt, f"**Answer**\n{_answer_text(question)}"]
     if question.explanation:
         parts.append(f"**Why**\n{question.explanation}")
     parts.extend(_notes(question))
@@ -131,7 +165,6 @@ def answer_reply(
             tone="answer",
             title=f"Question #{number}",
             body="\n\n".join(parts),
-            fields=(Field("Question", question.prompt.splitlines()[0][:200]),),
             footer=footer,
             buttons=buttons,
         ),
@@ -150,11 +183,12 @@ class Results:
 
 def reveal(number: int, question: Question, results: Results,
            alternates: Sequence[Question] = ()) -> OutMessage:
-    """The thread reply at reveal time: the answer, how the channel did, and the same
-    question as other sources ask it."""
+    """The thread reply at reveal time: the answer with its notes (as /answer shows
+    them), how the channel did, and the same question as other sources ask it."""
     lines = [f"**Answer**\n{_answer_text(question)}"]
     if question.explanation:
         lines.append(f"**Why**\n{question.explanation}")
+    lines.extend(_notes(question))
     if results.answered:
         share = round(100 * results.correct / results.answered)
         summary = f"{results.answered} answered, {share}% correct."

@@ -201,8 +201,15 @@ class ConsolePlugin:
         outbound = ConsoleOutbound(prefix=id_prefix())  # the database outlives this start
         core.router.register("console", outbound)
         user = _default_user()
-        session = Session(core, outbound, user=user, admins={user.lower()})
+        session = Session(core, outbound, user=user, admins={user.lower()},
+                          terminal=_at_terminal())
         return _RunningConsole(core, session)
+
+
+def _at_terminal() -> bool:
+    from adapters.console.repl import is_tty
+
+    return is_tty(sys.stdin) and is_tty(sys.stdout)
 
 
 def console_command(args: argparse.Namespace) -> int:
@@ -262,7 +269,10 @@ async def _console(
     outbound = ConsoleOutbound(prefix=id_prefix() if args.db else "")
     core.router.register("console", outbound)
     admins = {user.lower()} if args.admin else set()
-    session = Session(core, outbound, user=user, clock=clock, admins=admins)
+    # Markdown drawn for a terminal (rich) only when a person reads it there; a script
+    # and piped output keep the Markdown source, byte for byte
+    session = Session(core, outbound, user=user, clock=clock, admins=admins,
+                      terminal=script is None and _at_terminal())
     try:
         await core.start()
         if script is not None:

@@ -157,7 +157,7 @@ def default_history() -> History:
     return FileHistory(str(path))
 
 
-def _is_tty(stream: Any) -> bool:
+def is_tty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
@@ -165,21 +165,23 @@ def _is_tty(stream: Any) -> bool:
 
 
 def lines_for(stdin: Any, stdout: Any) -> PipedLines | PromptLines:
-    if _is_tty(stdin) and _is_tty(stdout):
+    if is_tty(stdin) and is_tty(stdout):
         return PromptLines()
     return PipedLines(stdin)
 
 
 @contextmanager
-def _above_prompt(enabled: bool) -> Iterator[None]:
+def _above_prompt(enabled: bool, raw: bool = False) -> Iterator[None]:
     """While the prompt is open, print() and the log go above it. patch_stdout swaps
     sys.stdout/sys.stderr; log handlers hold the streams they were given at start-up,
-    so those are pointed at the proxy for the time being."""
+    so those are pointed at the proxy for the time being. `raw`: escape sequences pass
+    (the session draws rich's colours, from text cleaned of control characters first);
+    otherwise the proxy shows ESC as `?`."""
     if not enabled:
         yield
         return
     originals = {id(sys.stdout), id(sys.stderr), id(sys.__stdout__), id(sys.__stderr__)}
-    with patch_stdout():
+    with patch_stdout(raw=raw):
         moved: list[tuple[logging.StreamHandler[Any], IO[str]]] = []
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler) and id(handler.stream) in originals:
@@ -200,7 +202,7 @@ async def interact(session: Session, *, stdin: Any = None, out: Any = None,
     stdin = stdin if stdin is not None else sys.stdin
     source = lines if lines is not None else lines_for(stdin, out or sys.stdout)
     prompting = bool(getattr(source, "prompting", False))
-    with _above_prompt(prompting and out is None):
+    with _above_prompt(prompting and out is None, raw=session.terminal):
         target = out if out is not None else sys.stdout  # the proxy, when prompting
 
         def show(blocks: list[str]) -> None:

@@ -70,6 +70,9 @@ class Session:
     admins: set[str] = field(default_factory=set)
     channel: ChannelRef = CHANNEL
     refused: bool = False  # the last line changed nothing: unknown, an error, or a note
+    # Markdown drawn by rich with colour, for a person at a terminal (whoever wires the
+    # session to a TTY sets it); off, the plain form that scripts and tests compare
+    terminal: bool = False
     _seen: int = 0
     _last_answer: dict[str, OutMessage] = field(default_factory=dict)
     _reacted: dict[tuple[str, str], set[str]] = field(default_factory=dict)
@@ -257,22 +260,23 @@ class Session:
     def _reply_text(self, reply: Reply) -> str:
         if reply.message.tone == "answer":
             self._last_answer[self.user.lower()] = reply.message
-        text = render(reply.message)
+        text = render(reply.message, terminal=self.terminal)
         if reply.visibility == "ephemeral":
             return f"(only {self.user} sees this)\n{text}"
         return text
 
     def _entry_text(self, entry: Entry) -> str:
         shown = self.outbound.shown
+        text = render(entry.message, terminal=self.terminal) if entry.message is not None else ""
         if entry.kind == "post":
-            return f"[{shown(entry.message_id)}] {entry.text}"
+            return f"[{shown(entry.message_id)}] {text}"
         if entry.kind == "thread":
             parent = shown(entry.parent_id or "")
-            return f"[{shown(entry.message_id)} in thread of {parent}] {entry.text}"
+            return f"[{shown(entry.message_id)} in thread of {parent}] {text}"
         if entry.kind == "ephemeral":
-            return f"(only {entry.user_id} sees this)\n{entry.text}"
+            return f"(only {entry.user_id} sees this)\n{text}"
         if entry.kind == "edit":
-            return f"[{shown(entry.message_id)} edited] {entry.text}"
+            return f"[{shown(entry.message_id)} edited] {text}"
         return ""  # reactions the bot adds are shown with their post
 
 

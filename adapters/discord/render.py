@@ -25,8 +25,8 @@ from content.render import (
     DISCORD_EMBED_TOTAL,
     DISCORD_FIELD_VALUE,
     DISCORD_FIELDS,
+    for_discord,
     split_markdown,
-    tables_for_chat,
     truncate,
 )
 
@@ -72,12 +72,18 @@ def clean(text: str, limit: int) -> str:
 
 
 def body_text(message: OutMessage) -> str:
-    """The Markdown that goes into descriptions: the body (tables rewritten, as Discord
-    has none), then the lettered options."""
-    parts = [tables_for_chat(message.body.strip())] if message.body.strip() else []
+    """The Markdown that goes into descriptions: the body, then the lettered options,
+    written as Discord shows Markdown (content.render.for_discord: headings up to ###,
+    no tables, no HTML, identifiers never emphasis)."""
+    parts = [for_discord(message.body.strip())] if message.body.strip() else []
     if message.choices:
-        parts.append("\n".join(f"{emoji_for(c.key)} {c.text}" for c in message.choices))
+        parts.append("\n".join(f"{emoji_for(c.key)} {_option(c.text)}" for c in message.choices))
     return "\n\n".join(parts)
+
+
+def _option(text: str) -> str:
+    """An option on the line of its emoji: one line, whatever the source held."""
+    return " ".join(for_discord(text).split("\n")).strip()
 
 
 def embeds(message: OutMessage) -> list[dict[str, Any]]:

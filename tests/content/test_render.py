@@ -12,11 +12,15 @@ from content.render import (
     DISCORD_CONTENT,
     ELLIPSIS,
     ZWSP,
+    for_discord,
+    html_to_markdown,
     neutralize_mentions,
     split_markdown,
+    starts_with_block,
     tables_for_chat,
     to_slack_mrkdwn,
     truncate,
+    without_spoilers,
 )
 
 OPEN = re.compile(r"^ {0,3}(`{3,})([^`]*)$")
@@ -182,7 +186,7 @@ def test_no_ping_survives(text: str) -> None:
     ("md", "want"),
     [
         ("**bold**", "*bold*"),
-        ("__bold__", "*bold*"),
+        ("__bold text__", "*bold text*"),
         ("*italic*", "_italic_"),
         ("_italic_", "_italic_"),
         ("~~gone~~", "~gone~"),
@@ -261,3 +265,149 @@ def test_mrkdwn_links_only_for_web_targets() -> None:
 
 def test_at_channel_is_neutralised_like_here_and_everyone() -> None:
     assert neutralize_mentions("@channel @Here") == f"@{ZWSP}channel @{ZWSP}Here"
+
+
+# ------------------------------------------------------------------ reading Markdown with the parser
+
+
+@pytest.mark.parametrize(
+    ("md", "discord", "slack"),
+    [
+        ("Call __getitem__ or snake_case_name, _private and `__init__`.",
+         "Call \\_\\_getitem\\_\\_ or snake_case_name, \\_private and `__init__`.",
+         "Call `__getitem__` or snake_case_name, `_private` and `__init__`."),
+        ("Load Dataset.__getitem__() from __init__.py",
+         "Load Dataset.\\_\\_getitem\\_\\_() from \\_\\_init\\_\\_.py",
+         "Load Dataset.`__getitem__`() from `__init__`.py"),
+        ("use *args and **kwargs", "use \\*args and \\*\\*kwargs", "use `*args` and `**kwargs`"),
+        ("see https://x.io/a_b/_c and max_depth_", "see https://x.io/a_b/_c and max_depth\\_",
+         "see <https://x.io/a_b/_c> and `max_depth_`"),
+        ("**bold** and *em* and __strong words__", "**bold** and *em* and **strong words**",
+         "*bold* and _em_ and *strong words*"),
+    ],
+)
+def test_identifiers_are_never_emphasis(md: str, discord: str, slack: str) -> None:
+    assert for_discord(md) == discord
+    assert to_slack_mrkdwn(md) == slack
+
+
+def test_headings_discord_keeps_three_levels_slack_none() -> None:
+    md = "# One\n\n### Three **b**\n\n#### Four [docs](https://ex.com/a)\n\n###### Six **x**"
+    assert for_discord(md) == (
+        "# One\n\n### Three **b**\n\n**Four [docs](https://ex.com/a)**\n\n**Six x**"
+    )
+    assert to_slack_mrkdwn(md) == "*One*\n\n*Three b*\n\n*Four <https://ex.com/a|docs>*\n\n*Six x*"
+    assert for_discord("Title\n=====\n\nText") == "# Title\n\nText"
+
+
+def test_text_that_discord_would_read_as_syntax_is_escaped() -> None:
+    assert for_discord("\\# not a heading\n\n\\- not a list") == (
+        "\\# not a heading\n\n\\- not a list"
+    )
+    assert for_discord("in the year\n2024. It rained") == "in the year\n2024\\. It rained"
+    assert for_discord("a ~~b~~ \\~~c and x || y") == "a ~~b~~ \\~\\~c and x \\|\\| y"
+
+
+def test_html_becomes_markdown_on_both_platforms() -> None:
+    md = ("<details><summary><b>Answer</b></summary>\n\n"
+          "Use <b>bold</b>, <i>it</i>, <code>a_b</code><br>and &amp; "
+          "<img src=\"https://ex.com/d.png\" alt=\"diagram\"> or <a href=\"https://ex.com\">site</a>"
+          " for List<String>.\n\n</details>")
+    assert for_discord(md) == (
+        "**Answer**\n\nUse **bold**, *it*, `a_b`\nand & [diagram](https://ex.com/d.png) or "
+        "[site](https://ex.com) for List<String>."
+    )
+    assert to_slack_mrkdwn(md) == (
+        "*Answer*\n\nUse *bold*, _it_, `a_b`\nand &amp; <https://ex.com/d.png|diagram> or "
+        "<https://ex.com|site> for List&lt;String&gt;."
+    )
+
+
+def test_html_blocks_lists_tables_and_pre() -> None:
+    md = ("<ul><li>one</li><li>two <b>2</b></li></ul>\n\n"
+          "<table><tr><th>k</th><th>v</th></tr><tr><td>a_b</td><td>1</td></tr></table>\n\n"
+          "<pre><code>x = 1 < 2\n</code></pre>")
+    assert for_discord(md) == (
+        "- one\n- two **2**\n\n```\nk   | v\n----+--\na_b | 1\n```\n\n```\nx = 1 < 2\n```"
+    )
+    assert html_to_markdown("<p>a * b</p><p>c</p>") == "a \\* b\n\nc"
+
+
+def test_slack_syntax_in_an_html_looking_block_stays_text() -> None:
+    assert for_discord("<!channel> see <b & b>") == "<!channel> see <b & b>"
+    assert to_slack_mrkdwn("<!channel> see") == "&lt;!channel&gt; see"
+
+
+def test_spoilers_hide_on_discord_and_show_elsewhere() -> None:
+    md = "**Hint:** ||think about `a_b`|| and a || b"
+    assert for_discord(md) == "**Hint:** ||think about `a_b`|| and a \\|\\| b"
+    assert to_slack_mrkdwn(md) == "*Hint:* think about `a_b` and a || b"
+    assert without_spoilers(md) == "**Hint:** think about `a_b` and a || b"
+    assert without_spoilers("```\n||kept||\n```") == "```\n||kept||\n```"
+
+
+def test_code_blocks_are_backtick_fences_that_their_code_cannot_close() -> None:
+    assert for_discord("~~~python\nx = 1\n~~~") == "```python\nx = 1\n```"
+    assert for_discord("Text:\n\n    indented()\n") == "Text:\n\n```\nindented()\n```"
+    assert for_discord("````md\n```\ninner\n```\n````") == "````md\n```\ninner\n```\n````"
+    assert to_slack_mrkdwn("- item\n\n  ```sh\n  a && b\n  ```") == (
+        "• item\n\n```\na &amp;&amp; b\n```"
+    )
+
+
+def test_lists_keep_their_shape() -> None:
+    md = "1. one\n2. two\n   - nested *x*\n\n- loose\n\n- list"
+    assert for_discord(md) == "1. one\n2. two\n   - nested *x*\n\n- loose\n\n- list"
+    assert to_slack_mrkdwn(md) == "1. one\n2. two\n   • nested _x_\n\n• loose\n\n• list"
+    assert for_discord("3) three\n4) four") == "3. three\n4. four"
+
+
+def test_links_that_are_not_web_links() -> None:
+    assert for_discord("[back](#contents) and [file](notes.md)") == "back and file (notes.md)"
+    assert to_slack_mrkdwn("<https://ex.com/a>") == "<https://ex.com/a>"
+    assert for_discord("<https://ex.com/a>") == "https://ex.com/a"
+
+
+@pytest.mark.parametrize(
+    ("md", "block"),
+    [("- a\n- b", True), ("1. a", True), ("```\nx\n```", True), ("> q", True),
+     ("## H", True), ("| a | b |\n|---|---|\n| 1 | 2 |", True), ("plain text", False),
+     ("**bold** - not a list", False), ("", False)],
+)
+def test_starts_with_block(md: str, block: bool) -> None:
+    assert starts_with_block(md) is block
+
+
+markdownish = st.text(alphabet="ab_*`#-> |~<>/\n[]()!:1.", max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(markdownish)
+def test_the_writers_never_crash_and_close_every_fence(md: str) -> None:
+    for out in (for_discord(md), to_slack_mrkdwn(md)):
+        assert fences_balanced(out)
+        assert not re.search(r"^#{4,} ", content_lines(out), re.M)
+
+
+def content_lines(text: str) -> str:
+    """`text` without its fenced code, for checks on what is not code."""
+    keep: list[str] = []
+    inside = False
+    for ln in text.split("\n"):
+        if OPEN.match(ln) or CLOSE.match(ln):
+            inside = not inside if (CLOSE.match(ln) or not inside) else inside
+            continue
+        if not inside:
+            keep.append(ln)
+    return "\n".join(keep)
+
+
+def test_slack_link_labels_are_plain_and_keep_identifiers() -> None:
+    md = "[the `__init__` **docs** a|b](https://x.y) and <a href=\"https://z\">a_b <b>c</b></a>"
+    assert to_slack_mrkdwn(md) == "<https://x.y|the __init__ docs a/b> and <https://z|a_b c>"
+    assert for_discord(md) == "[the `__init__` **docs** a|b](https://x.y) and [a_b **c**](https://z)"
+
+
+def test_html_comments_are_notes_to_editors_and_never_shown() -> None:
+    assert for_discord("a\n\n<!-- hidden -->\n\nb <!-- x -->c") == "a\n\nb c"
+    assert to_slack_mrkdwn("<!-- multi\nline -->\n<p>x</p>") == "x"

@@ -1,4 +1,5 @@
-"""Display names in anything the bot posts are inert and bounded."""
+"""What the bot posts: display names inert and bounded; a question's post, /answer and
+reveal showing all of the question (hints, the whole prompt, the notes)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.messages import NAME_LIMIT, ZWSP, safe_name
+from bot.messages import (
+    NAME_LIMIT,
+    ZWSP,
+    Results,
+    answer_reply,
+    question_post,
+    reveal,
+    safe_name,
+)
 from bot.text import BIDI_CONTROLS, ZERO_WIDTH
+from content.model import Note, Question, SourceRef
 
 
 def test_mentions_are_defused_on_both_platforms() -> None:
@@ -51,3 +61,51 @@ def test_no_shown_name_holds_a_bidi_or_control_character(raw: str) -> None:
     shown = safe_name(raw).replace(ZWSP, "")
     assert not any(c in BIDI_CONTROLS or c in ZERO_WIDTH for c in shown)
     assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in shown)
+
+
+# -- what a question's messages show ----------------------------------------------------
+
+SOURCE = SourceRef(file="bank.md", line=3)
+PROMPT = "Consider this loader:\n\n```python\nDataLoader(ds, num_workers=4)\n```\n\nWhy is it slow?"
+
+
+def open_question(prompt: str = PROMPT, explanation: str = "", hints: tuple[str, ...] = (),
+                  notes: tuple[Note, ...] = ()) -> Question:
+    return Question.make(prompt=prompt, answer="The **workers** start each epoch.",
+                         explanation=explanation, hints=hints, notes=notes, source=SOURCE)
+
+
+def test_the_post_shows_its_hint_behind_a_spoiler() -> None:
+    post = question_post(4, open_question(hints=("Think about  epochs.",)))
+    assert post.body == f"{PROMPT}\n\n**Hint:** ||Think about epochs.||"
+    two = question_post(4, open_question(hints=("One", "Two || three")))
+    assert two.body == f"{PROMPT}\n\n**Hints:**\n- ||One||\n- ||Two \\|\\| three||"
+    assert question_post(4, open_question()).body == PROMPT
+
+
+def test_answer_shows_the_whole_prompt_and_the_notes() -> None:
+    q = open_question(explanation="Forking costs.",
+                      notes=(Note(label="Interview Tip", text="Mention persistent_workers."),
+                             Note(label="Common Mistakes", text="- More workers\n- Bigger batch")))
+    reply = answer_reply(4, 9, q, [])
+    assert reply.message.fields == ()
+    assert reply.message.body == (
+        f"{PROMPT}\n\n**Answer**\nThe **workers** start each epoch.\n\n**Why**\nForking costs."
+        "\n\n**Interview Tip:** Mention persistent_workers."
+        "\n\n**Common Mistakes:**\n- More workers\n- Bigger batch"
+    )
+
+
+def test_the_reveal_shows_the_notes_as_answer_does() -> None:
+    q = open_question(notes=(Note(label="Key Insight", text="```sh\nnproc\n```"),))
+    message = reveal(4, q, Results(answered=0, correct=0, distribution=(), first_correct=None))
+    assert message.body == (
+        "**Answer**\nThe **workers** start each epoch.\n\n**Key Insight:**\n```sh\nnproc\n```"
+        "\n\n**Results**\nNobody answered this one."
+    )
+
+
+def test_see_also_names_the_line_that_asks() -> None:
+    other = open_question()
+    reply = answer_reply(4, 9, open_question(prompt="What slows a DataLoader?"), [other])
+    assert reply.message.body.endswith("**See also**\n- Why is it slow?")
