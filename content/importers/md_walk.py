@@ -89,9 +89,13 @@ def walk(doc: Doc, primary: str) -> Walk:
             cand = None  # a toggle nested inside the answer's own <details> block
         if cand is not None and line not in chosen:
             # A heading, a Qn label or a <summary> always asks; a bold or numbered line
-            # in another habit may be part of the answer it sits in.
+            # in another habit may be part of the answer it sits in, unless the question
+            # that answer belongs to was asked the same way (`**1) ...**` then `**2) ...**`:
+            # the author's next question, not a follow-up in the answer)
             explicit = cand.style in {"heading", "label", "details"}
-            inside = not explicit and current is not None and _answer_open(doc, current, line)
+            same = current is not None and current.cand.style == cand.style
+            inside = (not explicit and not same and current is not None
+                      and _answer_open(doc, current, line))
             if inside and current is not None and cand.style == "bold":
                 cut.absorbed.append((line, current.cand))
             if inside or chrome_title:

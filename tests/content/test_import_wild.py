@@ -198,3 +198,38 @@ def test_compact_details_one_line_each_and_nested_toggles() -> None:
     ]
     assert {q.topic for q in result.questions} == {"Serving"}
     assert result.skipped == ()
+
+
+def test_mixed_habits_in_one_document_each_question_its_own() -> None:
+    """Bold numbered questions, a heading, a `Q4.` label, a <details> toggle, checkbox
+    quizzes and `Question 7:` in one document: the second bold question is the author's
+    next question, not part of the first one's answer."""
+    result = _import("mixed_habits.md")
+    got = [(q.prompt, q.kind, q.status, q.topic) for q in result.questions]
+    assert got == [
+        ("What is overfitting?", "open", "ready", "Basics"),
+        ("Explain the bias-variance tradeoff.", "open", "ready", "Basics"),
+        ("Define precision and recall", "open", "needs_answer", "Basics"),
+        ("True or False? Dropout is used at inference time.", "open", "ready", "Basics"),
+        ("What does `torch.no_grad()` do?", "open", "ready", "Deep Learning"),
+        ("Which activation is used in the output layer for binary classification?",
+         "choice", "ready", "Deep Learning"),
+        ("Which of these are optimizers?", "choice", "needs_key", "Deep Learning"),
+        ("Compare batch normalization and layer normalization (Big Tech)", "open", "ready",
+         "Deep Learning"),
+    ]
+    by_prompt = {q.prompt: q for q in result.questions}
+    assert by_prompt["What is overfitting?"].answer == \
+        "When a model learns noise in the training data."
+    assert by_prompt["Explain the bias-variance tradeoff."].answer == (
+        "**Bias** is error from wrong assumptions;\n"
+        "variance is error from sensitivity to noise.")
+    assert by_prompt["True or False? Dropout is used at inference time."].answer == \
+        "False. It is only used during training."
+    sigmoid = by_prompt["Which activation is used in the output layer for binary "
+                        "classification?"]
+    assert sigmoid.choices == ("ReLU", "Sigmoid", "Tanh") and sigmoid.correct == "B"
+    assert by_prompt["Define precision and recall"].difficulty == "easy"
+    assert not result.warnings
+    assert [s.reason.split(":")[0] for s in result.skipped] == [
+        "before the first question", "before the first question", "after the last question"]
