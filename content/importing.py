@@ -4,13 +4,17 @@ Each file is atomic on its own: a file that cannot be read or parsed writes noth
 is reported as `file:line: reason`, while the other files still import. An existing bank
 file is reviewed work, so its version of a question wins over the source's (unless
 `overwrite`), and questions that disappeared from the source are kept and reported.
+A subject is one topic across the whole bank: its spelling is the one the bank already
+uses (see `_unify_topics`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from content.dedup import group, load_overrides
 from content.importers import Importer, ParseError, all_importers, by_name, sniff
 from content.importers.base import HeldBack, Skipped
 from content.model import Question
+from content.topics import choose_spellings, names_a_collection, subject_of, topic_key
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +147,20 @@ def _choose(text: str, path: Path, fmt: str | None) -> Importer:
 def _merge(
     parsed: list[Question], existing: BankFile | None, overwrite: bool, report: FileReport
 ) -> list[Question]:
-    """Source order, bank versions winning; questions gone from the source stay at the end."""
+    """Source order, bank versions winning; questions gone from the source stay at the end.
+
+    A bank topic that names a collection ("17 Common Interview Questions for MLOps", the
+    document's title) was never a reviewer's choice but what an older importer read; the
+    source's topic replaces it, so a plain re-import fixes banks made before.
+    """
     old = {q.id: q for q in existing.questions} if existing else {}
     merged: list[Question] = []
     for q in parsed:
         if q.id in old and not overwrite:
-            merged.append(old[q.id])
+            kept = old[q.id]
+            if names_a_collection(kept.topic) and kept.topic != q.topic:
+                kept = kept.model_copy(update={"topic": q.topic})
+            merged.append(kept)
             report.kept_from_bank += 1
         else:
             merged.append(q)
@@ -226,6 +239,44 @@ def _import_one(
     )
 
 
+def _retopic(bank_file: BankFile, topic: Callable[[str], str]) -> BankFile:
+    """`bank_file` with each question's topic replaced by `topic(old)` (others untouched)."""
+    return dataclasses.replace(bank_file, questions=tuple(
+        q if topic(q.topic) == q.topic else q.model_copy(update={"topic": topic(q.topic)})
+        for q in bank_file.questions
+    ))
+
+
+def _subject(topic: str) -> str:
+    return subject_of(topic) if names_a_collection(topic) else topic
+
+
+def _unify_topics(
+    produced: list[tuple[FileReport, BankFile]], bank: dict[Path, BankFile]
+) -> list[tuple[FileReport, BankFile]]:
+    """Give every topic of the files being written its one spelling across the bank.
+
+    One subject is one topic (`content.topics.topic_key`), however each source spells it.
+    The spelling is the one a bank file outside this import already uses (the
+    lowest-sorting such file, first question first); a subject no other file holds takes
+    the spelling of the lowest-sorting file being written. So importing one file never
+    touches the others, and a re-import keeps every spelling: the bank is a fixed point.
+    A topic that names a collection ("Common Interview Questions for MLOps", whichever
+    importer read it) first becomes the subject it names (`subject_of`).
+    """
+    produced = [(report, _retopic(f, _subject)) for report, f in produced]
+    writing = {f.path for _, f in produced}
+    kept = (q.topic for p in sorted(bank) if p not in writing for q in bank[p].questions)
+    incoming = (
+        q.topic for _, f in sorted(produced, key=lambda r: r[1].path) for q in f.questions
+    )
+    spelling = choose_spellings(kept, incoming)
+    return [
+        (report, _retopic(f, lambda t: spelling.get(topic_key(t), t)))
+        for report, f in produced
+    ]
+
+
 def import_files(
     paths: list[Path],
     bank_dir: Path,
@@ -246,11 +297,14 @@ def import_files(
     reports: list[FileReport] = []
     updated: dict[Path, BankFile] = {f.path: f for f in bank.files}
     claimed: dict[Path, str] = {}
+    produced: list[tuple[FileReport, BankFile]] = []
     for path in paths:
         report, bank_file = _import_one(path, fmt, bank, bank_dir, overwrite, claimed)
         reports.append(report)
-        if bank_file is None:
-            continue
+        if bank_file is not None:
+            produced.append((report, bank_file))
+    produced = _unify_topics(produced, updated)
+    for report, bank_file in produced:
         previous = updated.get(bank_file.path)
         updated[bank_file.path] = bank_file
         if previous is not None and (previous.questions, previous.format) == (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.rules.inputs import InputError, shown
 from content.model import DIFFICULTIES
+from content.topics import topic_key
 
 DIFFICULTY_FORM = (
     "difficulty must be a list like easy,medium or weights like easy=2,medium=1,hard=0 "
@@ -53,11 +54,18 @@ def parse_difficulty(text: str) -> dict[str, float]:
 
 
 def _topic_list(option: str, text: str, known: list[str]) -> list[str]:
-    by_lower = {t.lower(): t for t in known}
+    """The known topics an include/exclude list names, compared by `topic_key` (case,
+    spacing, `&`/`and`), so an admin need not type a topic exactly as the bank spells it.
+    A key that two stored spellings share (a bank from before topics were unified) names
+    both."""
+    by_key: dict[str, list[str]] = {}
+    for t in known:
+        if topic_key(t):  # "no topic" cannot be typed, nor matched by "-" or "&"
+            by_key.setdefault(topic_key(t), []).append(t)
     wanted = [t.strip() for t in text.split(",") if t.strip()]
     if len(wanted) > TOPIC_LIST_MAX:
         raise InputError(f"{option} names {len(wanted)} topics; the limit is {TOPIC_LIST_MAX}")
-    unknown = [t for t in wanted if t.lower() not in by_lower]
+    unknown = [t for t in wanted if topic_key(t) not in by_key]
     if unknown:
         names = ", ".join(shown(t) for t in unknown[:5])
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
@@ -65,7 +73,7 @@ def _topic_list(option: str, text: str, known: list[str]) -> list[str]:
             f"unknown topic{'s' if len(unknown) > 1 else ''} {names}{more}; "
             f"valid topics: {', '.join(known) or '(none yet)'}"
         )
-    return sorted({by_lower[t.lower()] for t in wanted})
+    return sorted({spelling for t in wanted for spelling in by_key[topic_key(t)]})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The shape of a list pasted from a chat or a blog: a topic heading, then for each
 its line (sometimes written "- What is ...?"), then "- Answer: ..." (or "-" on one line and
 "Answer: ..." on the next), the answer going on as "- " bullet lines. The "Answer:" line
 is the anchor: whatever sits right before it is the question, and an unbulleted line just
-before a question is the heading of the questions that follow.
+before a question is the heading of the questions that follow; the subject it names
+(`content.topics.subject_of`) is their topic, none when it names only the collection.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from content.importers.textutil import (
     parse_list_item,
 )
 from content.model import Question, SourceRef
+from content.topics import subject_of
 
 _ANSWER = re.compile(r"^(?:-\s*)?Answer\s*:\s*(.*)$")
 _MD_HEADING = re.compile(r"^#{1,6}\s")
@@ -143,7 +145,7 @@ class AnswerListImporter:
         j = first_prompt - 1
         while j >= 0 and (not lines[j] or _is_dash(lines[j])):
             j -= 1
-        return lines[j] if j >= 0 and _looks_like_heading(lines[j]) else ""
+        return subject_of(lines[j]) if j >= 0 and _looks_like_heading(lines[j]) else ""
 
     @staticmethod
     def _read_answer(
@@ -182,6 +184,6 @@ class AnswerListImporter:
         if pending is None:
             return topic
         if not is_last and _looks_like_heading(lines[pending]):
-            return lines[pending]
+            return subject_of(lines[pending])
         warnings.append(f"{source_name}:{pending + 1}: text outside any answer left out")
         return topic

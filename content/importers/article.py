@@ -3,8 +3,11 @@
 Paragraphs are separated by blank lines. A question is a paragraph of one line: either
 numbered ("3. How do you ...?") or a single-sentence line ending in "?". Its answer is
 the paragraphs up to the next question; "  • " bullets become a Markdown list. A short
-unpunctuated line right before a question is a section heading and becomes the topic of
-the questions under it; questions before any section heading get the article's title.
+unpunctuated line right before a question is a section heading: the subject it names
+(`content.topics.subject_of`: "17 Common Interview Questions for MLOps" names MLOps) is
+the topic of the questions under it. Questions under no such heading, or under one that
+names nothing ("50 Common Interview Questions"), get the subject the article's title
+names, never the title itself: a title names the collection, not what a question is about.
 A run of two or more blank lines closes the current answer: what follows it up to the
 next question (closing remarks, "Leave a Comment") belongs to no question.
 """
@@ -28,6 +31,7 @@ from content.importers.textutil import (
     sentence_count,
 )
 from content.model import Question, SourceRef
+from content.topics import subject_of
 
 _NUMBERED_QUESTION = re.compile(r"^(\d{1,3})[.)]\s+(\S.*\?)$")
 _HEADING_MAX = 100
@@ -155,7 +159,8 @@ class ArticleImporter:
     def parse(self, text: str, source_name: str) -> ParseResult:
         paragraphs = _paragraphs(text)
         title = _heading(paragraphs[0]) if paragraphs else None
-        topic = title or ""
+        subject = subject_of(title) if title else ""
+        topic = subject
         warnings: list[str] = []
         drafts: list[_Draft] = []
         numbered_run = False
@@ -172,7 +177,7 @@ class ArticleImporter:
                 continue
             heading = _heading(paragraph)
             if heading is not None and following is not None and self._starts(following, True):
-                topic, numbered_run = heading, False
+                topic, numbered_run = subject_of(heading) or subject, False
                 if drafts:
                     drafts[-1].closed = True
                 continue

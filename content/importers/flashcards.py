@@ -7,7 +7,9 @@ answer"), quick multiple-choice questions whose option letters are glued to the 
 concepts.") that carry no answer, and worked practice questions (`1. ...`, a level,
 `A. ...` options, numbered solution steps ending in "Final Answer: ... -> Option C", a
 hint and "Common Mistakes"). Everything else (title bar, mode pickers, counters) is
-page furniture. The page title becomes every question's topic.
+page furniture. Such a page is a lesson on one subject, which its title names ("Why CI/CD
+differs for ML vs software in MLOps - Quick Recap"): that subject, the page's own words
+taken off (`content.topics.subject_of`), is every question's topic.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from content.importers.base import ParseError, ParseResult, guarded_parse
 from content.importers.callouts import bullet_note, strip_ok_mark
 from content.importers.code_blocks import code_run_end, fence_code, is_code_start
 from content.model import LETTERS, Difficulty, Kind, Note, Question, SourceRef, normalize_difficulty
+from content.topics import subject_of
 
 _LEVEL_WORDS = frozenset(
     {"beginner", "intermediate", "advanced", "easy", "medium", "hard", "junior", "senior"}
@@ -105,7 +108,7 @@ def _title(lines: Sequence[str]) -> str:
         if _level(s) is not None or _NUMBERED.match(s):
             break
         if len(s.split()) >= 4:
-            return _TITLE_SUFFIX.sub("", s).replace(",", " ").strip()
+            return subject_of(_TITLE_SUFFIX.sub("", s).replace(",", " "))
     return ""
 
 

@@ -30,6 +30,7 @@ from content.importers.code_blocks import (
 )
 from content.importers.textutil import Block, join_blocks, parse_list_item, table_to_markdown
 from content.model import Difficulty, Note, Question, SourceRef, normalize_difficulty
+from content.topics import subject_of
 
 _SECTION = re.compile(r"^Section\s+(\d{1,3})\s*$")
 _QLINE = re.compile(r"^Q(\d{1,3})[.:)]?(?:\s+(\S.*))?$")
@@ -245,14 +246,15 @@ def _section_title(raw: str) -> _Section:
     """`Training Frameworks (PyTorch, TensorFlow, JAX)` → topic and tags.
 
     The parenthetical goes to tags: topic names are typed in comma lists
-    (`/qotd topics include:...`), so a topic must not hold commas.
+    (`/qotd topics include:...`), so a topic must not hold commas. A title that names
+    the collection ("Interview Questions") gives no topic (`content.topics.subject_of`).
     """
     title = raw.strip()
     m = re.match(r"^(.*?)\s*\(([^()]*)\)\s*$", title)
     if m is None or not m.group(1):
-        return _Section(title.replace(",", " "), ())
+        return _Section(subject_of(title.replace(",", " ")), ())
     tags = tuple(t.strip().lower() for t in m.group(2).split(",") if t.strip())
-    return _Section(m.group(1).replace(",", " ").strip(), tags)
+    return _Section(subject_of(m.group(1).replace(",", " ")), tags)
 
 
 @dataclass

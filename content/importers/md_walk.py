@@ -21,6 +21,7 @@ from content.importers.md_scan import (
     Doc,
     style_candidates,
 )
+from content.topics import topic_key
 
 
 @dataclass
@@ -122,7 +123,7 @@ def walk(doc: Doc, primary: str) -> Walk:
             chrome_title = ""  # a sibling of the chrome section: the bank again
         name = "" if line == single_title else topic_name(title)
         if name:
-            name = spelling.setdefault(name.casefold(), name)
+            name = spelling.setdefault(topic_key(name), name)
         topics.append((level, name))
         if line not in cut.chrome and line not in cut.rejected:
             cut.covered.update(range(line, end))

@@ -1,11 +1,12 @@
 """Text extracted from a PDF of "Q1: ..." questions under numbered section titles (seed 002).
 
 Extraction keeps the words but loses the layout, so the parser rebuilds it: "N. Title"
-lines right before a question are sections (their title is the topic), "Qn:" lines are
-prompts, and the lines up to the next question are the answer. In the answer, glyph
-bullets (✓ ✅ 📌 ♦ ❑), bare and circled digits become Markdown list items, lines the
-PDF broke mid-sentence are joined again, tab-separated rows become a pipe table, and page
-numbers or repeats of the title lines (page headers) are dropped.
+lines right before a question are sections (the subject their title names is the topic;
+questions before any section get the subject the document's title names, never the title
+itself), "Qn:" lines are prompts, and the lines up to the next question are the answer.
+In the answer, glyph bullets (✓ ✅ 📌 ♦ ❑), bare and circled digits become Markdown list
+items, lines the PDF broke mid-sentence are joined again, tab-separated rows become a pipe
+table, and page numbers or repeats of the title lines (page headers) are dropped.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from content.importers.textutil import (
     table_to_markdown,
 )
 from content.model import Question, SourceRef
+from content.topics import subject_of
 
 _QUESTION = re.compile(r"^Q(\d{1,3})\s*[:.)]\s*(\S.*)$")
 _SECTION = re.compile(r"^(\d{1,2})\.\s+(\S.{0,120})$")
@@ -98,6 +100,7 @@ class PdfQaImporter:
         preamble = [ln for i, ln in enumerate(lines[:first]) if self._section(lines, i) is None]
         title_lines = {ln.text.casefold() for ln in preamble}
         title = " ".join(ln.text for ln in preamble)
+        subject = subject_of(title)
         topic = ""
         drafts: list[_Draft] = []
         index = 0
@@ -105,13 +108,13 @@ class PdfQaImporter:
             line = lines[index]
             section = self._section(lines, index)
             if section is not None:
-                topic = section
+                topic = subject_of(section)
                 index += 1
                 continue
             match = _QUESTION.match(line.text)
             if match is not None:
                 prompt, index = self._prompt(lines, index, match.group(2))
-                drafts.append(_Draft(prompt=prompt, line=line.number, topic=topic or title))
+                drafts.append(_Draft(prompt=prompt, line=line.number, topic=topic or subject))
                 continue
             if drafts and not self._is_artifact(line, title_lines):
                 drafts[-1].body.append(line)

@@ -16,6 +16,7 @@ OTHERS = sorted(p for p in SOURCES.glob("*.txt") if p != SEED)
 IMPORTER = ArticleImporter()
 TITLE = "The Ultimate Guide to MLOps Interview Questions"
 SECTION = "17 Common Interview Questions for MLOps"
+SUBJECT = "MLOps"  # what both the title and the listicle heading name
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +37,12 @@ def test_twenty_two_ready_questions_with_answers(result: ParseResult) -> None:
     assert all(q.difficulty is None for q in result.questions)
 
 
-def test_unnumbered_questions_come_first_under_the_title(result: ParseResult) -> None:
+def test_unnumbered_questions_come_first_under_the_titles_subject(result: ParseResult) -> None:
     first, second = result.questions[:2]
-    assert (first.prompt, first.topic, first.source.line) == ("What is MLOps?", TITLE, 5)
+    assert (first.prompt, first.topic, first.source.line) == ("What is MLOps?", SUBJECT, 5)
     assert (second.prompt, second.topic, second.source.line) == (
         "Why is MLOps important?",
-        TITLE,
+        SUBJECT,
         9,
     )
     assert first.answer.startswith("MLOps, short for Machine Learning Operations")
@@ -52,7 +53,7 @@ def test_numbered_questions_drop_their_number_and_sit_under_the_section(
 ) -> None:
     numbered = result.questions[2:]
     assert len(numbered) == 20
-    assert all(q.topic == SECTION for q in numbered)
+    assert all(q.topic == SUBJECT for q in numbered)  # the listicle heading names MLOps
     assert numbered[0].prompt == "What is the difference between MLOps and DevOps?"
     assert numbered[0].source.line == 15
     assert numbered[-1].prompt == "What are some tips for success in MLOps?"
