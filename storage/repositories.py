@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, literal, null, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -235,12 +235,62 @@ class PostRepo(_Repo):
         *,
         slot_at: datetime | None = None,
         lease_until: datetime | None = None,
+        number: int | None = None,
+        cycle: int | None = None,
+        question_id: str | None = None,
     ) -> int | None:
         """Insert a claim; None when the (channel, day) already has one (someone else won).
         Extra posts (day None) never conflict. A pending claim with `lease_until` is
-        taken by its claimant: its first send holds token 1 until then."""
-        leased = lease_until is not None
+        taken by its claimant: its first send holds token 1 until then. `number`,
+        `cycle` and `question_id`: the pick, when it was made before the claim."""
+        assigned = {name: value for name, value in
+                    (("number", number), ("cycle", cycle), ("question_id", question_id))
+                    if value is not None}
+        stmt = self._claim(channel_pk, day, status, now, slot_at, lease_until,
+                           **assigned).returning(PostRow.id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def claim_day_or_extra(
+        self,
+        channel_pk: int,
+        day: date,
+        slot_at: datetime,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        number: int,
+        cycle: int,
+        question_id: str,
+    ) -> tuple[int, bool] | None:
+        """`qotd post`'s pending claim, its question already picked, in one statement:
+        the channel's `day` when no claim holds it yet, else an extra post (day and slot
+        NULL), as `claim(day)` followed by `claim(None)` on its conflict. Returns (post
+        id, whether it took the day); None when the day was taken by a claim that this
+        statement's snapshot could not see (a concurrent claimant on PostgreSQL): the
+        caller then claims an extra post with `claim`."""
+        taken = (
+            select(PostRow.id)
+            .where(PostRow.channel_pk == channel_pk, PostRow.day == day)
+            .exists()
+        )
+        table = PostRow.__table__.c
         stmt = (
+            self._claim(
+                channel_pk,
+                case((taken, null()), else_=literal(day, table.day.type)),
+                PENDING, now,
+                case((taken, null()), else_=literal(slot_at, table.slot_at.type)),
+                lease_until, number=number, cycle=cycle, question_id=question_id,
+            )
+            .returning(PostRow.id, PostRow.day)  # (not `day IS NOT NULL`: SQLite 3.40
+        )                                         # returns 1 for it here, day NULL or not)
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (int(row[0]), row[1] is not None)
+
+    def _claim(self, channel_pk: int, day: Any, status: str, now: datetime, slot_at: Any,
+               lease_until: datetime | None, **assigned: Any) -> Any:
+        leased = lease_until is not None
+        return (
             self._insert(PostRow)
             .values(
                 channel_pk=channel_pk,
@@ -253,11 +303,21 @@ class PostRepo(_Repo):
                 send_attempts=1 if leased else 0,
                 reveal_token=0,
                 reveal_attempts=0,
+                **assigned,
             )
             .on_conflict_do_nothing(index_elements=["channel_pk", "day"])
-            .returning(PostRow.id)
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def assign(self, post_id: int, number: int, cycle: int, question_id: str) -> None:
+        """A fresh claim's pick (its number, cycle and question), written without loading
+        the row (the claim inserted it in this transaction)."""
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id)
+            .values(number=number, cycle=cycle, question_id=question_id)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
 
     async def get(self, post_id: int) -> PostRow | None:
         return await self.session.get(PostRow, post_id)

@@ -19,7 +19,7 @@ from bot.service.choosing import left_in_cycle
 from bot.service.deps import Deps, schedule_of
 from bot.service.filters import Filters, filters_request
 from content.model import DIFFICULTIES
-from storage.bank_reads import day_taken, status_facts
+from storage.bank_reads import day_taken, status_read
 from storage.models import ChannelRow
 from storage.repositories import SKIPPED
 from storage.uow import UnitOfWork
@@ -39,10 +39,11 @@ def _local(when: datetime, zone: str) -> str:
 
 
 async def _open_slot_from(uow: UnitOfWork, channel_pk: int, sched: Schedule,
-                          slot: datetime) -> datetime | None:
+                          slot: datetime, tries: int = 60) -> datetime | None:
     """From `slot` on, the first slot whose local day is not taken yet (a post or a skip
-    claims a day); None if 60 in a row are taken, which cannot happen in practice."""
-    for _ in range(60):
+    claims a day); None if `tries` (60) in a row are taken, which cannot happen in
+    practice."""
+    for _ in range(tries):
         if not await day_taken(uow.session, channel_pk, slot_day(sched, slot)):
             return slot
         slot = next_slot(sched, slot)
@@ -186,13 +187,11 @@ async def post_now(deps: Deps, command: CommandInput) -> list[Reply]:
     now = deps.clock.now()
     async with deps.db.uow() as uow:
         channel = await _channel(uow, deps, command)
-        post_id = await posting.claim_now(deps, channel, uow, now)
-        if post_id is None:  # leaving without commit rolls back the claim: nothing written
+        claimed = await posting.claim_now(deps, channel, uow, now)
+        if claimed is None:  # leaving without commit rolls back the draw: nothing written
             return [error("No question is eligible: check `qotd topics` (the filters may "
                           "exclude every question) or the bank.")]
-        post = await uow.posts.get(post_id)
-        assert post is not None
-        number, day = post.number, post.day
+        post_id, number, day = claimed.post_id, claimed.number, claimed.day
         await uow.commit()
     if not await posting.send_post(deps, post_id, token=1, resend=False):
         return [error(f"Question #{number} is claimed but sending failed; it will be retried.")]
@@ -207,24 +206,34 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
         if channel is None:
             return [info("Not set up here yet. An admin can run `qotd schedule`.", title="Status")]
-        left = await left_in_cycle(uow, channel, deps.bank)
+        sched = schedule_of(channel) if channel.scheduled else None
+        # the next post is the next slot unless a `qotd post` or `skip` took its day
+        first = next_slot(sched, now) if sched is not None and not channel.paused else None
+        # the bank check, the cycle's asked keys, the posts' facts and whether the
+        # next slot's day is taken: one statement
+        read = await status_read(uow.session, channel.id, channel.cycle,
+                                 day=None if sched is None or first is None
+                                 else slot_day(sched, first),
+                                 sentinel=deps.bank.sentinel())
+        left = await left_in_cycle(uow, channel, deps.bank, read)
         lines = []
-        if channel.scheduled:
-            sched = schedule_of(channel)
+        if sched is not None:
             lines.append(f"Schedule: {sched.describe()}")
             legacy = zones.refusal(sched.timezone)
             if legacy is not None:  # saved before such names were refused
                 lines.append(f"Time zone: {legacy} (`qotd schedule timezone:…` changes it)")
             lines.append(f"State: {'paused' if channel.paused else 'running'}")
-            if not channel.paused:
-                upcoming = await _next_open_slot(uow, channel.id, sched, now)
+            if first is not None:
+                # as `_next_open_slot`: the first of 60 slots whose day is not taken
+                upcoming = first if not read.day_taken else await _open_slot_from(
+                    uow, channel.id, sched, next_slot(sched, first), tries=59) or first
                 lines.append(f"Next post: {_local(upcoming, sched.timezone)}")
         else:
             lines.append("Schedule: none (only `qotd post` posts here)")
         lines.append(f"Reveal: {deps.reveal_delay(channel).total_seconds() / 3600:g} h after posting")
         lines.append(f"Questions left in cycle {channel.cycle}: {left}")
         lines.append(f"Filters: {_filters(channel)}")
-        facts = await status_facts(uow.session, channel.id)
+        facts = read.facts
         if facts.pending:
             lines.append("A post is waiting to be re-sent.")
         if facts.latest_reveal_error:

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.picking import Candidate, Eligible, eligible_of
 from bot.service.bank_sync import syncs_committed
-from storage.bank_reads import pickable_entries, question_state
+from storage.bank_reads import QuestionState, pickable_entries, question_state
 from storage.models import ChannelRow
 from storage.uow import Database
 
@@ -88,6 +88,15 @@ def filtered(bank: Sequence[Candidate], include: Set[str], exclude: Set[str]
             if (not include or c.topic in include) and c.topic not in exclude]
 
 
+def _matches(state: QuestionState | None, versions: Mapping[str, object],
+             candidate: Candidate) -> bool:
+    """Whether a question's stored state is still exactly what was cached for it."""
+    return (state is not None and state.pickable_as(candidate.key)
+            and state.topic == candidate.topic
+            and state.difficulty == candidate.difficulty
+            and state.version == versions.get(candidate.key))
+
+
 class BankCache:
     """Held on `Deps` (one per Core). Every method takes the unit of work's session, so
     its reads run in the caller's transaction."""
@@ -132,10 +141,7 @@ class BankCache:
                      candidate: Candidate) -> bool:
         """Whether `candidate`'s stored row is still exactly what was cached."""
         state = await question_state(session, candidate.key)
-        return (state is not None and state.pickable_as(candidate.key)
-                and state.topic == candidate.topic
-                and state.difficulty == candidate.difficulty
-                and state.version == versions.get(candidate.key))
+        return _matches(state, versions, candidate)
 
     async def view(self, session: AsyncSession, channel: ChannelRow, *,
                    checked: bool = True) -> View:
@@ -150,6 +156,35 @@ class BankCache:
             or not await self._holds(session, snapshot.versions, snapshot.bank[0])
         ):
             snapshot = await self._fill(session)
+        return self._view_of(snapshot, channel)
+
+    def sentinel(self) -> str | None:
+        """The question `view` would read to check the cache, for a caller that reads
+        its state together with other things (`view_read`); None when the next `view`
+        reads the whole bank anyway (nothing cached, a sync of this process since, or
+        an empty bank)."""
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.syncs != syncs_committed() or not snapshot.bank:
+            return None
+        return snapshot.bank[0].key
+
+    async def view_read(self, session: AsyncSession, channel: ChannelRow,
+                        sentinel: str | None, state: QuestionState | None) -> View:
+        """`view(checked=True)`, given the state of `sentinel()` read by the caller in
+        this transaction (`storage.bank_reads.status_read`): the same check, without
+        its own read when the cache still starts with that question."""
+        snapshot, fresh = await self._current(session)
+        if not fresh:
+            if not snapshot.bank:
+                snapshot = await self._fill(session)
+            else:
+                first = snapshot.bank[0]
+                if first.key == sentinel:
+                    holds = _matches(state, snapshot.versions, first)
+                else:  # the cache was refilled since `sentinel()`: check it as `view` does
+                    holds = await self._holds(session, snapshot.versions, first)
+                if not holds:
+                    snapshot = await self._fill(session)
         return self._view_of(snapshot, channel)
 
     async def confirms(self, session: AsyncSession, view: View, candidate: Candidate

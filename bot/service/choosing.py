@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from bot.rules.picking import NothingToPick, Pick, pick_eligible
 from bot.service.bank_cache import BankCache
-from storage.bank_reads import asked_keys, history
+from storage.bank_reads import StatusRead, history
 from storage.models import ChannelRow
 from storage.uow import UnitOfWork
 
 REDRAWS = 3  # draws confirmed against the stored bank before settling on a fresh read
 
 
-async def left_in_cycle(uow: UnitOfWork, channel: ChannelRow, bank: BankCache) -> int:
+async def left_in_cycle(uow: UnitOfWork, channel: ChannelRow, bank: BankCache,
+                        read: StatusRead) -> int:
     """Eligible questions not yet asked in the channel's cycle (for `/qotd status`):
-    the cached bank, checked with one primary-key read, and the cycle's asked keys."""
-    view = await bank.view(uow.session, channel)
-    return view.left(await asked_keys(uow.session, channel.id, channel.cycle))
+    the cached bank, checked with the primary-key read of its sentinel question, and
+    the cycle's asked keys, both from `read` (`storage.bank_reads.status_read`, given
+    `bank.sentinel()`)."""
+    view = await bank.view_read(uow.session, channel, read.sentinel, read.state)
+    return view.left(read.asked)
 
 
 async def choose(uow: UnitOfWork, channel: ChannelRow, seed: str, draw: int,

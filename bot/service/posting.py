@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -118,29 +119,47 @@ async def tell_admins(deps: Deps, ref: ChannelRef, admin: str | None,
 # -- `/qotd post` --------------------------------------------------------------------------
 
 
-async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datetime) -> int | None:
+@dataclass(frozen=True)
+class Claimed:
+    """What `claim_now` took: the post, its number and its channel-local day (None: an
+    extra post)."""
+
+    post_id: int
+    number: int
+    day: date | None
+
+
+async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datetime
+                    ) -> Claimed | None:
     """For `qotd post`: take today's claim when today is a scheduled day not yet claimed,
-    else an extra post. Returns the post id, for the caller to commit. None when nothing
-    can be picked: then the caller must not commit (leaving the unit of work rolls the
-    claim back, so today's slot stays open)."""
-    day: date | None = None
-    slot: datetime | None = None
+    else an extra post, for the caller to commit. None when nothing can be picked: then
+    the caller must not commit (leaving the unit of work rolls the draw back, and today's
+    slot stays open).
+
+    The question is picked first, under the channel's draw lock (`next_draw`), and the
+    claim is inserted with it: one statement for the claim and its pick, no read of the
+    row back. The order of locks is then the scheduled slot's (`post_slot` locks the
+    channel row before it claims)."""
+    pick = await _pick(uow, deps, channel)
+    if pick is None:
+        return None
+    draw, question_id = pick
+    lease_until = now + deps.lease
     if channel.scheduled:
         schedule = schedule_of(channel)
         today = now.astimezone(ZoneInfo(schedule.timezone)).date()
         slot = slot_on(schedule, today)
         if slot is not None:
-            day = today
-    post_id = None
-    if day is not None:
-        post_id = await uow.posts.claim(
-            channel.id, day, PENDING, now, slot_at=slot, lease_until=now + deps.lease
-        )
-    if post_id is None:
-        post_id = await uow.posts.claim(channel.id, None, PENDING, now,
-                                        lease_until=now + deps.lease)
-    assert post_id is not None  # an extra post (day NULL) never conflicts
-    return post_id if await _assign(uow, deps, channel, post_id) else None
+            taken = await uow.posts.claim_day_or_extra(
+                channel.id, today, slot, now, lease_until,
+                number=draw, cycle=channel.cycle, question_id=question_id)
+            if taken is not None:
+                post_id, got_day = taken
+                return Claimed(post_id, draw, today if got_day else None)
+    extra = await uow.posts.claim(channel.id, None, PENDING, now, lease_until=lease_until,
+                                  number=draw, cycle=channel.cycle, question_id=question_id)
+    assert extra is not None  # an extra post (day NULL) never conflicts
+    return Claimed(extra, draw, None)
 
 
 def slot_on(schedule: Schedule, day: date) -> datetime | None:
@@ -150,21 +169,27 @@ def slot_on(schedule: Schedule, day: date) -> datetime | None:
     return slot if slot_day(schedule, slot) == day else None
 
 
-async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int) -> bool:
-    """Pick the question for a fresh claim; False if nothing is eligible."""
+async def _pick(uow: UnitOfWork, deps: Deps, channel: ChannelRow) -> tuple[int, str] | None:
+    """Take the channel's next draw and pick its question: (draw, question id), the
+    channel's cycle moved on if the pick began a new one; None if nothing is eligible."""
     draw = await uow.channels.next_draw(channel.id)
     try:
         chosen = await choose(uow, channel, deps.seed_for(channel), draw, deps.bank)
     except NothingToPick:
         log.warning("channel %s: no eligible question (filters or empty bank)", channel.id)
-        return False
+        return None
     if chosen.new_cycle:
         channel.cycle += 1
-    post = await uow.posts.get(post_id)
-    assert post is not None
-    post.number = draw
-    post.cycle = channel.cycle
-    post.question_id = chosen.candidate.key
+    return draw, chosen.candidate.key
+
+
+async def _assign(uow: UnitOfWork, deps: Deps, channel: ChannelRow, post_id: int) -> bool:
+    """Pick the question for a fresh claim; False if nothing is eligible."""
+    pick = await _pick(uow, deps, channel)
+    if pick is None:
+        return False
+    draw, question_id = pick
+    await uow.posts.assign(post_id, draw, channel.cycle, question_id)
     return True
 
 
