@@ -15,6 +15,7 @@ Interview Questions for MLOps". `subject_of` takes those words off and keeps the
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -99,6 +100,15 @@ def names_a_collection(topic: str) -> bool:
     """Whether `topic` names a collection of questions ("17 Common Interview Questions for
     MLOps", "The Ultimate Guide to …") rather than a subject: never a valid topic."""
     return _COLLECTION.search(clean_topic(topic)) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def filter_key(topic: str) -> str:
+    """What a channel's stored topic filter means: its topic key, and for a collection
+    name an older import gave as a topic ("17 Common Interview Questions for MLOps"), the
+    key of the subject it names, which is that questions' topic now. Cached: it is asked
+    for every question of the bank when a channel's eligible questions are worked out."""
+    return topic_key(subject_of(topic) if names_a_collection(topic) else topic)
 
 
 def choose_spellings(kept: Iterable[str], incoming: Iterable[str]) -> dict[str, str]:

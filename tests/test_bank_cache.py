@@ -337,3 +337,21 @@ async def test_light_reads_match_the_repositories(core: Core, clock: FakeClock) 
     [reply] = await core.handle_command(cmd("qotd", "status"))
     assert "A post is waiting to be re-sent." in reply.message.body
     assert f"The reveal of #{posts[-1].number} was not posted" in reply.message.body
+
+
+def test_saved_topic_filters_keep_selecting_after_the_spellings_were_unified() -> None:
+    """A channel's filter stores the topic as it was spelled when it was set: a spelling
+    since unified ("&" -> "and") or a collection name an older import gave as a topic
+    (now the subject it names) still selects the same questions; others stay out."""
+    from bot.service.bank_cache import filtered
+
+    bank = [Candidate("q1", "Model Versioning and Registry", "easy"),
+            Candidate("q2", "MLOps", "medium"),
+            Candidate("q3", "Feature Stores", None)]
+    assert [c.key for c in filtered(bank, {"Model Versioning & Registry"}, set())] == ["q1"]
+    assert [c.key for c in filtered(bank, {"17 Common Interview Questions for MLOps"},
+                                    set())] == ["q2"]
+    assert [c.key for c in filtered(bank, set(), {"model  versioning & REGISTRY",
+                                                  "The Ultimate Guide to MLOps "
+                                                  "Interview Questions"})] == ["q3"]
+    assert filtered(bank, {"Feature Store"}, set()) == []  # another subject: no match

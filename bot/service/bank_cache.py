@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.picking import Candidate, Eligible, eligible_of
 from bot.service.bank_sync import syncs_committed
+from content.topics import filter_key as topic_filter_key
 from storage.bank_reads import QuestionState, pickable_entries, question_state
 from storage.models import ChannelRow
 from storage.uow import Database
@@ -83,9 +84,14 @@ def filter_key(channel: ChannelRow) -> FilterKey:
 def filtered(bank: Sequence[Candidate], include: Set[str], exclude: Set[str]
              ) -> list[Candidate]:
     """A channel's topic filters: only `include` when it names any, never `exclude`
-    (difficulty weights apply after, in `eligible_of`: a weight of 0 drops)."""
-    return [c for c in bank
-            if (not include or c.topic in include) and c.topic not in exclude]
+    (difficulty weights apply after, in `eligible_of`: a weight of 0 drops). Topics are
+    compared by their key, so a filter saved before the bank's spellings were unified
+    ("Model Versioning & Registry", "17 Common Interview Questions for MLOps") still
+    selects its questions."""
+    inc = {topic_filter_key(t) for t in include}
+    exc = {topic_filter_key(t) for t in exclude}
+    return [c for c in bank if (not inc or topic_filter_key(c.topic) in inc)
+            and topic_filter_key(c.topic) not in exc]
 
 
 def _matches(state: QuestionState | None, versions: Mapping[str, object],
