@@ -173,14 +173,17 @@ def bank_problems(exc: BankError | OverridesError) -> list[str]:
 async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
                 install_signals: bool = True, clock: Clock | None = None, *,
                 supervision: Supervision | None = None,
-                stop: asyncio.Event | None = None) -> int:
+                stop: asyncio.Event | None = None, freeze_heap: bool = False) -> int:
     """`qotd run`: migrate, sync the bank, start the configured adapters (or the console),
     then the timer and the first posting pass, all on this one loop; then supervise.
 
     The exit status: 0 after a signal, `stop` being set, or an adapter ending normally
     (the console at end of input); 1 when an adapter fails fatally (one CRITICAL line
     naming it and the cause); 2 for a broken bank file. `clock` is for tests that drive
-    time (Core.advance_to); the scheduler still runs on this loop next to the adapters."""
+    time (Core.advance_to); the scheduler still runs on this loop next to the adapters.
+    `freeze_heap`: once started, the heap is kept out of the collector's full passes
+    (bot.heap); the process's own `qotd run` asks for it, tests that serve in-process
+    do not (their heap is the test run's)."""
     import asyncio
     import signal
 
@@ -204,7 +207,8 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
             loop.add_signal_handler(sig, stop.set)
     try:
         core = await prepare(settings, use_scheduler=True, clock=clock)
-        return await _supervise(settings, core, chosen, supervision or Supervision(), stop)
+        return await _supervise(settings, core, chosen, supervision or Supervision(), stop,
+                                freeze_heap)
     finally:
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -212,7 +216,7 @@ async def serve(settings: CoreSettings, plugins: list[AdapterPlugin],
 
 
 async def _supervise(settings: CoreSettings, core: Core, chosen: list[AdapterPlugin],
-                     policy: Supervision, stop: asyncio.Event) -> int:
+                     policy: Supervision, stop: asyncio.Event, freeze_heap: bool) -> int:
     from bot.health import HealthServer
     from bot.supervisor import Fatal, Supervised, until_done
     from content.bank import BankError
@@ -249,6 +253,10 @@ async def _supervise(settings: CoreSettings, core: Core, chosen: list[AdapterPlu
                 log.critical("adapter %s failed: %s; exiting", exc.adapter, exc.cause)
                 return 1
         await core.begin_posting()
+        if freeze_heap:
+            from bot.heap import freeze_startup_heap
+
+            freeze_startup_heap()  # started: what is alive now lives as long as the process
         return await until_done(adapters, stop)
     finally:
         if health is not None:
@@ -263,7 +271,8 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = settings_for(args.db)
     configure_logging(settings.log_level)
-    return guarded(settings.database_url, lambda: asyncio.run(serve(settings, discover())))
+    return guarded(settings.database_url,
+                   lambda: asyncio.run(serve(settings, discover(), freeze_heap=True)))
 
 
 # -- qotd status -----------------------------------------------------------------------
