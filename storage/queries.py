@@ -212,8 +212,9 @@ class Queries:
         The fill must see every attempt that the triggers will not: writers of attempts
         and posts wait for it (SQLite: the write lock, taken by the first statement;
         PostgreSQL: a table lock, which also waits for the writers in flight). None when
-        that lock is not had soon (PostgreSQL, lock_timeout): the caller sums the board
-        itself this time, rather than queueing behind writers or deadlocking with one."""
+        that lock is not had within PERIOD_LOCK_WAIT_MS (lock_timeout on PostgreSQL,
+        busy_timeout on SQLite): the caller sums the board itself this time, rather than
+        queueing behind writers or deadlocking with one."""
         s = self.session
         if self.dialect == "postgresql":
             try:
