@@ -272,10 +272,6 @@ async def run_backend(backend: str, url: str, spec: Spec, args: argparse.Namespa
         outbound = ConsoleOutbound(prefix="bench-")
         core.router.register(PLATFORM, outbound)
         await core.start()
-        # as `qotd run` does once started (bot.heap): the start-up heap, and here the
-        # generated year the bench keeps for its reactions, out of the collector's full
-        # passes, which otherwise show as 60-200 ms pauses in the boards' p99
-        freeze_startup_heap()
         raw: Any
         if postgres:
             raw = RawPostgres(await dataset.pg_connection(url))
@@ -296,6 +292,12 @@ async def run_backend(backend: str, url: str, spec: Spec, args: argparse.Namespa
         print(f"[{backend}] app connection: {durability}; the raw driver uses the same")
         try:
             pool = Pool(data)
+            # as `qotd run` does once started (bot.heap): the start-up heap out of the
+            # collector's full passes, and with it the bench's own memory (the generated
+            # year and the pool of reactions to send, a million tuples), which the bot does
+            # not have: left in, every full collection walked it, 20-200 ms in some
+            # command's p99
+            freeze_startup_heap()
             n = min(args.reactions, pool.left() // 4)
             # 0. every board once first: the week and month boards make their periods
             # (migration 0005), whose triggers every reaction below then pays for
