@@ -86,8 +86,19 @@ class TieGroup:
     points: float
 
 
-_GROUP_KEYS = {"channel": ("group_channel",), "workspace": ("group_platform", "group_workspace"),
-               "period": ("group_period",)}
+# each totals table by the `kind` that names it, with the columns that key one scope
+TotalsTable = type[ChannelTotalRow] | type[WorkspaceTotalRow] | type[PeriodTotalRow]
+_TOTALS: dict[str, tuple[TotalsTable, tuple[str, ...]]] = {
+    "channel": (ChannelTotalRow, ("channel_pk",)),
+    "workspace": (WorkspaceTotalRow, ("platform", "workspace_id")),
+    "period": (PeriodTotalRow, ("period_id",)),
+}
+
+
+def _totals_scope(kind: str, columns: Any, prefix: str = "") -> list[ColumnElement[bool]]:
+    """One scope of a totals table (`columns`: its ORM class or an alias's `.c`), each
+    key column equal to the bound parameter of its name (after `prefix`)."""
+    return [getattr(columns, name) == bindparam(prefix + name) for name in _TOTALS[kind][1]]
 
 
 @dataclass(frozen=True)
@@ -332,7 +343,8 @@ class Queries:
                                   "scheduled": scheduled, "before": scheduled - 1}
         if group is not None:
             mode = f"group-{group.kind}"
-            params.update(zip(_GROUP_KEYS[group.kind], group.key, strict=True))
+            names = (f"group_{name}" for name in _TOTALS[group.kind][1])
+            params.update(zip(names, group.key, strict=True))
             params["group_points"] = group.points
         else:
             mode = "all" if every_answer else "users" if user_pks else "none"
@@ -450,26 +462,10 @@ def _place_statement(workspace: bool) -> Select[Any]:
 def _totals_statement(kind: str, with_caller: bool, top: int, postgres: bool) -> Select[Any]:
     """The board from a totals table: `kind` "channel" and "workspace" (all time,
     migration 0004) or "period" (a week or month, migration 0005)."""
-    t: type[ChannelTotalRow] | type[WorkspaceTotalRow] | type[PeriodTotalRow]
-    if kind == "workspace":
-        t = WorkspaceTotalRow
-        g = WorkspaceTotalRow.__table__.alias("above")
-        scope: list[ColumnElement[bool]] = [
-            WorkspaceTotalRow.platform == bindparam("platform"),
-            WorkspaceTotalRow.workspace_id == bindparam("workspace_id"),
-        ]
-        scope_above = [g.c.platform == bindparam("platform"),
-                       g.c.workspace_id == bindparam("workspace_id")]
-    elif kind == "channel":
-        t = ChannelTotalRow
-        g = ChannelTotalRow.__table__.alias("above")
-        scope = [ChannelTotalRow.channel_pk == bindparam("channel_pk")]
-        scope_above = [g.c.channel_pk == bindparam("channel_pk")]
-    else:
-        t = PeriodTotalRow
-        g = PeriodTotalRow.__table__.alias("above")
-        scope = [PeriodTotalRow.period_id == bindparam("period_id")]
-        scope_above = [g.c.period_id == bindparam("period_id")]
+    t, _ = _TOTALS[kind]
+    g = t.__table__.alias("above")
+    scope = _totals_scope(kind, t)
+    scope_above = _totals_scope(kind, g.c)
     lowest = select(func.min(t.points)).where(*scope).correlate(None).scalar_subquery()
     cut = func.coalesce(
         select(t.points).where(*scope).order_by(t.points.desc()).limit(1)
@@ -669,18 +665,9 @@ def _streak_statement(answers: str, postgres: bool) -> CompoundSelect[Any]:
 
 
 def _group_members(kind: str) -> Select[Any]:
-    t: type[ChannelTotalRow] | type[WorkspaceTotalRow] | type[PeriodTotalRow]
-    if kind == "channel":
-        t = ChannelTotalRow
-        scope = [ChannelTotalRow.channel_pk == bindparam("group_channel")]
-    elif kind == "workspace":
-        t = WorkspaceTotalRow
-        scope = [WorkspaceTotalRow.platform == bindparam("group_platform"),
-                 WorkspaceTotalRow.workspace_id == bindparam("group_workspace")]
-    else:
-        t = PeriodTotalRow
-        scope = [PeriodTotalRow.period_id == bindparam("group_period")]
-    return select(t.user_pk).where(*scope, t.points == bindparam("group_points"))
+    t, _ = _TOTALS[kind]
+    return select(t.user_pk).where(*_totals_scope(kind, t, "group_"),
+                                   t.points == bindparam("group_points"))
 
 
 def _board_rows(rows: Sequence[Any]) -> list[BoardRow]:
