@@ -14,8 +14,9 @@ import content
 from bot.boundary import ButtonInput, ChannelRef, CommandInput, ReactionInput, Reply
 from bot.clock import Clock, FakeClock, OffsetClock, SystemClock
 from bot.ports import OutboundRouter
+from bot.rules.review import is_review_action
 from bot.scheduler import WakeTimer
-from bot.service import answers, commands, engine
+from bot.service import answers, commands, engine, review
 from bot.service.bank_sync import SyncReport, sync_bank
 from bot.service.deps import Deps
 from bot.service.errors import error_code
@@ -152,6 +153,8 @@ class Core:
         return await answers.handle_reaction(self.deps, reaction)
 
     async def handle_button(self, button: ButtonInput) -> list[Reply]:
+        if is_review_action(button.action):
+            return await review.handle_button(self.deps, button)
         return await answers.handle_button(self.deps, button)
 
     async def topic_names(self) -> list[str]:

@@ -18,7 +18,10 @@ NO = "no"  # ❌ "not yet"
 OPTION_KEYS = "ABCDEFGHIJ"
 
 Platform = str  # "console", "discord", "slack"
-Visibility = Literal["ephemeral", "public"]
+# "update": replace the message the pressed button is on (a reply to a ButtonInput only;
+# a private review session moves card to card in one message). Anywhere else an adapter
+# shows it as "ephemeral".
+Visibility = Literal["ephemeral", "public", "update"]
 Tone = Literal["question", "reveal", "answer", "info", "error"]
 
 
@@ -113,6 +116,26 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a chart). `alt_text` says in words what it shows:
+    screen readers read it, and the console prints it instead of the file."""
+
+    filename: str
+    data: bytes
+    alt_text: str
+    content_type: str = "image/png"
+
+
+@dataclass(frozen=True)
+class DirectRef:
+    """A person on a platform, for a direct message (a review nudge)."""
+
+    platform: Platform
+    workspace_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
 class OutMessage:
     """A platform-neutral message. `body` is Markdown (bold, lists, fenced code, tables);
     adapters render it with content.render, which splits it within their limits."""
@@ -125,6 +148,7 @@ class OutMessage:
     footer: str = ""
     buttons: tuple[Button, ...] = ()
     reactions: tuple[str, ...] = ()  # neutral keys the adapter adds after posting
+    attachments: tuple[Attachment, ...] = ()  # files uploaded with the message
 
 
 @dataclass(frozen=True)

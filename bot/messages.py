@@ -281,3 +281,18 @@ def stats_reply(
         "ephemeral",
         OutMessage(tone="info", title=f"Stats for {safe_name(name)}", body="\n".join(lines)),
     )
+
+
+def prompt_parts(question: Question) -> list[str]:
+    """The prompt and its hints, as the daily post shows them (a review card shows the
+    question the same way)."""
+    return [question.prompt, *_hints(question)]
+
+
+def answer_parts(question: Question) -> list[str]:
+    """The labelled reference answer and the notes, as `/answer` shows them."""
+    return [_labelled("Answer", _answer_text(question)), *_notes(question)]
+
+
+def difficulty_label(question: Question) -> str:
+    return _difficulty(question)

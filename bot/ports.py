@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.boundary import ChannelRef, OutMessage
+from bot.boundary import ChannelRef, DirectRef, OutMessage
 
 
 class Outbound(Protocol):
@@ -37,6 +37,12 @@ class Outbound(Protocol):
 
     async def send_ephemeral(self, channel: ChannelRef, user_id: str, message: OutMessage) -> None:
         """Show a message to one user only (used outside of a direct command reply)."""
+        ...
+
+    async def send_direct(self, person: DirectRef, message: OutMessage, *,
+                          idempotency_key: str, resend: bool = False) -> str:
+        """Send a direct message (Discord DM, Slack IM) to one person, with its
+        attachments; the same idempotency rules as `post`. Returns the message id."""
         ...
 
     async def add_reactions(self, channel: ChannelRef, message_id: str, keys: Sequence[str]) -> None: ...
@@ -70,7 +76,7 @@ class OutboundRouter:
     def platforms(self) -> list[str]:
         return sorted(self._by_platform)
 
-    def for_channel(self, channel: ChannelRef) -> Outbound:
+    def for_channel(self, channel: ChannelRef | DirectRef) -> Outbound:
         try:
             return self._by_platform[channel.platform]
         except KeyError:

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, bindparam, func, literal, select, type_coerce
+from sqlalchemy import JSON, String, bindparam, case, func, literal, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelRow, PostRow, QuestionRow
+from storage.models import AttemptRow, ChannelRow, PostRow, QuestionRow
 from storage.repositories import PENDING, SENT
+from storage.types import UTCDateTime, stored_utc
 
 READY = "ready"
 
@@ -302,3 +303,49 @@ async def status_read(session: AsyncSession, channel_pk: int, cycle: int, *,
         status, bool(retired), group_key, topic, difficulty, version)
     return StatusRead(set(asked or ()), StatusFacts(pending is not None, number, reveal_error),
                       day is not None and taken is not None, sentinel, state)
+
+
+# -- the adaptive mix: the team's results on the channel's recent questions ------------
+
+# per topic and difficulty of the channel's sent posts since `since`: the judged
+# attempts (after-reveal ones left out: the answer was shown) and how many were right.
+# The posts come from ix_posts_channel_status's range (channel, sent, posted_at), each
+# post's question by primary key and its attempts from ix_attempts_board (post_id
+# first): one GROUP BY, no attempt row reaches Python.
+_TEAM_RESULTS = (
+    select(QuestionRow.topic, QuestionRow.difficulty,
+           func.count(AttemptRow.id).label("attempts"),
+           func.coalesce(func.sum(case((AttemptRow.correct.is_(True), 1), else_=0)), 0)
+           .label("correct"))
+    .select_from(PostRow)
+    .join(QuestionRow, QuestionRow.id == PostRow.question_id)
+    .join(AttemptRow, AttemptRow.post_id == PostRow.id)
+    .where(PostRow.channel_pk == bindparam("channel_pk"), PostRow.status == SENT,
+           PostRow.posted_at >= bindparam("since", type_=UTCDateTime()),
+           AttemptRow.correct.is_not(None), AttemptRow.after_reveal.is_(False))
+    .group_by(QuestionRow.topic, QuestionRow.difficulty)
+    .order_by(QuestionRow.topic, QuestionRow.difficulty)
+)
+
+_LATEST_POSTED = (
+    select(func.max(PostRow.posted_at))
+    .where(PostRow.channel_pk == bindparam("channel_pk"), PostRow.status == SENT)
+)
+
+
+async def team_results(session: AsyncSession, channel_pk: int, since: datetime
+                       ) -> list[tuple[str, str | None, int, int]]:
+    """(topic, difficulty, judged attempts, correct) of the channel's posts sent at or
+    after `since`, one row per topic and difficulty, in that order."""
+    connection = await session.connection()
+    result = await connection.execute(_TEAM_RESULTS, {"channel_pk": channel_pk,
+                                                      "since": since})
+    return [(topic, difficulty, int(attempts), int(correct))
+            for topic, difficulty, attempts, correct in result]
+
+
+async def latest_posted_at(session: AsyncSession, channel_pk: int) -> datetime | None:
+    """When the channel's latest sent post went out (the index's last entry)."""
+    connection = await session.connection()
+    value = (await connection.execute(_LATEST_POSTED, {"channel_pk": channel_pk})).scalar()
+    return None if value is None else stored_utc(value)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -66,6 +67,8 @@ class ChannelRow(Base):
     include_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     exclude_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     difficulty_weights: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
+    # the picker weighs difficulty and topics by the team's results (issue 14, off by default)
+    adaptive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -210,6 +213,8 @@ class AttemptRow(Base):
         Index("ix_attempts_board", "post_id", "first_at", "user_pk", "points"),
         # one user's attempts (streaks of the members a board shows, /streak, /stats)
         Index("ix_attempts_user", "user_pk", "post_id", "first_at"),
+        # a person's attempts changed since their last card sync (storage/cards.py)
+        Index("ix_attempts_user_updated", "user_pk", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -310,3 +315,107 @@ class PeriodTotalRow(Base):
     points: Mapped[float] = mapped_column(Float)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer)
+
+
+class CardRow(Base):
+    """A person's review card for one question group (near-duplicates share a card), in
+    the FSRS state the scheduler last left it: derived from their attempts by replaying
+    the card's review logs (storage.cards), never written on the reaction path."""
+
+    __tablename__ = "cards"
+    __table_args__ = (
+        UniqueConstraint("user_pk", "group_key"),
+        # the person's next due card, due counts: an index range of one user
+        Index("ix_cards_user_due", "user_pk", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    group_key: Mapped[str] = mapped_column(String(64))
+    # the question of the group last attempted or shown: what a review shows
+    question_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    difficulty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    due: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reviews: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16))  # 'attempt' | 'added'
+
+
+class ReviewLogRow(Base):
+    """One review of a card: an attempt in a channel (`attempt_id`, re-rated in place when
+    the attempt changes; kept with NULL when the attempt is withdrawn) or a rating in a
+    /review session. FSRS replays these in time order and can optimise weights from them."""
+
+    __tablename__ = "review_logs"
+    __table_args__ = (
+        UniqueConstraint("attempt_id"),
+        Index("ix_review_logs_card_reviewed", "card_id", "reviewed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attempts.id", ondelete="SET NULL"), nullable=True)
+    # the attempt's updated_at this log was rated from: a newer one means re-rate
+    attempt_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    source: Mapped[str] = mapped_column(String(16))  # 'attempt' | 'review'
+    rating: Mapped[int] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    review_duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ReviewResetRow(Base):
+    """When a person last ran /review forget: attempts first made before it never make
+    cards again (without it the next sync would rebuild every forgotten card)."""
+
+    __tablename__ = "review_resets"
+
+    user_pk: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    forgot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CardSyncRow(Base):
+    """How far a person's cards are known to be up to date with their attempts: every
+    attempt whose `updated_at` is before `synced_to` (less CARD_SYNC_MARGIN, for
+    transactions still in flight and clocks of other replicas) has its review log, so the
+    next sync reads only the attempts changed since, not the person's whole history."""
+
+    __tablename__ = "card_syncs"
+
+    user_pk: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    synced_to: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderRow(Base):
+    """A person's daily review nudge: their local time and zone, and the next instant."""
+
+    __tablename__ = "reminders"
+
+    user_pk: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM"
+    timezone: Mapped[str] = mapped_column(String(64))
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NudgeRow(Base):
+    """One person's nudge for one local day: the exactly-once claim, like a post's."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (UniqueConstraint("user_pk", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # 'pending' | 'sent' | 'skipped'
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -183,7 +183,7 @@ class Queries:
 
     async def board_all_time(
         self, channel_pk: int | None, workspace: tuple[str, str] | None,
-        caller_pk: int | None, top: int = 10,
+        caller_pk: int | None, top: int = 10, tie_group: bool = True,
     ) -> list[BoardRow]:
         """`board(..., since=None)` from the totals tables (migration 0004) instead of
         every attempt of the scope: the same rows, ranks and order. The scope is one
@@ -192,14 +192,18 @@ class Queries:
         Index ranges of ix_board_*_totals_rank only: the `top`-th highest points (the
         cut: everyone from it up is within the top by rank, ties included), the members
         from the cut up, ranked among themselves, and the caller's tie group, whose
-        members share one rank: 1 + the members with more points, counted once."""
+        members share one rank: 1 + the members with more points, counted once.
+
+        `tie_group` False: of the caller's tie group only the caller's own row (with that
+        rank), for a caller placed in it by `tie_group_ahead` instead of by its rows."""
         params: dict[str, Any] = {"caller": caller_pk}
         if workspace is not None:
             params["platform"], params["workspace_id"] = workspace
         else:
             params["channel_pk"] = channel_pk
         stmt = _totals_statement("workspace" if workspace is not None else "channel",
-                                 caller_pk is not None, top, self.dialect == "postgresql")
+                                 caller_pk is not None, top, self.dialect == "postgresql",
+                                 tie_group)
         return _board_rows((await self.session.execute(stmt, params)).all())
 
     async def live_period(self, scope: PeriodScope, since: datetime, keep_until: datetime,
@@ -272,12 +276,12 @@ class Queries:
         })
         return int(period_id)
 
-    async def board_of_period(self, period_id: int, caller_pk: int | None, top: int = 10
-                              ) -> list[BoardRow]:
+    async def board_of_period(self, period_id: int, caller_pk: int | None, top: int = 10,
+                              tie_group: bool = True) -> list[BoardRow]:
         """`board(..., since)` from a period's totals: the same rows, ranks and order
-        (as `board_all_time` is for all time)."""
+        (as `board_all_time` is for all time, `tie_group` too)."""
         stmt = _totals_statement("period", caller_pk is not None, top,
-                                 self.dialect == "postgresql")
+                                 self.dialect == "postgresql", tie_group)
         params = {"period_id": period_id, "caller": caller_pk}
         return _board_rows((await self.session.execute(stmt, params)).all())
 
@@ -363,6 +367,35 @@ class Queries:
                 facts.append(FirstAttempt(pk, key, stored_utc(at)))
         posts.sort(key=lambda post: (post.posted_at, post.id))
         return posts, complete, facts
+
+    async def tie_group_ahead(
+        self, channel_pks: Sequence[int], group: TieGroup, caller_pk: int, streak: int,
+        first_at: datetime,
+    ) -> int:
+        """How many members of the caller's tie group (`group`: same points, on the totals
+        the board was read from) are ahead of the caller, whose current streak is `streak`
+        and first answer `first_at`: a member is ahead with a longer current streak, or an
+        equal one and an earlier first answer (bot.rules.ranking.place_in_group). One
+        statement; no member's streak comes back, since only how it compares matters.
+
+        Ahead = the members answering before the caller with a streak >= `streak`, plus
+        those answering at or after them with a streak >= `streak` + 1. Whether a current
+        streak (bot.rules.streaks.compute_streak) is at least k reads a channel's last
+        k + 1 scheduled posts: counted back from the latest (r = 0, 1, ...), with an answer
+        counted when made before the next scheduled post (the latest has no deadline),
+        streak >= k iff the posts r = 1 .. k-1 are all counted and r = 0 or r = k is (an
+        unanswered latest post does not break the run before it). Across channels the
+        best one counts, so it is an OR over channels; k = 0 always holds."""
+        if streak < 0:
+            raise ValueError("a current streak is never negative")
+        params: dict[str, Any] = {
+            "pks": list(channel_pks), "caller": caller_pk, "group_points": group.points,
+            "first": first_at, "streak": streak, "before": streak - 1, "reach": streak + 1,
+        }
+        names = (f"group_{name}" for name in _TOTALS[group.kind][1])
+        params.update(zip(names, group.key, strict=True))
+        stmt = _ahead_statement(group.kind, self.dialect == "postgresql")
+        return int((await self.session.execute(stmt, params)).scalar_one())
 
     async def first_attempts(
         self, channel_pks: Sequence[int], user_pks: Sequence[int],
@@ -459,9 +492,11 @@ def _place_statement(workspace: bool) -> Select[Any]:
 
 
 @functools.cache
-def _totals_statement(kind: str, with_caller: bool, top: int, postgres: bool) -> Select[Any]:
+def _totals_statement(kind: str, with_caller: bool, top: int, postgres: bool,
+                      tie_group: bool = True) -> Select[Any]:
     """The board from a totals table: `kind` "channel" and "workspace" (all time,
-    migration 0004) or "period" (a week or month, migration 0005)."""
+    migration 0004) or "period" (a week or month, migration 0005). `tie_group` False:
+    the caller's row alone, not every row with the caller's points."""
     t, _ = _TOTALS[kind]
     g = t.__table__.alias("above")
     scope = _totals_scope(kind, t)
@@ -499,7 +534,7 @@ def _totals_statement(kind: str, with_caller: bool, top: int, postgres: bool) ->
         )
         parts.append(
             select(t.user_pk, t.points, t.first_at, (ahead + 1).label("points_rank"))
-            .where(*scope, t.points == mine)
+            .where(*scope, t.points == mine if tie_group else t.user_pk == bindparam("caller"))
         )
     candidates = (union(*parts) if len(parts) > 1 else parts[0]).subquery("board_top")
     # the names by primary key, row by row: a join would be planned for the thousands of
@@ -662,6 +697,139 @@ def _streak_statement(answers: str, postgres: bool) -> CompoundSelect[Any]:
             facts = facts.where((AttemptRow.user_pk + 0).in_(_group_members(answers[6:])))
         parts.append(facts)
     return union_all(*parts)
+
+
+@functools.cache
+def _ahead_statement(kind: str, postgres: bool) -> Select[Any]:
+    """Queries.tie_group_ahead's count. Each channel's scheduled posts from its
+    (`reach` + 1)-th latest on, numbered back from the latest (r) with their deadline
+    (the next scheduled post's time), found as the streak window's are (a short backward
+    range of ix_posts_channel_status per channel); the group's members' answers to them
+    (ix_attempts_board per post, each checked against the members); per member and
+    channel whether streak >= `streak` and >= `streak` + 1 hold; the members of the group
+    ahead counted from the totals' rank index."""
+    t, _ = _TOTALS[kind]
+    cut = (
+        select(
+            ChannelRow.id.label("channel_pk"),
+            func.coalesce(_nth_latest_scheduled(bindparam("reach", type_=Integer)),
+                          _earliest_scheduled()).label("since"),
+        )
+        .where(ChannelRow.id.in_(bindparam("pks", expanding=True)))
+        .cte("tie_cut")
+        # computed once per channel, and read first: inlined, SQLite walked each
+        # channel's whole history and evaluated the cut again for every post of it
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+    )
+    newest_first = (PostRow.posted_at.desc(), PostRow.id.desc())
+    numbered = select(
+        PostRow.id.label("id"),
+        PostRow.channel_pk.label("channel_pk"),
+        (func.row_number().over(partition_by=PostRow.channel_pk, order_by=newest_first) - 1)
+        .label("r"),
+        func.lag(PostRow.posted_at).over(partition_by=PostRow.channel_pk,
+                                         order_by=newest_first).label("deadline"),
+    )
+    if postgres:
+        # a range of the posts index per channel, as in the streak window (LATERAL;
+        # OFFSET 0 keeps it from being flattened into a join over every post)
+        per_channel = numbered.where(
+            PostRow.channel_pk == cut.c.channel_pk, PostRow.status == SENT,
+            PostRow.day.is_not(None), PostRow.posted_at >= cut.c.since,
+        ).offset(0).lateral("tie_window")
+        window = select(*per_channel.c).select_from(cut).join(per_channel, true()).cte(
+            "tie_posts")
+    else:
+        window = (
+            numbered.join(cut, cut.c.channel_pk == PostRow.channel_pk)
+            .where(PostRow.status == SENT, PostRow.day.is_not(None),
+                   PostRow.posted_at >= cut.c.since)
+            .cte("tie_posts")
+        )
+    r = window.c.r
+    # the members' counted answers: by post (ix_attempts_board), each checked against the
+    # group. SQLite: `+ 0`, not a seek of every member's whole history through
+    # ix_attempts_user. PostgreSQL: per post (LATERAL, OFFSET 0); joined, it guessed the
+    # group (a period's totals, unanalysed) one row and hashed it against every attempt
+    if postgres:
+        answers = (
+            select(AttemptRow.user_pk.label("user_pk"), AttemptRow.first_at.label("first_at"))
+            .where(AttemptRow.post_id == window.c.id).offset(0).lateral("tie_answers")
+        )
+        answer_user: Any = answers.c.user_pk
+        answer_first: Any = answers.c.first_at
+        answered = select(answer_user.label("user_pk"), window.c.channel_pk, r).select_from(
+            window).join(answers, true())
+        member = answer_user.in_(_group_members(kind))
+    else:
+        answer_user, answer_first = AttemptRow.user_pk, AttemptRow.first_at
+        answered = select(answer_user.label("user_pk"), window.c.channel_pk, r).select_from(
+            window).join(AttemptRow, AttemptRow.post_id == window.c.id)
+        member = (answer_user + 0).in_(_group_members(kind))
+    counted = (
+        answered
+        .where(r <= bindparam("reach", type_=Integer),
+               or_(window.c.deadline.is_(None), answer_first < window.c.deadline), member)
+        .cte("tie_counted")
+    )
+    c = counted.c
+
+    def at_least(k: str, inner: str) -> Any:
+        """streak >= :k in one channel: the posts r = 1 .. :inner (= :k - 1) all
+        counted, and the latest or the k-th back."""
+        run = func.sum(case((and_(c.r >= 1, c.r <= bindparam(inner, type_=Integer)), 1),
+                            else_=0))
+        ends = func.max(case((or_(c.r == 0, c.r == bindparam(k, type_=Integer)), 1),
+                             else_=0))
+        return case((and_(run == bindparam(inner, type_=Integer), ends == 1), 1), else_=0)
+
+    per_channel_ok = (
+        select(c.user_pk, at_least("streak", "before").label("level"),
+               at_least("reach", "streak").label("above"))
+        .group_by(c.user_pk, c.channel_pk)
+        .subquery("tie_channels")
+    )
+    best = (
+        select(per_channel_ok.c.user_pk, func.max(per_channel_ok.c.level).label("level"),
+               func.max(per_channel_ok.c.above).label("above"))
+        .group_by(per_channel_ok.c.user_pk)
+        .subquery("tie_best")
+    )
+    first = bindparam("first", type_=UTCDateTime)
+    ahead = or_(
+        and_(t.first_at < first,
+             or_(bindparam("streak", type_=Integer) == 0, best.c.level == 1)),
+        and_(t.first_at >= first, best.c.above == 1),
+    )
+    return (
+        select(func.count())
+        .select_from(t)
+        .outerjoin(best, best.c.user_pk == t.user_pk)
+        .where(*_totals_scope(kind, t, "group_"), t.points == bindparam("group_points"),
+               t.user_pk != bindparam("caller"), ahead)
+    )
+
+
+def _nth_latest_scheduled(offset: Any) -> Any:
+    """The posted_at of a channel's `offset`-th latest scheduled sent post (0 the latest;
+    NULL when it has fewer), correlated to the enclosing query's channels row."""
+    return (
+        select(PostRow.posted_at)
+        .where(PostRow.channel_pk == ChannelRow.id, PostRow.status == SENT,
+               PostRow.day.is_not(None))
+        .order_by(PostRow.posted_at.desc(), PostRow.id.desc())
+        .limit(1).offset(offset).scalar_subquery()
+    )
+
+
+def _earliest_scheduled() -> Any:
+    return (
+        select(func.min(PostRow.posted_at))
+        .where(PostRow.channel_pk == ChannelRow.id, PostRow.status == SENT,
+               PostRow.day.is_not(None))
+        .scalar_subquery()
+    )
 
 
 def _group_members(kind: str) -> Select[Any]:

@@ -12,6 +12,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.answer_writes import ReactionWriter
+from storage.cards import CardRepo
 from storage.engine import (
     advisory_xact_lock,
     make_engine,
@@ -32,6 +33,7 @@ class UnitOfWork:
     users: UserRepo
     answers: AnswerRepo
     queries: Queries
+    cards: CardRepo
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str,
                  url: str = "") -> None:
@@ -55,6 +57,7 @@ class UnitOfWork:
         self.users = UserRepo(session, self._dialect)
         self.answers = AnswerRepo(session, self._dialect)
         self.queries = Queries(session, self._dialect)
+        self.cards = CardRepo(session, self._dialect)
         return self
 
     async def __aexit__(

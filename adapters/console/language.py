@@ -16,7 +16,10 @@ from datetime import timedelta
 
 from bot.boundary import NO, OPTION_KEYS, YES, Actor, ChannelRef, CommandInput, UserRef
 
-COMMANDS = ("qotd", "answer", "leaderboard", "streak")
+COMMANDS = ("qotd", "answer", "leaderboard", "streak", "review", "mastery")
+# commands whose first bare word is the subcommand (`/review status`); a bare `/review`
+# opens the session ("start", as Discord has to name it)
+_SUBCOMMANDS = ("qotd", "review")
 _DURATION = re.compile(r"([0-9]{1,6})([wdhms])")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,31}")
@@ -37,6 +40,7 @@ def help_text(topic: str | None = None) -> str:
     (tests/console runs them on the built-in one). `topic` is one of the bank's topics,
     for the include example; without it the example names the form."""
     include = f"include:{_quoted(topic)}" if topic else "include:TOPIC"
+    add = f"topic:{_quoted(topic)} count:2" if topic else "topic:TOPIC count:2"
     return f"""\
 Type what a chat user would type (the examples work as shown, in this order):
   /qotd schedule time:09:00 timezone:Europe/Berlin days:mon-fri   when questions come (admins)
@@ -54,6 +58,14 @@ Type what a chat user would type (the examples work as shown, in this order):
   /qotd pause | /qotd resume | /qotd skip   (admins)
   /qotd stats @bob | /streak | /streak @bob
   /leaderboard period:week scope:channel
+  /review                      your due cards, privately, one at a time: press their
+                               buttons by label (press Show answer, press Good)
+  /review status | /mastery    what is due | your topics (a chart: QOTD_CONSOLE_FILES=DIR saves it)
+  /review add {add}
+                               new cards from the bank on a topic
+  /review remind time:08:30 timezone:Europe/Berlin | /review remind off
+                               a direct message on days cards are due | no more
+  /review forget               delete your review cards (press its button to confirm)
   advance 1d | advance 2h30m   move the console's clock; due posts and reveals fire
   now                          print the clock
   help                         this text; lines starting with # are comments"""
@@ -100,12 +112,17 @@ def parse_command(name: str, rest: str, actor: Actor, channel: ChannelRef) -> Co
             if key in options:
                 raise UnknownLine(f"{shown} ({key}: is given twice)")
             options[key] = value
-        elif name == "qotd" and subcommand is None and not options:
+        elif name in _SUBCOMMANDS and subcommand is None and not options:
             subcommand = token.lower()
+        elif name == "review" and subcommand == "remind" and token.lower() == "off" \
+                and "time" not in options:
+            options["time"] = "off"  # `/review remind off`: as `time:off`
         elif name == "answer" and "number" not in options:
             options["number"] = token
         else:
             raise UnknownLine(f"{shown} (unexpected {token!r}; options are key:value)")
+    if name == "review" and subcommand is None:
+        subcommand = "start"
     return CommandInput(name=name, actor=actor, channel=channel, subcommand=subcommand,
                         options=options, user=user)
 

@@ -198,12 +198,24 @@ class ConsolePlugin:
         from adapters.console.outbound import ConsoleOutbound
         from adapters.console.session import Session
 
-        outbound = ConsoleOutbound(prefix=id_prefix())  # the database outlives this start
+        outbound = ConsoleOutbound(prefix=id_prefix(),  # the database outlives this start
+                                   files_dir=files_dir())
         core.router.register("console", outbound)
         user = _default_user()
         session = Session(core, outbound, user=user, admins={user.lower()},
                           terminal=_at_terminal())
         return _RunningConsole(core, session)
+
+
+def files_dir() -> Path | None:
+    """`QOTD_CONSOLE_FILES=DIR`: where the console writes attachments (a /mastery chart)
+    so they can be opened; unset, the console shows their alt text only."""
+    import os
+
+    from adapters.console.files import ENV
+
+    value = os.environ.get(ENV, "").strip()
+    return Path(value).expanduser() if value else None
 
 
 def _at_terminal() -> bool:
@@ -266,7 +278,7 @@ async def _console(
         settings = settings.model_copy(update={"bank_dir": args.bank})
     clock = FakeClock(args.start or datetime.now(UTC))
     core = await prepare(settings, clock=clock, use_scheduler=False)
-    outbound = ConsoleOutbound(prefix=id_prefix() if args.db else "")
+    outbound = ConsoleOutbound(prefix=id_prefix() if args.db else "", files_dir=files_dir())
     core.router.register("console", outbound)
     admins = {user.lower()} if args.admin else set()
     # Markdown drawn for a terminal (rich) only when a person reads it there; a script

@@ -50,6 +50,8 @@ def _tail(message: OutMessage) -> list[str]:
     if message.reactions:
         keys = " ".join(_REACTION_LABELS.get(k, k) for k in message.reactions)
         lines.append(f"  reactions: {keys}")
+    for attachment in message.attachments:  # the console cannot draw a chart: its words
+        lines.append(f"  [{attachment.filename}: {attachment.alt_text}]")
     if message.footer:
         lines.append(f"-- {message.footer}")
     return lines
@@ -67,6 +69,9 @@ def _rich(message: OutMessage, width: int) -> str:
                      for f in message.fields),
         choices=tuple(replace(c, text=clean_text(c.text)) for c in message.choices),
         buttons=tuple(replace(b, label=clean_text(b.label)) for b in message.buttons),
+        attachments=tuple(replace(a, filename=clean_text(a.filename),
+                                  alt_text=clean_text(a.alt_text))
+                          for a in message.attachments),
     )
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, color_system="standard", width=width,

@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 CHANNEL = ChannelRef("console", "local", "general")
 HELP = help_text()  # the form, for `qotd console --help`; the `help` line names a topic
 FAILURE_TEXT = "Something went wrong on our side; it has been logged. Please try again."
-VERBS = ("react", "unreact", "grade", "as", "advance", "now", "help")
+VERBS = ("react", "unreact", "grade", "press", "as", "advance", "now", "help")
 
 
 @dataclass
@@ -75,6 +75,11 @@ class Session:
     terminal: bool = False
     _seen: int = 0
     _last_answer: dict[str, OutMessage] = field(default_factory=dict)
+    # the last message with buttons each user saw (a reply, a DM, a post): what `press`
+    # presses, with the message's id when it has one
+    _last_buttons: dict[str, tuple[OutMessage, str | None]] = field(default_factory=dict)
+    _replies: int = 0
+    _pressed: bool = False
     _reacted: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -122,12 +127,15 @@ class Session:
         word, rest = [*text.split(maxsplit=1), ""][:2]
         out: list[str] = []
         replies: list[Reply] = []
+        self._pressed = word in ("press", "grade")  # only a button's reply can update
         if word.startswith("/"):
             replies = await self.core.handle_command(self.command_input(word[1:], rest))
         elif word in ("react", "unreact"):
             replies = await self._react(word, rest)
         elif word == "grade":
             replies = await self._grade(rest)
+        elif word == "press":
+            replies = await self._press(rest)
         elif word == "as":
             out.append(self._switch(rest))
         elif word == "advance":
@@ -197,6 +205,26 @@ class Session:
         return [self._note(f"No button {parts[0]!r} on your last answer: use one of "
                            f"{labels}.")]
 
+    async def _press(self, rest: str) -> list[Reply]:
+        """`press LABEL`: a button of the last message with buttons this user saw (a
+        review card, a confirmation); the label as shown, any case."""
+        label = " ".join(rest.split())
+        if not label:
+            raise UnknownLine("press (use press LABEL, e.g. press Good or press Show answer)")
+        seen = self._last_buttons.get(self.user.lower())
+        if seen is None:
+            return [self._note("Nothing to press: no message with buttons has been shown "
+                               f"to {self.user} (try /review).")]
+        message, message_id = seen
+        for button in message.buttons:
+            if button.label.lower() == label.lower():
+                return await self.core.handle_button(
+                    ButtonInput(self.actor, self.channel, button.action, message_id)
+                )
+        labels = ", ".join(b.label for b in message.buttons)
+        return [self._note(f"No button {label!r} on the last message with buttons: use one "
+                           f"of {labels}.")]
+
     def _switch(self, rest: str) -> str:
         parts = rest.split()
         if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() != "admin"):
@@ -260,10 +288,24 @@ class Session:
     def _reply_text(self, reply: Reply) -> str:
         if reply.message.tone == "answer":
             self._last_answer[self.user.lower()] = reply.message
-        text = render(reply.message, terminal=self.terminal)
-        if reply.visibility == "ephemeral":
+        self._replies += 1
+        reply_id = f"r{self._replies}"
+        update = reply.visibility == "update" and self._pressed
+        if reply.message.buttons:
+            # an update replaces the message its button was on: the next press is on it
+            self._last_buttons[self.user.lower()] = (reply.message, reply_id)
+        elif update:  # ... and one without buttons leaves none
+            self._last_buttons.pop(self.user.lower(), None)
+        text = render(reply.message, terminal=self.terminal) + self._saved(reply_id, reply.message)
+        if update:
+            return f"(only {self.user} sees this, updated)\n{text}"
+        if reply.visibility != "public":  # an "update" to a command: a private reply
             return f"(only {self.user} sees this)\n{text}"
         return text
+
+    def _saved(self, message_id: str, message: OutMessage) -> str:
+        paths = self.outbound.save_files(message_id, message)
+        return "".join(f"\n  (saved {path})" for path in paths)
 
     def _entry_text(self, entry: Entry) -> str:
         shown = self.outbound.shown
@@ -273,8 +315,12 @@ class Session:
         if entry.kind == "thread":
             parent = shown(entry.parent_id or "")
             return f"[{shown(entry.message_id)} in thread of {parent}] {text}"
+        if entry.message is not None and entry.message.buttons and entry.user_id:
+            self._last_buttons[entry.user_id.lower()] = (entry.message, entry.message_id)
         if entry.kind == "ephemeral":
             return f"(only {entry.user_id} sees this)\n{text}"
+        if entry.kind == "direct":
+            return f"[{shown(entry.message_id)}] (direct message to {entry.user_id})\n{text}"
         if entry.kind == "edit":
             return f"[{shown(entry.message_id)} edited] {text}"
         return ""  # reactions the bot adds are shown with their post

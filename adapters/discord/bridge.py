@@ -4,6 +4,14 @@ about questions, scores or streaks lives in the core.
 Interactions must be acknowledged within 3 seconds. The core usually answers in
 milliseconds, so we give it `defer_after` seconds and answer directly; past that we
 defer (ephemeral when the reply is expected to be) and send the replies as follow-ups.
+
+A button's reply may be an "update" (a review session moving to its next card): it
+replaces the message the button is on, with callback type 7 (UPDATE_MESSAGE) or, when
+the core was slow, a deferred update (type 6) and a PATCH of @original, which after a
+type 6 is that message, ephemeral or not. A slow button is therefore always deferred
+as an update: Discord then shows the press as pending on the button itself, and
+replies of another visibility go out as follow-ups. An "update" to anything but a button
+is shown as an ephemeral reply. Attachments go with the first page of their reply.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from adapters.discord.apology import (
     failure_line,
     interaction_ids,
 )
-from adapters.discord.outbound import NO_MENTIONS, DiscordOutbound
+from adapters.discord.outbound import NO_MENTIONS, DiscordOutbound, files_for
 from adapters.discord.translate import (
     actor,
     button_action,
@@ -36,6 +44,7 @@ from adapters.discord.translate import (
 )
 from adapters.discord.views import view_for
 from bot.boundary import (
+    Attachment,
     ButtonInput,
     CommandInput,
     OutMessage,
@@ -145,7 +154,8 @@ class Bridge:
             action=checked,
             message_id=str(message_id) if message_id is not None else None,
         )
-        await self._deliver(interaction, self.core.handle_button(pressed), True, "a button")
+        await self._deliver(interaction, self.core.handle_button(pressed), True, "a button",
+                            button=True)
 
     async def _where(self, interaction: discord.Interaction[Any], label: str
                      ) -> tuple[int, int, int] | None:
@@ -280,15 +290,23 @@ class Bridge:
         work: Awaitable[list[Reply]],
         likely_ephemeral: bool,
         label: str = "an interaction",
+        *,
+        button: bool = False,
     ) -> list[Reply]:
         task = asyncio.ensure_future(work)
         done: set[asyncio.Future[list[Reply]]] = set()
         if self.defer_after > 0:  # 0 means always defer (e.g. a far-away database)
             done, _ = await asyncio.wait({task}, timeout=self.defer_after)
-        deferred: bool | None = None  # the deferred message's ephemerality, if deferred
+        # what the deferral promised: None (not deferred), "update" (type 6: the button's
+        # message), or the ephemerality of a deferred reply (type 5)
+        deferred: bool | str | None = None
         if not done:
-            await interaction.response.defer(ephemeral=likely_ephemeral, thinking=True)
-            deferred = likely_ephemeral
+            if button:
+                await interaction.response.defer()  # type 6 for a component
+                deferred = "update"
+            else:
+                await interaction.response.defer(ephemeral=likely_ephemeral, thinking=True)
+                deferred = likely_ephemeral
         try:
             replies = await task
         except Exception:
@@ -297,33 +315,60 @@ class Bridge:
             replies = [error(FAILURE_TEXT)]
         if not replies:
             replies = [Reply("ephemeral", OutMessage(tone="info", body="Done."))]
+        if button:  # the update first: after it, @original is still the button's message
+            replies = sorted(replies, key=lambda r: r.visibility != "update")
         first = True
         for reply in replies:
-            ephemeral = reply.visibility == "ephemeral"
+            update = reply.visibility == "update" and button
+            ephemeral = reply.visibility != "public"
             pages = render.embeds(reply.message)
             for index, page in enumerate(pages):
-                embed = discord.Embed.from_dict(page)
-                view = view_for(reply.message.buttons) if index == len(pages) - 1 else None
-                if first and deferred is None:
+                files = reply.message.attachments if index == 0 else ()
+                embed = discord.Embed.from_dict(render.with_image(page, files))
+                # the buttons go under the last page; an update's on the message it updates
+                last = index == (0 if update else len(pages) - 1)
+                view = view_for(reply.message.buttons) if last else None
+                if update and index == 0:
+                    await self._update(interaction, embed, view, files, deferred, first)
+                elif first and deferred is None:
                     await interaction.response.send_message(
                         embed=embed, view=view or discord.utils.MISSING,
+                        files=files_for(files) if files else discord.utils.MISSING,
                         ephemeral=ephemeral, allowed_mentions=NO_MENTIONS,
                     )
-                elif first and deferred == ephemeral:
+                elif first and isinstance(deferred, bool) and deferred == ephemeral:
                     await interaction.edit_original_response(
-                        embed=embed, view=view, allowed_mentions=NO_MENTIONS
+                        embed=embed, view=view, allowed_mentions=NO_MENTIONS,
+                        attachments=files_for(files) if files else discord.utils.MISSING,
                     )
                 else:
-                    if first:
+                    if first and deferred is not None and deferred != "update":
                         # A deferred reply keeps the visibility it was deferred with; when the
                         # core's answer differs, replace it rather than leak or hide it.
                         await interaction.delete_original_response()
                     await interaction.followup.send(
                         embed=embed, view=view or discord.utils.MISSING,
+                        files=files_for(files) if files else discord.utils.MISSING,
                         ephemeral=ephemeral, allowed_mentions=NO_MENTIONS,
                     )
                 first = False
         return replies
+
+    async def _update(self, interaction: discord.Interaction[Any], embed: discord.Embed,
+                      view: discord.ui.View | None, files: tuple[Attachment, ...],
+                      deferred: bool | str | None, first: bool) -> None:
+        """Replace the pressed button's message, buttons and files included (no buttons:
+        none left; its old files go). Pages past the first follow privately."""
+        attachments = files_for(files)
+        if first and deferred is None:
+            await interaction.response.edit_message(
+                embed=embed, view=view, attachments=attachments, allowed_mentions=NO_MENTIONS,
+            )
+        else:
+            # after a type 6 (or the type 7 of an earlier reply) @original is the message
+            await interaction.edit_original_response(
+                embed=embed, view=view, attachments=attachments, allowed_mentions=NO_MENTIONS,
+            )
 
 
 def home_channel_id(interaction: discord.Interaction[Any]) -> int | None:

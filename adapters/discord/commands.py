@@ -187,8 +187,10 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         exclude="Comma list of topics never to post",
         difficulty="e.g. easy,medium or easy=2,medium=1,hard=0",
         reset="Clear every topic and difficulty filter",
+        adaptive="Weigh topics and difficulty by the team's results (about 70% correct)",
     )
-    @app_commands.choices(reset=[Choice(name="yes", value="yes")])
+    @app_commands.choices(reset=[Choice(name="yes", value="yes")],
+                          adaptive=[Choice(name=v, value=v) for v in ("on", "off")])
     @app_commands.autocomplete(include=complete_topics, exclude=complete_topics)
     async def topics(
         interaction: discord.Interaction,
@@ -196,10 +198,12 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         exclude: str | None = None,
         difficulty: str | None = None,
         reset: Choice[str] | None = None,
+        adaptive: Choice[str] | None = None,
     ) -> None:
         await bridge.command(
             interaction, "qotd", "topics", include=include, exclude=exclude,
             difficulty=difficulty, reset=reset.value if reset else None,
+            adaptive=adaptive.value if adaptive else None,
         )
 
     @qotd.command(name="stats", description="Attempts, accuracy and streaks")
@@ -233,6 +237,51 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
             interaction, "leaderboard", likely_ephemeral=False,
             period=period.value if period else None, scope=scope.value if scope else None,
         )
+
+    review = app_commands.Group(
+        name="review", description="Your private review of the questions you missed",
+        guild_only=True,
+    )
+
+    @review.command(name="start", description="Review your due cards (only you see it)")
+    async def review_start(interaction: discord.Interaction) -> None:
+        await bridge.command(interaction, "review", "start")
+
+    @review.command(name="status", description="Cards due now, today, this week (only you)")
+    async def review_status(interaction: discord.Interaction) -> None:
+        await bridge.command(interaction, "review", "status")
+
+    @review.command(name="add", description="Take new cards from the bank on a topic")
+    @app_commands.describe(topic="A topic of the bank", count="How many cards (1-20)")
+    @app_commands.autocomplete(topic=complete_topics)
+    async def review_add(
+        interaction: discord.Interaction,
+        topic: str | None = None,
+        count: app_commands.Range[int, 1, 20] | None = None,
+    ) -> None:
+        await bridge.command(interaction, "review", "add", topic=topic, count=count)
+
+    @review.command(name="remind", description="A daily DM when cards are due (time: off stops it)")
+    @app_commands.describe(time="Local time as HH:MM, e.g. 08:30, or off",
+                           timezone="IANA time zone, e.g. Europe/Berlin")
+    @app_commands.autocomplete(timezone=complete_timezone)
+    async def review_remind(
+        interaction: discord.Interaction,
+        time: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        await bridge.command(interaction, "review", "remind", time=time, timezone=timezone)
+
+    @review.command(name="forget", description="Delete your review cards (asks first)")
+    async def review_forget(interaction: discord.Interaction) -> None:
+        await bridge.command(interaction, "review", "forget")
+
+    tree.add_command(review)
+
+    @tree.command(name="mastery", description="Your topics: what you remember (only you)")
+    @app_commands.guild_only()
+    async def mastery(interaction: discord.Interaction) -> None:
+        await bridge.command(interaction, "mastery")
 
     @tree.command(name="streak", description="Current and best streak")
     @app_commands.describe(user="Whose streak (default: yours)")

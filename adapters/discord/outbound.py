@@ -7,13 +7,21 @@ fact) shows once. Server errors are retried here a few times on top of discord.p
 and never returns it on fetched messages, so a resend (the core retrying a claim after a
 crash or a long outage) first looks in the recent history for the bot's own message with
 the same title and text: a post's title carries its number, unique in the channel.
+
+A direct message (`send_direct`, the review nudge) opens the DM channel once per person
+(POST /users/@me/channels, cached) and goes out like a post: nonce, enforce_nonce, no
+mentions, the same pacing. Attachments are uploaded with the first page of a message
+(multipart, `discord.File`, the alt text as the attachment's description) and its embed
+shows the first image (`attachment://name`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import aiohttp
@@ -24,13 +32,16 @@ from adapters.discord import render
 from adapters.discord.apology import failure_line
 from adapters.discord.emoji import emoji_for
 from adapters.discord.views import view_for
-from bot.boundary import ChannelRef, OutMessage
+from bot.boundary import Attachment, ChannelRef, DirectRef, OutMessage
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_ALREADY_EXISTS = 160004
 HISTORY_LOOKBACK = 50  # messages read back before a resend
+# a resent DM adopts only a copy this recent: a send is retried within the core's grace
+# window (hours), while the same person's previous nudge is about a day older
+DM_ADOPT_WINDOW = timedelta(hours=12)
 GLOBAL_BURST = 2.0  # > 1: a late wake-up (asyncio timers overshoot) is absorbed, not lost
 T = TypeVar("T")
 
@@ -47,6 +58,7 @@ class DiscordOutbound:
         # spaced, so no one-second window sees more than BURST + rate requests.
         burst = min(GLOBAL_BURST, max(1.0, global_rate))
         self._global = AsyncLimiter(burst, burst / global_rate)
+        self._dm_channels: dict[int, int] = {}  # user id -> their DM channel with the bot
 
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:
@@ -80,12 +92,39 @@ class DiscordOutbound:
         """Outside an interaction Discord has no ephemeral messages: send a DM instead,
         and give up quietly when the member does not accept DMs from the server."""
         try:
-            dm = await self._retry(lambda: self._client.http.start_private_message(int(user_id)))
-            target = self._client.get_partial_messageable(int(dm["id"]))
-            for page in render.embeds(message):
-                await target.send(embed=discord.Embed.from_dict(page), allowed_mentions=NO_MENTIONS)
+            target = self._client.get_partial_messageable(await self.dm_channel(int(user_id)))
+            for index, page in enumerate(render.embeds(message)):
+                first = index == 0 and bool(message.attachments)
+                await target.send(
+                    embed=discord.Embed.from_dict(
+                        render.with_image(page, message.attachments) if first else page),
+                    files=files_for(message.attachments) if first else discord.utils.MISSING,
+                    allowed_mentions=NO_MENTIONS,
+                )
         except discord.Forbidden:
             log.info("user %s does not accept DMs; ephemeral message dropped", user_id)
+
+    async def send_direct(self, person: DirectRef, message: OutMessage, *,
+                          idempotency_key: str, resend: bool = False) -> str:
+        """A DM, de-duplicated like a post: the nonce for a quick retry, a look at the
+        DM's recent history on a resend. A DM has no number in its title, so yesterday's
+        nudge can read the same as today's: only one sent within DM_ADOPT_WINDOW is
+        adopted. A member who does not accept DMs makes this raise discord.Forbidden:
+        the caller decides (the nudge backs off)."""
+        channel_id = await self.dm_channel(int(person.user_id))
+        target = self._client.get_partial_messageable(channel_id,
+                                                      type=discord.ChannelType.private)
+        since = datetime.now(UTC) - DM_ADOPT_WINDOW
+        found = await self._already_sent(channel_id, message, since=since) if resend else None
+        return found or await self._send_pages(target, message, idempotency_key)
+
+    async def dm_channel(self, user_id: int) -> int:
+        """The DM channel with `user_id`; Discord keeps one per person, so it is asked once."""
+        known = self._dm_channels.get(user_id)
+        if known is None:
+            dm = await self._retry(lambda: self._client.http.start_private_message(user_id))
+            known = self._dm_channels[user_id] = int(dm["id"])
+        return known
 
     async def add_reactions(self, channel: ChannelRef, message_id: str, keys: Sequence[str]) -> None:
         for key in keys:
@@ -102,7 +141,9 @@ class DiscordOutbound:
         partial = target.get_partial_message(int(message_id))
         await self._retry(
             lambda: partial.edit(
-                embed=discord.Embed.from_dict(pages[0]),
+                embed=discord.Embed.from_dict(render.with_image(pages[0], message.attachments)),
+                # the message's files are the ones this message has (none: none)
+                attachments=files_for(message.attachments),
                 # Several pages cannot fit one message: keep the buttons already there
                 # (MISSING leaves them; None would remove them). Only the first page is
                 # shown; the core edits nothing that long today.
@@ -137,10 +178,15 @@ class DiscordOutbound:
         for index, page in enumerate(pages):
             last = index == len(pages) - 1
             view = view_for(message.buttons) if last else None
+            files = message.attachments if index == 0 else ()
+            if files:
+                page = render.with_image(page, files)
             sent = await self._retry(
-                lambda page=page, view=view, index=index: target.send(  # type: ignore[misc]
+                # the files are made for each attempt: an upload reads its stream to the end
+                lambda page=page, view=view, index=index, files=files: target.send(  # type: ignore[misc]
                     embed=discord.Embed.from_dict(page),
                     view=view,
+                    files=files_for(files) if files else discord.utils.MISSING,
                     nonce=render.nonce(key, index),
                     allowed_mentions=NO_MENTIONS,
                 )
@@ -149,8 +195,10 @@ class DiscordOutbound:
                 first_id = str(sent.id)
         return first_id
 
-    async def _already_sent(self, channel_id: int, message: OutMessage) -> str | None:
-        """The id of the bot's own recent message that starts like `message`, if any."""
+    async def _already_sent(self, channel_id: int, message: OutMessage, *,
+                            since: datetime | None = None) -> str | None:
+        """The id of the bot's own recent message that starts like `message`, if any
+        (sent at `since` or later, when given)."""
         first = render.embeds(message)[0]
         own = self._client.user.id if self._client.user else None
         recent = await self._retry(lambda: self._client.http.logs_from(channel_id, HISTORY_LOOKBACK))
@@ -162,6 +210,7 @@ class DiscordOutbound:
                 and embeds
                 and embeds[0].get("title") == first.get("title")
                 and embeds[0].get("description") == first.get("description")
+                and (since is None or _sent_at(existing) >= since)
             ):
                 log.info("message already in channel %s as %s; not sending again",
                          channel_id, existing["id"])
@@ -202,3 +251,22 @@ class DiscordOutbound:
                 await asyncio.sleep(self._backoff * attempt)
         raise AssertionError("unreachable")
 
+
+
+def files_for(attachments: Sequence[Attachment]) -> list[discord.File]:
+    """discord.py's upload objects for the core's attachments (fresh streams each call)."""
+    return [
+        discord.File(io.BytesIO(a.data), filename=render.attachment_name(a.filename, i),
+                     description=a.alt_text[:render.ATTACHMENT_DESCRIPTION_LIMIT] or None)
+        for i, a in enumerate(attachments)
+    ]
+
+
+def _sent_at(message: Mapping[str, object]) -> datetime:
+    """When Discord says the message was sent (its `timestamp`; the epoch if unreadable,
+    so an odd one is never adopted)."""
+    try:
+        when = datetime.fromisoformat(str(message.get("timestamp")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

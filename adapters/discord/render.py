@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.discord.emoji import emoji_for
-from bot.boundary import Button, OutMessage
+from bot.boundary import Attachment, Button, OutMessage
 from content.render import (
     DISCORD_EMBED_DESCRIPTION,
     DISCORD_EMBED_TITLE,
@@ -174,3 +174,26 @@ def nonce(idempotency_key: str, part: int = 0) -> str:
 def thread_name(message: OutMessage) -> str:
     name = clean(message.title, THREAD_NAME_LIMIT).strip()
     return name or "Answer"
+
+
+# -- attachments ---------------------------------------------------------------------------
+
+ATTACHMENT_DESCRIPTION_LIMIT = 1024  # the alt text Discord keeps on an attachment
+_ATTACHMENT_NAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def attachment_name(filename: str, index: int = 0) -> str:
+    """A filename `attachment://` can reference: Discord resolves only names made of
+    letters, digits, `_`, `-` and `.`; anything else would leave the embed's image empty."""
+    cleaned = _ATTACHMENT_NAME_RE.sub("_", filename).strip("._")[:80]
+    return cleaned or f"file{index}"
+
+
+def with_image(page: dict[str, Any], attachments: tuple[Attachment, ...]) -> dict[str, Any]:
+    """The page showing the message's first image attachment inside the embed (the
+    chart in the card, not a loose file under it); the alt text stays on the file."""
+    for index, attachment in enumerate(attachments):
+        if attachment.content_type.startswith("image/"):
+            name = attachment_name(attachment.filename, index)
+            return {**page, "image": {"url": f"attachment://{name}"}}
+    return page

@@ -11,6 +11,13 @@ Slack's error code for a platform error (a traceback only for an unexpected one)
 user gets a short polite error where a reply is possible; the app keeps serving. What
 nobody handles (an unknown command or action, an event we did not subscribe to) is one
 log line and an acknowledgement, so Slack neither retries it nor shows an error.
+
+A button's "update" reply replaces the message the button is on (`replace_original`
+through the action's response_url, which works on ephemeral messages too). Files
+cannot be ephemeral on Slack: a private reply's attachments are uploaded into the
+person's DM with the bot (adapters.slack.files) and the answer says they are there; a
+public reply's go into the channel. An upload that fails (a workspace that did not grant
+files:write) is logged and said in the answer, which still goes out.
 """
 
 from __future__ import annotations
@@ -28,9 +35,10 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import files
 from adapters.slack.blocks import BUTTON_ACTION_PREFIX, fallback_text, render_blocks
 from adapters.slack.commands import UsageError, parse
 from adapters.slack.dedup import SeenEvents
@@ -63,7 +71,7 @@ from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("/qotd", "/answer", "/leaderboard", "/streak")
+COMMANDS = ("/qotd", "/answer", "/leaderboard", "/streak", "/review", "/mastery")
 FAILED = "Something went wrong on our side; it has been logged. Please try again."
 UNREADABLE = "qotd could not read this request from Slack; it has been logged."
 _TOKEN = re.compile(r"[A-Za-z0-9_./:-]{1,60}")
@@ -96,24 +104,58 @@ def log_failure(where: Where, exc: BaseException) -> None:
 
 
 def _response_type(reply: Reply) -> str:
-    return "ephemeral" if reply.visibility == "ephemeral" else "in_channel"
+    return "in_channel" if reply.visibility == "public" else "ephemeral"
 
 
-async def _send(respond: AsyncRespond, message: OutMessage, response_type: str) -> None:
+async def _send(respond: AsyncRespond, message: OutMessage, response_type: str, *,
+                replace: bool = False) -> None:
     resp = await respond(
         text=fallback_text(message),
         blocks=render_blocks(message),
         response_type=response_type,
-        replace_original=False,
+        replace_original=replace,
     )
     status = getattr(resp, "status_code", 200)
     if status != 200:
         raise AnswerRefused(status, str(getattr(resp, "body", "")))
 
 
-async def _respond_all(respond: AsyncRespond, replies: list[Reply]) -> None:
+FileSender = Callable[[Reply], Awaitable[OutMessage]]
+"""Uploads a reply's attachments; returns the message to answer with (the note added)."""
+
+
+async def _respond_all(respond: AsyncRespond, replies: list[Reply], *,
+                       button: bool = False, send_files: FileSender | None = None) -> None:
+    """Answer in order. Only a button's reply can be an update (it replaces the message
+    the button is on); an update to a command is an ephemeral answer."""
     for reply in replies:
-        await _send(respond, reply.message, _response_type(reply))
+        message = reply.message
+        if message.attachments and send_files is not None:
+            message = await send_files(reply)
+        replace_it = button and reply.visibility == "update"
+        await _send(respond, message, _response_type(reply), replace=replace_it)
+
+
+def file_sender(client: AsyncWebClient, team: str, user: str, channel: str) -> FileSender:
+    """Where a reply's files go: the channel for a public reply, the person's DM with the
+    bot for a private one (Slack has no ephemeral files)."""
+
+    async def send(reply: Reply) -> OutMessage:
+        message = reply.message
+        attachments = message.attachments
+        public = reply.visibility == "public"
+        try:
+            target = channel if public else await files.open_im(client, user, {})
+            await files.upload(client, target, attachments, {})
+            note = "" if public else files.in_dms_note(attachments)
+        except (*PLATFORM_ERRORS, SlackRequestError) as exc:
+            log.warning("Slack: uploading %d file(s) for team %s failed (%s)",
+                        len(attachments), team, error_code(exc))
+            note = "_The chart could not be uploaded; the text above says the same._"
+        body = f"{message.body}\n\n{note}" if note and message.body else note or message.body
+        return replace(message, body=body, attachments=())
+
+    return send
 
 
 async def _respond_error(respond: AsyncRespond, text: str) -> None:
@@ -267,7 +309,9 @@ def build_app(
                     user=target,
                 )
             )
-            await _respond_all(respond, replies)
+            await _respond_all(respond, replies,
+                               send_files=file_sender(client, facts.team, facts.user,
+                                                      facts.channel))
         except Exception as exc:
             log_failure(where, exc)
             await _polite(respond)
@@ -329,7 +373,9 @@ def build_app(
                     facts.message_ts,
                 )
             )
-            await _respond_all(respond, replies)
+            await _respond_all(respond, replies, button=True,
+                               send_files=file_sender(client, facts.team, facts.user,
+                                                      facts.channel))
         except Exception as exc:
             log_failure(facts.where, exc)
             await _polite(respond)
@@ -350,7 +396,7 @@ async def _post_reply(
     client: AsyncWebClient, channel: str, user: str, thread_ts: str, reply: Reply
 ) -> None:
     text, blocks = fallback_text(reply.message), render_blocks(reply.message)
-    if reply.visibility == "ephemeral":
+    if reply.visibility != "public":  # an "update" has no button message here: private
         await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
     else:
         await client.chat_postMessage(

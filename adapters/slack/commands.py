@@ -57,19 +57,34 @@ QOTD_SUBCOMMANDS: dict[str, Spec] = {
     "post": Spec("/qotd post"),
     "status": Spec("/qotd status"),
     "topics": Spec(
-        "/qotd topics include:a,b exclude:c difficulty:easy,medium reset:yes",
-        ("include", "exclude", "difficulty", "reset"),
+        "/qotd topics include:a,b exclude:c difficulty:easy,medium reset:yes adaptive:on",
+        ("include", "exclude", "difficulty", "reset", "adaptive"),
     ),
     "stats": Spec("/qotd stats [@user]", takes_user=True),
+}
+# `/review` alone opens the session ("start", as Discord has to name it); `remind off`
+# stops the nudge (the core reads it as time:off), `remind 08:30 Europe/Berlin` works too
+REVIEW_SUBCOMMANDS: dict[str, Spec] = {
+    "start": Spec("/review"),
+    "status": Spec("/review status"),
+    "add": Spec('/review add topic:"Model Monitoring" count:5', ("topic", "count"),
+                ("topic", "count")),
+    "remind": Spec("/review remind time:08:30 timezone:Europe/Berlin | /review remind off",
+                   ("time", "timezone"), ("time", "timezone")),
+    "forget": Spec("/review forget"),
 }
 COMMANDS: dict[str, Spec] = {
     "answer": Spec("/answer [number]", ("number",), ("number",)),
     "leaderboard": Spec("/leaderboard [week|month|all] [channel|workspace]", ("period", "scope")),
     "streak": Spec("/streak [@user]", takes_user=True),
+    "mastery": Spec("/mastery"),
 }
 QOTD_USAGE = (
     "/qotd " + " | ".join(QOTD_SUBCOMMANDS) + "  (e.g. " + QOTD_SUBCOMMANDS["schedule"].usage + ")"
 )
+REVIEW_USAGE = ("/review [" + "|".join(s for s in REVIEW_SUBCOMMANDS if s != "start")
+                + "]  (e.g. " + REVIEW_SUBCOMMANDS["add"].usage + ")")
+_GROUPS = {"qotd": (QOTD_SUBCOMMANDS, QOTD_USAGE), "review": (REVIEW_SUBCOMMANDS, REVIEW_USAGE)}
 
 
 def unescape(text: str) -> str:
@@ -95,9 +110,10 @@ class Parsed:
 
 
 def usage_for(name: str, subcommand: str | None = None) -> str:
-    if name == "qotd":
-        spec = QOTD_SUBCOMMANDS.get(subcommand or "")
-        return f"Usage: {spec.usage if spec else QOTD_USAGE}"
+    if name in _GROUPS:
+        subcommands, usage = _GROUPS[name]
+        spec = subcommands.get(subcommand or "")
+        return f"Usage: {spec.usage if spec else usage}"
     return f"Usage: {COMMANDS[name].usage}"
 
 
@@ -116,6 +132,15 @@ def parse(command: str, text: str) -> Parsed:
             )
         options, user = _fill(spec, words[1:], usage_for("qotd", sub))
         return Parsed("qotd", sub, options, user)
+    if name == "review":
+        sub = words[0].lower() if words else "start"
+        spec = REVIEW_SUBCOMMANDS.get(sub)
+        if spec is None:
+            raise UsageError(
+                f"Unknown subcommand `{_echo(unescape(words[0]))}`. {usage_for('review')}"
+            )
+        options, user = _fill(spec, words[1:], usage_for("review", sub))
+        return Parsed("review", sub, options, user)
     if name not in COMMANDS:
         raise UsageError(f"Unknown command `/{_echo(name)}`.")
     spec = COMMANDS[name]
@@ -131,7 +156,7 @@ def _split(name: str, text: str) -> list[str]:
     except ValueError:
         raise UsageError(
             "Unbalanced quotes (or a trailing backslash). "
-            f"{usage_for(name) if name in COMMANDS or name == 'qotd' else ''}".strip()
+            f"{usage_for(name) if name in COMMANDS or name in _GROUPS else ''}".strip()
         ) from None
 
 

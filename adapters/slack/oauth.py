@@ -30,6 +30,11 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "users:read",
+    # personal review: the nudge DM (open the IM, read it back on a resend) and the
+    # /mastery chart, which goes to that DM (Slack has no ephemeral files)
+    "im:write",
+    "im:history",
+    "files:write",
 )
 
 

@@ -5,6 +5,12 @@ channel's recent history (or the thread, for replies) is searched for that key, 
 retried after a crash or a lost response shows up once. chat.postMessage is paced per
 channel; its 429s are retried by the posting client (Retry-After), while a 5xx or a dropped
 connection is retried here, only after the key was looked for again.
+
+A direct message (`send_direct`, the review nudge) goes to the person's IM channel with
+the bot (conversations.open, cached per person) exactly like a post: metadata key, the
+history check on a resend, the same pacing. A message's attachments are uploaded after
+it (adapters.slack.files: the upload v2 flow) into the same channel; a resend that
+finds the message already there uploads nothing again.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import files
 from adapters.slack.blocks import fallback_text, render_blocks
 from adapters.slack.emoji import emoji_for
 from adapters.slack.pacing import ChannelPacer
-from bot.boundary import ChannelRef, OutMessage
+from bot.boundary import ChannelRef, DirectRef, OutMessage
 from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
@@ -63,6 +70,7 @@ class SlackOutbound:
         self._attempts = max(1, post_attempts)
         self._pause = retry_pause
         self._sleep = sleep
+        self._ims: dict[tuple[str, str], str] = {}  # (team, user) -> their IM channel
 
     async def _auth(self, channel: ChannelRef) -> dict[str, Any]:
         token = await self._token_for(channel.workspace_id)
@@ -74,6 +82,7 @@ class SlackOutbound:
         ts = await self._already_posted(channel, idempotency_key, auth) if resend else None
         if ts is None:
             ts = await self._send_once(channel, message, idempotency_key, auth)
+            await self._upload(channel, message, auth)
         else:
             log.info(
                 "post %s already in %s as %s; not sending again",
@@ -107,6 +116,35 @@ class SlackOutbound:
         if message.reactions:
             await self._react(channel, ts, message.reactions, auth)
         return ts
+
+    async def send_direct(self, person: DirectRef, message: OutMessage, *,
+                          idempotency_key: str, resend: bool = False) -> str:
+        """A DM in the person's IM channel, de-duplicated like a post."""
+        auth = await self._auth(ChannelRef(person.platform, person.workspace_id, ""))
+        channel = ChannelRef(person.platform, person.workspace_id,
+                             await self.im_channel(person, auth))
+        ts = await self._already_posted(channel, idempotency_key, auth) if resend else None
+        if ts is not None:
+            log.info("direct message %s already sent as %s; not sending again",
+                     idempotency_key, ts)
+            return ts
+        ts = await self._send_once(channel, message, idempotency_key, auth)
+        await self._upload(channel, message, auth)
+        return ts
+
+    async def im_channel(self, person: DirectRef, auth: dict[str, Any]) -> str:
+        key = (person.workspace_id, person.user_id)
+        known = self._ims.get(key)
+        if known is None:
+            known = self._ims[key] = await files.open_im(self._client, person.user_id, auth)
+        return known
+
+    async def _upload(self, channel: ChannelRef, message: OutMessage, auth: dict[str, Any],
+                      thread_ts: str | None = None) -> None:
+        if message.attachments:
+            await self._pacer.wait_turn(f"{channel.workspace_id}/{channel.channel_id}")
+            await files.upload(self._client, channel.channel_id, message.attachments, auth,
+                               thread_ts=thread_ts)
 
     async def _rendered(self, channel: ChannelRef, message: OutMessage) -> dict[str, Any]:
         """What every Web API call that shows a message carries: the blocks, the

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.boundary import CommandInput, Reply, error, info
 from bot.rules import zones
+from bot.rules.adaptive import TARGET, parse_adaptive
 from bot.rules.inputs import InputError, problems_of, refusal_text, shown, whole_number
 from bot.rules.schedule import Schedule, ScheduleError, next_slot, parse_schedule, slot_day
 from bot.service import posting
@@ -233,6 +234,8 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         lines.append(f"Reveal: {deps.reveal_delay(channel).total_seconds() / 3600:g} h after posting")
         lines.append(f"Questions left in cycle {channel.cycle}: {left}")
         lines.append(f"Filters: {_filters(channel)}")
+        if channel.adaptive:
+            lines.append(f"Adaptive mix: on (aims for about {TARGET:.0%} correct)")
         facts = read.facts
         if facts.pending:
             lines.append("A post is waiting to be re-sent.")
@@ -260,7 +263,40 @@ async def topics_problems(deps: Deps, command: CommandInput) -> list[str]:
     """What `topics` would refuse in these options (for a refusal that lists all)."""
     async with deps.db.uow() as uow:
         known = await uow.questions.topics()
-    return problems_of(lambda: filters_request(command.options, known, Filters([], [], None)))
+    return problems_of(lambda: _topics_request(command.options, known,
+                                               Filters([], [], None), False))
+
+
+def _topics_request(opts: Mapping[str, str], known: list[str], current: Filters,
+                    adaptive: bool) -> tuple[Filters, bool]:
+    """The filters and the adaptive setting the options ask for; every bad option in
+    one InputError. `reset:yes` also turns the adaptive mix off (back to the plain
+    picker), unless `adaptive` is given too."""
+    problems: list[str] = []
+    chosen = current
+    try:
+        chosen = filters_request(opts, known, current)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if "reset" in opts:
+        adaptive = False
+    if "adaptive" in opts:
+        try:
+            adaptive = parse_adaptive(opts["adaptive"])
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(*problems)
+    return chosen, adaptive
+
+
+def _adaptive_line(channel: ChannelRow) -> str:
+    if channel.adaptive:
+        return (f"Adaptive mix: on. The picker aims for about {TARGET:.0%} correct over "
+                "the channel's last four weeks (harder questions while the team does "
+                "better, easier while it does worse) and favours the topics the team "
+                "gets right least; every topic still comes up, and the filters apply.")
+    return "Adaptive mix: off (`qotd topics adaptive:on` weighs by the team's results)."
 
 
 async def topics(deps: Deps, command: CommandInput) -> list[Reply]:
@@ -269,23 +305,25 @@ async def topics(deps: Deps, command: CommandInput) -> list[Reply]:
         channel = await _channel(uow, deps, command)
         known = await uow.questions.topics()
         if not opts:
-            return [
-                info(
-                    f"Topics: {', '.join(known) or '(none)'}\nFilters: {_filters(channel)}",
-                    title="Topics",
-                )
-            ]
+            text = f"Topics: {', '.join(known) or '(none)'}\nFilters: {_filters(channel)}"
+            if channel.adaptive:
+                text += f"\n{_adaptive_line(channel)}"
+            return [info(text, title="Topics")]
         current = Filters(list(channel.include_topics or []),
                           list(channel.exclude_topics or []), channel.difficulty_weights)
+        was_adaptive = channel.adaptive
         try:
-            chosen = filters_request(opts, known, current)
+            chosen, adaptive = _topics_request(opts, known, current, channel.adaptive)
         except InputError as exc:
             return [error(refusal_text(exc.problems))]
         channel.include_topics = chosen.include
         channel.exclude_topics = chosen.exclude
         channel.difficulty_weights = chosen.weights
+        channel.adaptive = adaptive
         if not (await deps.bank.view(uow.session, channel)).keys:
             return [error("Those filters leave no question to post; nothing was changed.")]
         await uow.commit()
-        summary = _filters(channel)
-    return [info(f"Filters saved: {summary}", title="Topics")]
+        summary = f"Filters saved: {_filters(channel)}"
+        if "adaptive" in opts or adaptive or was_adaptive:
+            summary += f"\n{_adaptive_line(channel)}"
+    return [info(summary, title="Topics")]

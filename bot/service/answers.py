@@ -82,6 +82,10 @@ async def handle_reaction(deps: Deps, raw: ReactionInput) -> list[Reply]:
                       reaction.key, reaction.added, now),
         _ReactionRules(deps.parsed, reaction.key, now),
     )
+    if recorded is Outcome.RECORDED:
+        # the writer stored the name: a command by the same person need not
+        deps.names.stored((ref.platform, ref.workspace_id, reaction.actor.user_id),
+                          clean_name(reaction.actor.display_name), now)
     if recorded is not Outcome.NOT_FOUND:
         return []
     async with deps.db.uow() as uow:
@@ -258,6 +262,8 @@ async def handle_button(deps: Deps, raw: ButtonInput) -> list[Reply]:
         attempt = await recompute(uow, post, question, user_pk, now, grade=(grade, now))
         practice = post.revealed_at is not None
         await uow.commit()
+    deps.names.stored((ref.platform, ref.workspace_id, button.actor.user_id),
+                      button.actor.display_name, now)
     assert attempt is not None
     return [messages.grade_recorded(grade, attempt.points, practice)]
 

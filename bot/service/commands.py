@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from bot.boundary import CommandInput, Reply, error
 from bot.rules.inputs import OptionSpec, option_problems, refusal_text, shown
-from bot.service import admin, answers, intake, standings
+from bot.service import admin, answers, intake, review, standings
 from bot.service.deps import Deps
 
 Handler = Callable[[Deps, CommandInput], Awaitable[list[Reply]]]
@@ -50,7 +50,7 @@ QOTD: dict[str, Command] = {
     "skip": _qotd("skip", admin.skip),
     "post": _qotd("post", admin.post_now),
     "topics": _qotd("topics", admin.topics, "include", "exclude", "difficulty", "reset",
-                    check=admin.topics_problems,
+                    "adaptive", check=admin.topics_problems,
                     limits={"include": TOPIC_LIST_LIMIT, "exclude": TOPIC_LIST_LIMIT}),
     "status": _qotd("status", admin.status, admin_only=False),
     "stats": _qotd("stats", standings.stats, admin_only=False, takes_user=True),
@@ -62,6 +62,11 @@ TOP_LEVEL: dict[str, Command] = {
                            OptionSpec("leaderboard", ("period", "scope")),
                            check=standings.board_problems),
     "streak": Command(standings.streak, OptionSpec("streak", takes_user=True)),
+    # subcommands start (or none), status, add, forget, remind: review.SUBCOMMANDS says which
+    # options each takes; review.handle routes them and refuses the rest
+    "review": Command(review.handle, OptionSpec("review", review.OPTION_NAMES),
+                      check=review.review_problems),
+    "mastery": Command(review.mastery, OptionSpec("mastery")),
 }
 ANYONE = [name for name, c in QOTD.items() if not c.admin]
 
@@ -98,7 +103,8 @@ async def _dispatch(deps: Deps, command: CommandInput, problems: list[str]) -> l
         others = ", ".join(f"`qotd {name}`" for name in ANYONE)
         return [
             error(f"Only channel admins can run `{found.spec.command}`; nothing was changed. "
-                  f"Anyone can use {others}, `answer`, `leaderboard` and `streak`.")
+                  f"Anyone can use {others}, `answer`, `leaderboard`, `streak`, `review` "
+                  "and `mastery`.")
         ]
     spec = found.spec
     problems = [*problems, *option_problems(spec, command.options,
@@ -113,16 +119,21 @@ async def _dispatch(deps: Deps, command: CommandInput, problems: list[str]) -> l
 
 
 async def _remember_users(deps: Deps, command: CommandInput) -> None:
-    """Display names arrive with every input; keep the latest for boards and reveals."""
+    """Display names arrive with every input; keep the latest for boards and reveals.
+    A name this process stored lately, unchanged, is not stored again (KnownNames): most
+    commands then cost no write at all."""
     now = deps.clock.now()
     ref = command.channel
+    people = [(command.actor.user_id, command.actor.display_name)]
+    if command.user is not None:
+        people.append((command.user.user_id, command.user.display_name))
+    changed = [(user_id, name) for user_id, name in people
+               if not deps.names.is_stored((ref.platform, ref.workspace_id, user_id), name, now)]
+    if not changed:
+        return
     async with deps.db.uow() as uow:
-        await uow.users.remember_name(
-            ref.platform, ref.workspace_id, command.actor.user_id, command.actor.display_name, now
-        )
-        if command.user is not None:
-            await uow.users.remember_name(
-                ref.platform, ref.workspace_id, command.user.user_id,
-                command.user.display_name, now,
-            )
+        for user_id, name in changed:
+            await uow.users.remember_name(ref.platform, ref.workspace_id, user_id, name, now)
         await uow.commit()
+    for user_id, name in changed:
+        deps.names.stored((ref.platform, ref.workspace_id, user_id), name, now)

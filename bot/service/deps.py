@@ -13,6 +13,7 @@ from bot.ports import OutboundRouter
 from bot.rules.schedule import Schedule, parse_time
 from bot.service.bank_cache import BankCache
 from bot.service.failures import Failures
+from bot.service.known_names import KnownNames
 from bot.service.question_cache import ParsedQuestions
 from bot.settings import CoreSettings
 from storage.models import ChannelRow
@@ -39,6 +40,8 @@ class Deps:
     # the pickable bank between syncs (bot.service.bank_cache)
     bank: BankCache = field(default_factory=BankCache)
     parsed: ParsedQuestions = field(default_factory=ParsedQuestions)
+    # display names this process stored lately: an unchanged one needs no write
+    names: KnownNames = field(default_factory=KnownNames)
 
     @property
     def lease(self) -> timedelta:

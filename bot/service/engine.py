@@ -10,6 +10,9 @@ of a step whose database write itself failed (`bot.service.failures`).
 Replicas coordinate only through those rows: the compare-and-set on `next_slot_at`,
 the unique claim per channel and day, and the leases with fencing tokens on sends and
 reveals. Any replica may run any step; a second one finds the work taken and moves on.
+
+The daily review nudges (bot.service.nudges) are due work of the same kind: a reminder's
+`next_at`, read by one more range query at the end of the pass, each person a step.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.rules.schedule import next_slot
-from bot.service import posting
+from bot.service import nudges, posting
 from bot.service.answers import replay_matched
 from bot.service.deps import Deps, schedule_of
 from bot.service.errors import error_code
 from bot.service.failures import StepKey
+from storage.nudge_repo import nudge_repo
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,8 @@ async def run_due(deps: Deps) -> None:
         await asyncio.gather(*(_isolated(deps, limit, key, step, now) for key, step in steps))
         if max(len(channels), len(sends), len(reveals)) < BATCH:
             break
+    # the daily review nudges: their own indexed query (reminders.next_at) and steps
+    await nudges.run_due_nudges(deps)
     await _housekeeping(deps, now)
 
 
@@ -118,6 +124,7 @@ async def next_due(deps: Deps, after: datetime) -> datetime | None:
         moments = [
             await uow.channels.earliest_slot(live, after),
             await uow.posts.earliest_due(live, after),
+            await nudge_repo(uow).earliest(live, after),  # the daily review nudges
             deps.failures.earliest_after(after),
         ]
     present = [m for m in moments if m is not None]

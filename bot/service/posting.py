@@ -174,7 +174,8 @@ async def _pick(uow: UnitOfWork, deps: Deps, channel: ChannelRow) -> tuple[int, 
     channel's cycle moved on if the pick began a new one; None if nothing is eligible."""
     draw = await uow.channels.next_draw(channel.id)
     try:
-        chosen = await choose(uow, channel, deps.seed_for(channel), draw, deps.bank)
+        chosen = await choose(uow, channel, deps.seed_for(channel), draw, deps.bank,
+                              now=deps.clock.now())
     except NothingToPick:
         log.warning("channel %s: no eligible question (filters or empty bank)", channel.id)
         return None

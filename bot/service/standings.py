@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.rules.ranking import (
     rank,
 )
 from bot.rules.streaks import PostMoment, Streak, compute_streak
+from bot.service import review
 from bot.service.deps import Deps
 from storage.queries import (
     AttemptFact,
@@ -80,7 +82,7 @@ def _streaks(
     return out
 
 
-async def _user_streak(uow: UnitOfWork, channel_pk: int, user_pk: int) -> Streak:
+async def user_streak(uow: UnitOfWork, channel_pk: int, user_pk: int) -> Streak:
     posts = await uow.queries.sent_posts([channel_pk])
     facts = await uow.queries.first_attempts([channel_pk], [user_pk])
     return _streaks(posts, facts).get(user_pk, Streak(0, 0))
@@ -126,19 +128,16 @@ async def _current_streaks(
 
 async def _capped_streaks(
     uow: UnitOfWork, channel_pks: Sequence[int], user_pks: Sequence[int], cap: int,
-    group: TieGroup | None = None,
 ) -> dict[int, int]:
     """min(current streak, `cap`) for each user, from one read of each channel's last
     `cap + 1` scheduled posts: a run shorter than `cap` there is the whole streak (it
     starts inside the window); a run of `cap` or more means a streak of at least `cap`.
-    Ranking a member against a caller whose streak is `cap - 1` needs no more.
-
-    `group`: the totals the members are a tie group of, so that the statement selects
-    their answers itself."""
-    # a tie group is often hundreds of members on a few posts: without `group`, every
-    # answer to those posts is read, and the members' picked here
+    Ranking a member against a caller whose streak is `cap - 1` needs no more. Only for
+    a board summed from attempts (no totals to count a tie group in the database)."""
+    # a tie group is often hundreds of members on a few posts: every answer to those
+    # posts is read, and the members' picked here
     posts, _, facts = await uow.queries.recent_streak_facts(
-        channel_pks, user_pks, cap + 1, every_answer=len(user_pks) > 50, group=group
+        channel_pks, user_pks, cap + 1, every_answer=len(user_pks) > 50
     )
     moments, answered = _by_channel(posts, facts, set(user_pks))
     out = dict.fromkeys(user_pks, 0)
@@ -188,8 +187,10 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
         if pks and since is None:
             # all time: the totals the database keeps per channel and per workspace
             workspace = (ref.platform, ref.workspace_id) if scope == "workspace" else None
+            # the caller's tie group is counted in the database, not read (tie_group)
             rows = await uow.queries.board_all_time(
-                place.here_pk if workspace is None else None, workspace, caller_pk, TOP
+                place.here_pk if workspace is None else None, workspace, caller_pk, TOP,
+                tie_group=False,
             )
             totals = ("workspace", workspace) if workspace else ("channel", (place.here_pk,))
         elif pks and since is not None:
@@ -206,15 +207,26 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
         if own is not None:
             shown_pks.add(own.total.user_pk)
         streaks = await _current_streaks(uow, pks, sorted(shown_pks)) if shown_pks else {}
+        # how many of the caller's tie group below the top are ahead of the caller (None:
+        # placed here from their capped streaks)
+        ahead: int | None = None
         if own is not None and own.points_rank > TOP:
-            # the caller's tie group below the top only places the caller: whether each
-            # member's streak is below, equal to or above the caller's is all it takes
-            tied = sorted(r.total.user_pk for r in rows
-                          if r.points_rank == own.points_rank and r.total.user_pk != caller_pk)
-            if tied:
-                cap = streaks.get(own.total.user_pk, 0) + 1
-                group = TieGroup(totals[0], totals[1], own.total.points) if totals else None
-                streaks.update(await _capped_streaks(uow, pks, tied, cap, group))
+            # the tie group only places the caller: whether each member's streak is
+            # below, equal to or above the caller's is all it takes
+            mine_streak = streaks.get(own.total.user_pk, 0)
+            if totals is not None:
+                # counted by the database in the totals the board was read from (whose
+                # read brought only the caller's row of the group)
+                ahead = await uow.queries.tie_group_ahead(
+                    pks, TieGroup(totals[0], totals[1], own.total.points),
+                    own.total.user_pk, mine_streak, own.total.first_answer_at)
+            else:
+                # the board was summed from attempts this once (no totals name the group;
+                # its rows came with it)
+                tied = sorted(r.total.user_pk for r in rows if r.points_rank == own.points_rank
+                              and r.total.user_pk != caller_pk)
+                if tied:
+                    streaks.update(await _capped_streaks(uow, pks, tied, mine_streak + 1))
     def standing(total: UserTotal) -> Standing:
         return Standing(user_id=total.user_id, display_name=total.display_name,
                         points=total.points, current_streak=streaks.get(total.user_pk, 0),
@@ -223,7 +235,7 @@ async def leaderboard(deps: Deps, command: CommandInput) -> list[Reply]:
     top_group = [standing(r.total) for r in rows if r.points_rank <= TOP]
     head, mine = board(rank(top_group), command.actor.user_id, TOP)
     if mine is None and own is not None:
-        mine = _own_rank(rows, own, standing(own.total), streaks, head)
+        mine = _own_rank(rows, own, standing(own.total), streaks, head, ahead)
     where = "this workspace" if scope == "workspace" else "this channel"
     title = f"Leaderboard: {_PERIOD_TITLES[period]}, {where}"
     return [messages.leaderboard(title, head, mine, command.actor.user_id)]
@@ -234,9 +246,10 @@ async def _period_board(
     keep_until: datetime, caller_pk: int | None, now: datetime,
 ) -> tuple[list[BoardRow], int | None]:
     """A week or month board from its period's totals (migration 0005), made first when
-    this is the period's first board. If the totals cannot be made now (the writers hold
-    the tables), the board is summed from attempts this once: the same rows. With the
-    rows, the period read (None when summed)."""
+    this is the period's first board: of the caller's tie group only the caller's row (the
+    group is counted by Queries.tie_group_ahead). If the totals cannot be made now (the
+    writers hold the tables), the board is summed from attempts this once, with the whole
+    tie group. With the rows, the period read (None when summed)."""
     period_id = await uow.queries.live_period(scope, since, keep_until, now)
     if period_id is None:
         await uow.session.rollback()  # the making starts a transaction of its own
@@ -246,18 +259,22 @@ async def _period_board(
             await uow.session.rollback()
             return await uow.queries.board(pks, since, caller_pk, TOP), None
         await uow.commit()
-    return await uow.queries.board_of_period(period_id, caller_pk, TOP), period_id
+    return (await uow.queries.board_of_period(period_id, caller_pk, TOP, tie_group=False),
+            period_id)
 
 
 def _own_rank(
     rows: Sequence[BoardRow], own: BoardRow, mine: Standing, streaks: Mapping[int, int],
-    head: Sequence[Ranked],
+    head: Sequence[Ranked], ahead: int | None = None,
 ) -> Ranked | None:
     """The caller's entry below the top: the members with more points (counted by the
-    database) come first, then the tie-breaks place the caller in their own tie group
-    (often hundreds of members, so only their keys are compared)."""
+    database) come first, then the tie-breaks place the caller in their own tie group:
+    `ahead` of them when the database counted it (Queries.tie_group_ahead), else by
+    comparing the members' keys (place_in_group)."""
     if any(r.standing.user_id == mine.user_id for r in head):
         return None
+    if ahead is not None:
+        return Ranked(rank=own.points_rank + ahead, standing=mine)
     others = [(r.total.points, streaks.get(r.total.user_pk, 0), r.total.first_answer_at)
               for r in rows
               if r.points_rank == own.points_rank and r.total.user_pk != own.total.user_pk]
@@ -297,7 +314,7 @@ async def streak(deps: Deps, command: CommandInput) -> list[Reply]:
         keys = await _channel_and_user(uow, command)
         if keys is None:
             return [messages.streak_reply(name, 0, 0)]
-        result = await _user_streak(uow, *keys)
+        result = await user_streak(uow, *keys)
     return [messages.streak_reply(name, result.current, result.best)]
 
 
@@ -309,7 +326,15 @@ async def stats(deps: Deps, command: CommandInput) -> list[Reply]:
             return [messages.stats_reply(name, 0, 0, [], 0, 0)]
         channel_pk, user_pk = keys
         facts = await uow.queries.attempt_facts([channel_pk], user_pk)
-        result = await _user_streak(uow, channel_pk, user_pk)
+        result = await user_streak(uow, channel_pk, user_pk)
+        # review mastery is private: only in the caller's own stats
+        own = command.user is None or command.user.user_id == command.actor.user_id
+        mastery: list[str] = []
+        if own:
+            now = deps.clock.now()
+            await review.sync_user(uow, user_pk, now)
+            mastery = review.mastery_lines(await review.mastery_of(uow, user_pk, now))
+            await uow.commit()
     judged = [f for f in facts if f.correct is not None]
     by_topic: dict[str, list[AttemptFact]] = defaultdict(list)
     for fact in judged:
@@ -319,7 +344,10 @@ async def stats(deps: Deps, command: CommandInput) -> list[Reply]:
         for topic, items in sorted(by_topic.items())
     ]
     correct = sum(1 for f in judged if f.correct)
-    return [
-        messages.stats_reply(name, len(judged), correct, topics, result.current, result.best)
-    ]
+    reply = messages.stats_reply(name, len(judged), correct, topics, result.current,
+                                 result.best)
+    if mastery:
+        body = "\n".join([reply.message.body, *mastery])
+        reply = replace(reply, message=replace(reply.message, body=body))
+    return [reply]
 

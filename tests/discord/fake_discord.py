@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.parser
+import email.policy
 import itertools
 import json
+import mimetypes
 import re
 import time
 import urllib.parse
@@ -62,6 +65,37 @@ class Recorded:
     headers: dict[str, str]
     json: Any
     status: int = 0
+    # the file parts of a multipart/form-data request (`files[n]`), as uploaded
+    files: list[UploadedFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One `files[n]` part of a multipart request (an attachment being uploaded)."""
+
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def parse_multipart(content_type: str, raw: bytes) -> tuple[Any, list[UploadedFile]]:
+    """Discord's upload form (https://discord.com/developers/docs/reference#uploading-files):
+    a `payload_json` part with the JSON body and one `files[n]` part per file."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    body: Any = None
+    files: list[UploadedFile] = []
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition") or "")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if name == "payload_json":
+            body = json.loads(data)
+        elif name.startswith("files["):
+            files.append(UploadedFile(name, part.get_filename() or "",
+                                      part.get_content_type(), data))
+    return body, files
 
 
 @dataclass
@@ -167,6 +201,12 @@ class FakeDiscord:
         self.heartbeats = 0
         self._token_channel: dict[str, int] = {}  # interaction token -> its channel
         self.interaction_messages: dict[str, list[int]] = {}  # token -> message ids
+        # a component interaction's token -> the message its button is on (what a type 7
+        # callback or a PATCH of @original after a type 6 one updates)
+        self._token_message: dict[str, int] = {}
+        self.files: dict[int, bytes] = {}  # attachment id -> the uploaded bytes
+        self.dm_channels: dict[int, int] = {}  # recipient id -> DM channel id
+        self.updates: list[dict[str, Any]] = []  # messages as each update left them
         self.add_text_channel(self.channel_id, "qotd")
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -614,6 +654,7 @@ class FakeDiscord:
         interaction = self._interaction(3, data, user, permissions,
                                         channel_id=int(message["channel_id"]))
         interaction["message"] = message
+        self._token_message[interaction["token"]] = int(message["id"])
         return interaction
 
     def reaction(self, event_user: FakeUser, message_id: int, emoji: str, *, added: bool = True,
@@ -644,11 +685,60 @@ class FakeDiscord:
         ids = self.interaction_messages.get(interaction["token"], [])
         return [self.messages[i] for i in ids]
 
-    def _interaction_message(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _interaction_message(self, token: str, body: dict[str, Any],
+                             files: list[UploadedFile] | None = None) -> dict[str, Any]:
         channel_id = self._token_channel.get(token, self.channel_id)
-        message = self._message(channel_id, body, interaction=True)
+        message = self._message(channel_id, body, interaction=True, files=files)
         self.interaction_messages.setdefault(token, []).append(int(message["id"]))
         return message
+
+    def attachment_bytes(self, message: dict[str, Any]) -> list[tuple[dict[str, Any], bytes]]:
+        """The message's attachment objects, each with the bytes that were uploaded."""
+        return [(a, self.files[int(a["id"])]) for a in message.get("attachments") or []]
+
+    def dm_channel_of(self, user: FakeUser) -> int | None:
+        return self.dm_channels.get(user.id)
+
+    def _attachments(self, body: dict[str, Any], files: list[UploadedFile],
+                     kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Attachment objects for a create or edit: the `attachments` of the body name
+        each upload by its index (`id` n <-> `files[n]`) with filename and description;
+        an id of an existing attachment keeps it (an edit without it removes it)."""
+        by_field = {f.field: f for f in files}
+        old = {str(a["id"]): a for a in kept}
+        out: list[dict[str, Any]] = []
+        for spec in body.get("attachments") or []:
+            ident = str(spec.get("id"))
+            if ident in old:
+                out.append(old[ident])
+                continue
+            upload = by_field.get(f"files[{ident}]")
+            if upload is None:
+                continue
+            attachment_id = self.new_id()
+            self.files[attachment_id] = upload.data
+            filename = spec.get("filename") or upload.filename
+            out.append({
+                "id": str(attachment_id), "filename": filename, "size": len(upload.data),
+                "url": f"https://cdn.fake.discord/attachments/{attachment_id}/{filename}",
+                "proxy_url": f"https://media.fake.discord/attachments/{attachment_id}/{filename}",
+                # Discord works the type out from the name (discord.py uploads every
+                # file as application/octet-stream)
+                "content_type": mimetypes.guess_type(filename)[0] or upload.content_type,
+                **({"description": spec["description"]} if spec.get("description") else {}),
+            })
+        return out
+
+    def _update(self, message: dict[str, Any], body: dict[str, Any],
+                files: list[UploadedFile]) -> None:
+        """An edit as Discord applies it: the fields sent replace the message's."""
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key]
+        if "attachments" in body:
+            message["attachments"] = self._attachments(body, files, message["attachments"])
+        message["edited_timestamp"] = _TIMESTAMP
+        self.updates.append(json.loads(json.dumps(message)))
 
     # -- REST ----------------------------------------------------------------------------
 
@@ -658,14 +748,18 @@ class FakeDiscord:
             passthrough: web.StreamResponse = await handler(request)
             return passthrough
         body: Any = None
+        files: list[UploadedFile] = []
         raw = await request.read()
-        if raw:
+        if raw and request.content_type == "multipart/form-data":
+            body, files = parse_multipart(request.headers["Content-Type"], raw)
+        elif raw:
             try:
                 body = json.loads(raw)
             except ValueError:
                 body = raw.decode(errors="replace")
         path = urllib.parse.unquote(request.path[len(API_PREFIX):])
-        rec = Recorded(request.method, path, dict(request.query), dict(request.headers), body)
+        rec = Recorded(request.method, path, dict(request.query), dict(request.headers), body,
+                       files=files)
         self.requests.append(rec)
         try:
             hold = self._take_hold(rec)
@@ -870,7 +964,8 @@ class FakeDiscord:
         ][: int(request.query.get("limit", "200"))])
 
     def _message(self, channel_id: int, body: dict[str, Any], *,
-                 flags: int = 0, interaction: bool = False) -> dict[str, Any]:
+                 flags: int = 0, interaction: bool = False,
+                 files: list[UploadedFile] | None = None) -> dict[str, Any]:
         message_id = self.new_id()
         message = {
             "id": str(message_id),
@@ -883,14 +978,15 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": self._attachments(body, files or [], []),
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "pinned": False,
             "type": 20 if interaction else 0,
             "flags": flags | int(body.get("flags") or 0),
         }
-        if channel_id in self.channels and not interaction:
+        if channel_id in self.channels and self.channels[channel_id]["type"] != 1 \
+                and not interaction:
             message["guild_id"] = str(self.guild_id)
         if body.get("nonce") is not None:
             message["nonce"] = body["nonce"]
@@ -902,14 +998,15 @@ class FakeDiscord:
         if channel_id not in self.channels:
             return _json({"message": "Unknown Channel", "code": 10003}, status=404)
         body = body or {}
-        if not (body.get("content") or body.get("embeds") or body.get("components")):
+        files = self.requests[-1].files if self.requests else []
+        if not (body.get("content") or body.get("embeds") or body.get("components") or files):
             return _json({"message": "Cannot send an empty message", "code": 50006}, status=400)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             seen = self._nonces.get((channel_id, str(nonce)))
             if seen is not None and time.monotonic() - seen[0] < 300:
                 return _json(self.messages[seen[1]])
-        message = self._message(channel_id, body)
+        message = self._message(channel_id, body, files=files)
         if nonce is not None and body.get("enforce_nonce"):
             self._nonces[(channel_id, str(nonce))] = (time.monotonic(), int(message["id"]))
         return _json(message)
@@ -941,10 +1038,7 @@ class FakeDiscord:
         message = self.messages.get(int(mid))
         if message is None or message["channel_id"] != cid:
             return _json({"message": "Unknown Message", "code": 10008}, status=404)
-        for key in ("content", "embeds", "components"):
-            if key in (body or {}):
-                message[key] = body[key]
-        message["edited_timestamp"] = _TIMESTAMP
+        self._update(message, body or {}, self.requests[-1].files)
         return _json(message)
 
     async def _delete_message(self, request: web.Request, body: Any, cid: str, mid: str
@@ -1011,6 +1105,7 @@ class FakeDiscord:
             return _json({"message": "Interaction has already been acknowledged.",
                           "code": 40060}, status=400)
         body = body or {}
+        files = self.requests[-1].files
         self.callbacks[interaction_id] = body
         data = body.get("data") or {}
         flags = int(data.get("flags") or 0)
@@ -1023,12 +1118,20 @@ class FakeDiscord:
             }
         }
         if body.get("type") == 4:
-            message = self._interaction_message(token, data)
+            message = self._interaction_message(token, data, files)
             response["interaction"]["response_message_id"] = message["id"]
             response["resource"] = {"type": 4, "message": message}
         elif body.get("type") == 5:
             response["resource"] = {"type": 5}
-        elif body.get("type") in (6, 7, 8):
+        elif body.get("type") in (6, 7) and token not in self._token_message:
+            # UPDATE_MESSAGE / DEFERRED_UPDATE_MESSAGE are for component interactions only
+            return _json({"message": "Invalid Form Body", "code": 50035,
+                          "errors": {"type": "not a component interaction"}}, status=400)
+        elif body.get("type") == 7:
+            target = self.messages[self._token_message[token]]
+            self._update(target, data, files)
+            response["resource"] = {"type": 7, "message": target}
+        elif body.get("type") in (6, 8):
             response["resource"] = {"type": body["type"]}
         if request.query.get("with_response") in ("1", "true", "True"):
             return _json(response)
@@ -1036,21 +1139,38 @@ class FakeDiscord:
 
     async def _followup(self, request: web.Request, body: Any, app: str, token: str
                         ) -> web.Response:
-        return _json(self._interaction_message(token, body or {}))
+        return _json(self._interaction_message(token, body or {}, self.requests[-1].files))
 
     async def _edit_original(self, request: web.Request, body: Any, app: str, token: str
                              ) -> web.Response:
-        return _json(self._interaction_message(token, body or {}))
+        """After a deferred update (type 6) of a component interaction, @original is the
+        message the button is on; after a deferred reply (type 5), the reply."""
+        files = self.requests[-1].files
+        iid = int(token.removeprefix("itoken-")) if token.startswith("itoken-") else 0
+        if token in self._token_message and (self.callbacks.get(iid) or {}).get("type") == 6:
+            target = self.messages[self._token_message[token]]
+            self._update(target, body or {}, files)
+            return _json(target)
+        # the deferred reply (type 5) keeps the visibility it was deferred with
+        deferred = self.callbacks.get(iid) or {}
+        flags = int((deferred.get("data") or {}).get("flags") or 0) & EPHEMERAL \
+            if deferred.get("type") == 5 else 0
+        return _json(self._interaction_message(token, {**(body or {}), "flags": flags
+                                                       | int((body or {}).get("flags") or 0)},
+                                               files))
 
     async def _delete_original(self, request: web.Request, body: Any, app: str, token: str
                                ) -> web.Response:
         return web.Response(status=204)
 
     async def _create_dm(self, request: web.Request, body: Any) -> web.Response:
-        recipient = (body or {}).get("recipient_id")
-        channel_id = self.new_id()
+        """POST /users/@me/channels {recipient_id}: the DM channel with that user, the
+        same one every time (Discord returns the existing channel)."""
+        recipient = int(str((body or {}).get("recipient_id")))
+        channel_id = self.dm_channels.get(recipient) or self.new_id()
+        self.dm_channels[recipient] = channel_id
         dm = {"id": str(channel_id), "type": 1, "last_message_id": None,
-              "recipients": [FakeUser(int(str(recipient)), "member").payload()]}
+              "recipients": [FakeUser(recipient, "member").payload()]}
         self.channels[channel_id] = dm
         return _json(dm)
 

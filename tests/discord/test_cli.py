@@ -57,10 +57,10 @@ async def test_sync_registers_in_one_guild_and_writes_no_file(
     monkeypatch.chdir(tmp_path)
     settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base)
     count = await cli._do_sync(settings, fake.guild_id)
-    assert count == 4
+    assert count == 6
     [put] = fake.find("PUT", rf"/applications/{fake.application_id}/guilds/{fake.guild_id}/commands")
     names = sorted(c["name"] for c in put.json)
-    assert names == ["answer", "leaderboard", "qotd", "streak"]
+    assert names == ["answer", "leaderboard", "mastery", "qotd", "review", "streak"]
     qotd = next(c for c in put.json if c["name"] == "qotd")
     subs = sorted(o["name"] for o in qotd["options"])
     assert subs == ["pause", "post", "resume", "schedule", "skip", "stats", "status", "topics"]
@@ -105,13 +105,20 @@ async def test_command_options_match_the_core_command_table(
     by_name = {c["name"]: c for c in put.json}
     subs = {o["name"]: o.get("options", []) for o in by_name["qotd"]["options"]}
     assert names(subs["schedule"]) == {"time", "timezone", "days", "reveal"}
-    assert names(subs["topics"]) == {"include", "exclude", "difficulty", "reset"}
+    assert names(subs["topics"]) == {"include", "exclude", "difficulty", "reset", "adaptive"}
     assert names(subs["stats"]) == {"user"}
     for bare in ("pause", "resume", "skip", "post", "status"):
         assert subs[bare] == []
     assert names(by_name["answer"]["options"]) == {"number"}
     assert names(by_name["leaderboard"]["options"]) == {"period", "scope"}
     assert names(by_name["streak"]["options"]) == {"user"}
+    review = {o["name"]: o.get("options", []) for o in by_name["review"]["options"]}
+    assert set(review) == {"start", "status", "add", "remind", "forget"}
+    assert names(review["add"]) == {"topic", "count"}
+    assert names(review["remind"]) == {"time", "timezone"}
+    count = next(o for o in review["add"] if o["name"] == "count")
+    assert (count["min_value"], count["max_value"]) == (1, 20)
+    assert by_name["mastery"].get("options", []) == []
     period = next(o for o in by_name["leaderboard"]["options"] if o["name"] == "period")
     assert [c["value"] for c in period["choices"]] == ["week", "month", "all"]
     # Every command works in servers only: none is offered in DMs.
@@ -128,10 +135,10 @@ async def test_a_global_sync_clears_the_server_copies_a_guild_sync_left(
     copies is left alone."""
     settings = DiscordSettings(token=SecretStr(fake.token), api_base=fake.api_base)
     await cli._do_sync(settings, fake.guild_id)
-    assert len(fake.commands[str(fake.guild_id)]) == 4
+    assert len(fake.commands[str(fake.guild_id)]) == 6
     await cli._do_sync(settings, None)
     assert fake.commands[str(fake.guild_id)] == []
-    assert len(fake.commands["global"]) == 4
+    assert len(fake.commands["global"]) == 6
     assert fake.find("GET", r"/users/@me/guilds")
     assert len(fake.find("PUT", rf"/applications/\d+/guilds/{fake.guild_id}/commands")) == 2
     await cli._do_sync(settings, None)  # nothing left to clear: no PUT to the server

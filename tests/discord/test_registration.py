@@ -62,7 +62,7 @@ async def test_a_fresh_application_gets_the_commands_after_another_got_them(
         try:
             await second.up()
             assert _puts(other) == 1
-            assert len(other.commands["global"]) == 4
+            assert len(other.commands["global"]) == 6
             assert await second.status_answered()
         finally:
             await second.down()

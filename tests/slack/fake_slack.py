@@ -15,6 +15,14 @@ response URLs (HTTP 400 with the code as plain text, as Slack's webhooks answer 
 Rotating tokens (`issue_rotating_token`) expire on the fake's own clock (`clock`, epoch
 seconds) and are renewed with oauth.v2.access `grant_type=refresh_token`; a refresh
 token works once (stricter than Slack, so that a race between two refreshes shows).
+
+Personal review adds: `conversations.open` (the same IM channel per user, as Slack
+keeps one), the files upload v2 flow (`files.getUploadURLExternal` hands out an upload
+URL on this server, the bytes are POSTed there, `files.completeUploadExternal` shares
+the file into `channel_id` as a message with `files`; the length must match and a file
+completes once), and `replace_original` on response URLs: an answer to a button's
+response URL (`action_response_url(message_ts)`) with `replace_original: true`
+replaces the message the button was on, ephemeral ones included.
 """
 
 from __future__ import annotations
@@ -178,6 +186,15 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.add_user(BOT_USER_ID, "qotd", is_bot=True)
+        self.ims: dict[str, str] = {}  # user id -> their IM channel with the bot
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> what was asked and sent
+        self.files: dict[str, bytes] = {}  # file id -> the uploaded bytes, once complete
+        self._file_ids = itertools.count(1)
+        # response_url key -> ts of the message its button is on; and every message an
+        # answer to a response URL made (ts -> message), replaced in place when asked
+        self._action_keys: dict[str, str] = {}
+        self.response_messages: dict[str, dict[str, Any]] = {}
+        self.replacements: list[dict[str, Any]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -192,6 +209,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link/{key}", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -333,6 +351,25 @@ class FakeSlack:
 
     def response_url(self, key: str | None = None) -> str:
         return f"{self.base_url}/response/{key or uuid.uuid4().hex}"
+
+    def action_response_url(self, message_ts: str) -> str:
+        """The response URL of a button press on the message `message_ts` (what
+        replace_original replaces)."""
+        key = uuid.uuid4().hex
+        self._action_keys[key] = message_ts
+        return self.response_url(key)
+
+    def answers_to(self, key: str) -> list[dict[str, Any]]:
+        """The messages answers to the response URL `key` made (as they are now)."""
+        return [m for m in self.response_messages.values() if m["key"] == key]
+
+    def im_of(self, user_id: str) -> str | None:
+        return self.ims.get(user_id)
+
+    def shared_files(self, channel: str) -> list[tuple[dict[str, Any], bytes]]:
+        """Every file shared into a channel, with its bytes, oldest first."""
+        return [(f, self.files[f["id"]]) for m in self.messages.get(channel, [])
+                for f in m.get("files") or []]
 
     def calls_to(self, method: str, *, ok_only: bool = True) -> list[Call]:
         return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
@@ -647,9 +684,87 @@ class FakeSlack:
             self.refused_responses.append({"key": request.match_info["key"], **body})
             await self._notify()
             return web.Response(status=400, text="msg_blocks_too_long")
-        self.responses.append({"key": request.match_info["key"], **body})
+        key = request.match_info["key"]
+        target = self._action_keys.get(key)
+        if _truthy(body.get("replace_original", False)):
+            original = self.response_messages.get(target or "")
+            if original is None:
+                await self._notify()
+                return web.Response(status=404, text="no_original_message")
+            for name in ("text", "blocks"):
+                original[name] = body.get(name)
+            self.replacements.append({"key": key, "message_ts": target, **body})
+            self.responses.append({"key": key, **body})
+            await self._notify()
+            return web.Response(text="ok")
+        ts = self._next_ts()
+        self.response_messages[ts] = {"ts": ts, "key": key, "text": body.get("text"),
+                                      "blocks": body.get("blocks"),
+                                      "response_type": body.get("response_type", "ephemeral")}
+        self.responses.append({"key": key, **body})
         await self._notify()
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """The upload URL: the file's bytes as the request body, answered `OK - <length>`
+        (https://docs.slack.dev/messaging/working-with-files#upload)."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        data = await request.read()
+        if upload is None or upload.get("data") is not None:
+            return web.Response(status=404, text="unknown or used upload URL")
+        upload["data"] = data
+        await self._notify()
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.open users=U…: the IM channel, the same for the same user."""
+        users = str(params.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied" if not users
+                    else "not_implemented_in_fake"}
+        if users not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        known = users in self.ims
+        channel = self.ims.setdefault(users, f"D{len(self.ims) + 1:08d}")
+        return {"ok": True, "no_op": known, "already_open": known, "channel": {"id": channel}}
+
+    def _get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = params.get("filename"), params.get("length")
+        if not filename or not str(length or "").isdigit() or int(str(length)) <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):09d}"
+        self.uploads[file_id] = {"filename": str(filename), "length": int(str(length)),
+                                 "alt_txt": params.get("alt_txt"), "data": None}
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}",
+                "file_id": file_id}
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        shared: list[dict[str, Any]] = []
+        for entry in files:
+            upload = self.uploads.get(str(entry.get("id")))
+            if upload is None or upload.get("data") is None or entry.get("id") in self.files:
+                return {"ok": False, "error": "file_not_found"}
+            if len(upload["data"]) != upload["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            file_id = str(entry["id"])
+            self.files[file_id] = upload["data"]
+            shared.append({"id": file_id, "name": upload["filename"],
+                           "title": entry.get("title") or upload["filename"],
+                           "alt_txt": upload.get("alt_txt"), "size": upload["length"],
+                           "mimetype": "image/png" if upload["data"][:8] == b"\x89PNG\r\n\x1a\n"
+                           else "application/octet-stream"})
+        channel = params.get("channel_id")
+        if channel:
+            ts = self._next_ts()
+            message = self._bot_message({"text": params.get("initial_comment") or ""}, ts)
+            message["files"] = shared
+            if params.get("thread_ts"):
+                message["thread_ts"] = str(params["thread_ts"])
+            self.messages.setdefault(str(channel), []).append(message)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
 
     # -- Socket Mode ---------------------------------------------------------------------
 
@@ -741,6 +856,9 @@ _HANDLERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "conversations.history": FakeSlack._history,
     "conversations.replies": FakeSlack._replies,
     "users.info": FakeSlack._users_info,
+    "conversations.open": FakeSlack._conversations_open,
+    "files.getUploadURLExternal": FakeSlack._get_upload_url,
+    "files.completeUploadExternal": FakeSlack._complete_upload,
 }
 
 

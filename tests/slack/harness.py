@@ -146,7 +146,7 @@ class SlackDriver:
         message_ts: str,
         action_id: str = "qotd_button:0",
     ) -> str:
-        url = self.fake.response_url()
+        url = self.fake.action_response_url(message_ts)  # replace_original replaces it
         payload = block_actions(
             user_id=user,
             channel=channel,

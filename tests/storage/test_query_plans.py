@@ -236,3 +236,55 @@ async def test_week_board_reads_only_index_ranges_of_its_period(
         reads = [line for line in plan.splitlines()
                  if "board_period_totals" in line or " above " in line]
         assert reads and all("SEARCH" in line for line in reads), plan
+
+
+@pytest.mark.parametrize("kind", ["channel", "workspace", "period"])
+async def test_tie_group_count_reads_index_ranges_only(filled: Any, kind: str) -> None:
+    """The caller's place in their tie group (Queries.tie_group_ahead): each channel's
+    last scheduled posts as a range of the posts index (from the cut on), the answers to
+    them by post through the attempts' board index, the group's members as a range of
+    the totals' rank index; no full scan of posts, attempts or totals."""
+    from sqlalchemy import select
+
+    from storage.models import ChannelTotalRow, PeriodTotalRow, WorkspaceTotalRow
+    from storage.queries import TieGroup
+
+    db, channels, _ = filled
+    await _with_totals(db)
+    key: tuple[Any, ...]
+    table: Any
+    if kind == "channel":
+        table, key, pks = ChannelTotalRow, (channels[0],), channels[:1]
+        scope = [ChannelTotalRow.channel_pk == channels[0]]
+    elif kind == "workspace":
+        table, key, pks = WorkspaceTotalRow, ("console", "w"), channels
+        scope = [WorkspaceTotalRow.platform == "console", WorkspaceTotalRow.workspace_id == "w"]
+    else:
+        async with db.uow() as uow:
+            period = await uow.queries.make_period(("console", "w", 0), SINCE,
+                                                   SINCE + timedelta(days=8), NOW)
+            await uow.commit()
+        assert period is not None
+        table, key, pks = PeriodTotalRow, (period,), channels
+        scope = [PeriodTotalRow.period_id == period]
+    async with db.uow() as uow:
+        points, first_at = (await uow.session.execute(
+            select(table.points, table.first_at).where(*scope, table.user_pk == 3))).one()
+    group = TieGroup(kind, key, points)
+    plan = await _plan(db, lambda q: q.tie_group_ahead(pks, group, 3, 2, first_at),
+                       "tie_cut", force=True)
+    totals = table.__tablename__
+    assert "ix_attempts_board" in plan or (
+        db.dialect == "postgresql" and "uq_attempts_post_id_user_pk" in plan), plan
+    # PostgreSQL may go from the few answers to their members by primary key instead
+    assert f"ix_{totals}_rank" in plan or (
+        db.dialect == "postgresql" and f"pk_{totals}" in plan), plan
+    for name in ("posts", "attempts", totals):
+        _no_full_scan(plan, name)
+    if db.dialect == "sqlite":
+        # the window is a range from the cut on, not the channels' whole history
+        assert "ix_posts_channel_status (channel_pk=? AND status=? AND posted_at>?)" in plan, plan
+        reads = [line for line in plan.splitlines() if totals in line]
+        assert reads and all("SEARCH" in line for line in reads), plan
+    else:
+        assert "ix_posts_channel_status" in plan, plan
