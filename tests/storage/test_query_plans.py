@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from storage.models import AttemptRow, ChannelRow, PostRow, QuestionRow, UserRow
 from storage.queries import Queries
 from storage.uow import Database
+from tests.plans import no_full_scan, plan_of
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)  # a Wednesday
 SINCE = datetime(2027, 3, 8, 0, 0, tzinfo=UTC)
@@ -63,34 +64,7 @@ async def _fill(db: Database) -> tuple[list[int], list[int]]:
 
 async def _plan(db: Database, run: Callable[[Queries], Awaitable[Any]], marker: str,
                 force: bool = False) -> str:
-    """The plan of the last statement containing `marker` that `run` sends. `force`
-    prices sequential scans out on PostgreSQL: the statement must be able to use an
-    index, where on this little data a scan would be cheaper."""
-    sent: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-             executemany: bool) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
-    try:
-        async with db.uow() as uow:
-            await run(uow.queries)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
-    statement, parameters = [s for s in sent if marker in s[0]][-1]
-    async with db.engine.connect() as conn:
-        if db.dialect == "sqlite":
-            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            return "\n".join(str(r[-1]) for r in rows)
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql("VACUUM ANALYZE")
-        await conn.exec_driver_sql(f"SET enable_seqscan = {'off' if force else 'on'}")
-        try:
-            rows = await conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-        finally:
-            await conn.exec_driver_sql("RESET enable_seqscan")
-        return "\n".join(str(r[0]) for r in rows)
+    return await plan_of(db, lambda uow: run(uow.queries), marker, force=force)
 
 
 @pytest.fixture
@@ -101,12 +75,6 @@ async def filled(migrated_url: str) -> Any:
         yield db, channels, users
     finally:
         await db.dispose()
-
-
-def _no_full_scan(plan: str, table: str) -> None:
-    lines = plan.splitlines()
-    assert not [line for line in lines if f"SCAN {table}" in line and "INDEX" not in line], plan
-    assert f"Seq Scan on {table}" not in plan, plan
 
 
 @pytest.mark.parametrize("since", [SINCE, None], ids=["week", "all"])
@@ -127,7 +95,7 @@ async def test_board_reads_attempts_through_the_board_index(
         assert "ix_attempts_board" in plan, plan
     if db.dialect == "sqlite":
         assert "ix_posts_channel_status" in plan, plan
-    _no_full_scan(plan, "attempts")
+    no_full_scan(plan, "attempts")
     if since is not None:
         # the period's start bounds the index range: only the period's rows are read
         assert "first_at>" in plan.replace(" ", "") if db.dialect == "sqlite" else \
@@ -138,7 +106,7 @@ async def test_streak_facts_read_the_users_attempts_through_their_index(filled: 
     db, channels, users = filled
     plan = await _plan(db, lambda q: q.first_attempts(channels, users), "user_pk IN")
     assert "ix_attempts_user" in plan, plan
-    _no_full_scan(plan, "attempts")
+    no_full_scan(plan, "attempts")
 
 
 async def test_sent_posts_come_from_the_posts_index(filled: Any) -> None:
@@ -161,8 +129,8 @@ async def test_streak_window_reads_posts_and_answers_through_their_indexes(fille
         assert "ix_attempts_user" in plan, plan
     else:
         assert "ix_attempts_user" in plan or "uq_attempts_post_id_user_pk" in plan, plan
-    _no_full_scan(plan, "posts")
-    _no_full_scan(plan, "attempts")
+    no_full_scan(plan, "posts")
+    no_full_scan(plan, "attempts")
 
 
 async def _with_totals(db: Database) -> None:
@@ -189,8 +157,8 @@ async def test_all_time_board_reads_only_index_ranges_of_the_totals(
     plan = await _plan(db, run, "board_top", force=True)
     assert "attempts" not in plan, plan
     assert f"ix_{table}_rank" in plan, plan
-    _no_full_scan(plan, table)
-    _no_full_scan(plan, "users")
+    no_full_scan(plan, table)
+    no_full_scan(plan, "users")
     if db.dialect == "sqlite":
         # every read of the totals is a SEARCH (an index range), none a SCAN
         reads = [line for line in plan.splitlines() if table in line or " above " in line]
@@ -203,8 +171,8 @@ async def test_board_place_is_two_index_lookups(filled: Any) -> None:
                        "timezone", force=True)
     if db.dialect == "sqlite":
         assert "SEARCH channels" in plan and "SEARCH users" in plan, plan
-    _no_full_scan(plan, "channels")
-    _no_full_scan(plan, "users")
+    no_full_scan(plan, "channels")
+    no_full_scan(plan, "users")
 
 
 @pytest.mark.parametrize("caller", [3, None], ids=["caller", "nobody"])
@@ -221,7 +189,7 @@ async def test_week_board_reads_only_index_ranges_of_its_period(
     fill = await _plan(db, lambda q: q.make_period(platform_scope, SINCE, keep, NOW),
                        "INSERT INTO board_period_totals", force=True)
     assert "ix_attempts_board" in fill, fill
-    _no_full_scan(fill, "attempts")
+    no_full_scan(fill, "attempts")
     async with db.uow() as uow:
         period = await uow.queries.make_period(platform_scope, SINCE, keep, NOW)
         await uow.commit()
@@ -230,8 +198,8 @@ async def test_week_board_reads_only_index_ranges_of_its_period(
                        force=True)
     assert "attempts" not in plan, plan
     assert "ix_board_period_totals_rank" in plan, plan
-    _no_full_scan(plan, "board_period_totals")
-    _no_full_scan(plan, "users")
+    no_full_scan(plan, "board_period_totals")
+    no_full_scan(plan, "users")
     if db.dialect == "sqlite":
         reads = [line for line in plan.splitlines()
                  if "board_period_totals" in line or " above " in line]
@@ -280,7 +248,7 @@ async def test_tie_group_count_reads_index_ranges_only(filled: Any, kind: str) -
     assert f"ix_{totals}_rank" in plan or (
         db.dialect == "postgresql" and f"pk_{totals}" in plan), plan
     for name in ("posts", "attempts", totals):
-        _no_full_scan(plan, name)
+        no_full_scan(plan, name)
     if db.dialect == "sqlite":
         # the window is a range from the cut on, not the channels' whole history
         assert "ix_posts_channel_status (channel_pk=? AND status=? AND posted_at>?)" in plan, plan

@@ -5,12 +5,12 @@ their indexes (no full scan of review logs)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, insert, inspect, select, text
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.service.review import sync_user
@@ -27,6 +27,7 @@ from storage.models import (
     UserRow,
 )
 from storage.uow import Database, UnitOfWork
+from tests.plans import no_full_scan, plan_of
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 DAYS, USERS = 60, 30
@@ -156,41 +157,6 @@ async def test_constraints(db: Database) -> None:
         assert await uow.session.scalar(select(func.count()).select_from(CardRow)) == 1
 
 
-async def _plan(db: Database, run: Callable[[UnitOfWork], Awaitable[Any]], marker: str,
-                force: bool = False) -> str:
-    sent: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-             executemany: bool) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
-    try:
-        async with db.uow() as uow:
-            await run(uow)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
-    statement, parameters = [s for s in sent if marker in s[0]][-1]
-    async with db.engine.connect() as conn:
-        if db.dialect == "sqlite":
-            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            return "\n".join(str(r[-1]) for r in rows)
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql("VACUUM ANALYZE")
-        await conn.exec_driver_sql(f"SET enable_seqscan = {'off' if force else 'on'}")
-        try:
-            rows = await conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-        finally:
-            await conn.exec_driver_sql("RESET enable_seqscan")
-        return "\n".join(str(r[0]) for r in rows)
-
-
-def _no_full_scan(plan: str, table: str) -> None:
-    lines = plan.splitlines()
-    assert not [line for line in lines if f"SCAN {table}" in line and "INDEX" not in line], plan
-    assert f"Seq Scan on {table}" not in plan, plan
-
-
 async def test_sync_is_one_indexed_anti_join(db: Database) -> None:
     await _fill(db)
     async with db.uow() as uow:
@@ -203,12 +169,12 @@ async def test_sync_is_one_indexed_anti_join(db: Database) -> None:
     async def stale(uow: UnitOfWork) -> None:
         assert await uow.cards.stale_attempts(7) == []
 
-    plan = await _plan(db, stale, "review_logs", force=True)
+    plan = await plan_of(db, stale, "review_logs", force=True)
     assert "ix_attempts_user" in plan, plan
     # the unique index on review_logs.attempt_id (SQLite names it itself)
     assert "uq_review_logs_attempt_id" in plan or "autoindex_review_logs" in plan, plan
-    _no_full_scan(plan, "review_logs")
-    _no_full_scan(plan, "attempts")
+    no_full_scan(plan, "review_logs")
+    no_full_scan(plan, "attempts")
 
 
 async def test_a_later_sync_reads_only_what_changed_since_the_last(db: Database) -> None:
@@ -242,10 +208,10 @@ async def test_a_later_sync_reads_only_what_changed_since_the_last(db: Database)
     async def recent(uow: UnitOfWork) -> None:
         assert await uow.cards.stale_attempts(7, NOW - timedelta(days=1)) == []
 
-    plan = await _plan(db, recent, "review_logs", force=True)
+    plan = await plan_of(db, recent, "review_logs", force=True)
     assert "ix_attempts_user_updated" in plan, plan
-    _no_full_scan(plan, "review_logs")
-    _no_full_scan(plan, "attempts")
+    no_full_scan(plan, "review_logs")
+    no_full_scan(plan, "attempts")
 
 
 async def test_due_card_selection_reads_the_users_index(db: Database) -> None:
@@ -258,6 +224,6 @@ async def test_due_card_selection_reads_the_users_index(db: Database) -> None:
     async def due(uow: UnitOfWork) -> None:
         await uow.cards.next_due(7, NOW + timedelta(days=30))
 
-    plan = await _plan(db, due, "FROM cards", force=True)
+    plan = await plan_of(db, due, "FROM cards", force=True)
     assert "ix_cards_user_due" in plan, plan
-    _no_full_scan(plan, "cards")
+    no_full_scan(plan, "cards")

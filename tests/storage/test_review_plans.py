@@ -9,12 +9,11 @@ able to use the index). bench/review.py prints the same plans at 5,000 cards and
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from bot.service.review import sync_user
 from storage.models import (
@@ -28,7 +27,8 @@ from storage.models import (
     UserRow,
 )
 from storage.nudge_repo import nudge_repo
-from storage.uow import Database, UnitOfWork
+from storage.uow import Database
+from tests.plans import no_full_scan, plan_of
 
 NOW = datetime(2027, 3, 1, 7, 30, tzinfo=UTC)
 CARDS, PEOPLE = 600, 400
@@ -98,36 +98,6 @@ async def _fill(db: Database) -> None:
             for pk in range(2, PEOPLE + 2)])
 
 
-async def _plan(db: Database, run: Callable[[UnitOfWork], Awaitable[Any]], *markers: str
-                ) -> str:
-    """The plan of the last statement containing every marker that `run` sends."""
-    sent: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-             executemany: bool) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
-    try:
-        async with db.uow() as uow:
-            await run(uow)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
-    statement, parameters = [s for s in sent if all(m in s[0] for m in markers)][-1]
-    async with db.engine.connect() as conn:
-        if db.dialect == "sqlite":
-            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            return "\n".join(str(r[-1]) for r in rows)
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql("VACUUM ANALYZE")
-        await conn.exec_driver_sql("SET enable_seqscan = off")
-        try:
-            rows = await conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-        finally:
-            await conn.exec_driver_sql("RESET enable_seqscan")
-        return "\n".join(str(r[0]) for r in rows)
-
-
 @pytest.fixture
 async def filled(migrated_url: str) -> Any:
     db = Database(migrated_url)
@@ -138,54 +108,46 @@ async def filled(migrated_url: str) -> Any:
         await db.dispose()
 
 
-def _no_full_scan(plan: str, *tables: str) -> None:
-    for table in tables:
-        lines = plan.splitlines()
-        assert not [line for line in lines if f"SCAN {table}" in line and "INDEX" not in line
-                    ], plan
-        assert f"Seq Scan on {table}" not in plan, plan
-
-
 async def test_the_next_due_card_and_the_due_count_read_the_users_due_index(
     filled: Database
 ) -> None:
-    plan = await _plan(filled, lambda uow: uow.cards.next_due(REVIEWER, NOW), "FROM cards",
-                       "LIMIT")
+    plan = await plan_of(filled, lambda uow: uow.cards.next_due(REVIEWER, NOW), "FROM cards",
+                       "LIMIT", force=True)
     assert "ix_cards_user_due" in plan, plan
-    _no_full_scan(plan, "cards")
-    plan = await _plan(filled, lambda uow: uow.cards.due_before(REVIEWER, NOW),
-                       "SELECT cards.due")
+    no_full_scan(plan, "cards")
+    plan = await plan_of(filled, lambda uow: uow.cards.due_before(REVIEWER, NOW),
+                       "SELECT cards.due", force=True)
     assert "ix_cards_user_due" in plan, plan
-    _no_full_scan(plan, "cards")
-    plan = await _plan(filled, lambda uow: nudge_repo(uow).due_cards(REVIEWER, NOW),
-                       "count(*)", "FROM cards")
+    no_full_scan(plan, "cards")
+    plan = await plan_of(filled, lambda uow: nudge_repo(uow).due_cards(REVIEWER, NOW),
+                       "count(*)", "FROM cards", force=True)
     assert "ix_cards_user_due" in plan, plan
-    _no_full_scan(plan, "cards")
+    no_full_scan(plan, "cards")
 
 
 async def test_the_card_sync_probes_review_logs_by_attempt_never_scanning_them(
     filled: Database
 ) -> None:
-    plan = await _plan(filled, lambda uow: sync_user(uow, REVIEWER, NOW), "review_logs",
-                       "attempts")
+    plan = await plan_of(filled, lambda uow: sync_user(uow, REVIEWER, NOW), "review_logs",
+                       "attempts", force=True)
     assert "ix_attempts_user" in plan, plan
     assert "uq_review_logs_attempt_id" in plan or "sqlite_autoindex_review_logs" in plan, plan
-    _no_full_scan(plan, "review_logs", "attempts", "cards")
+    no_full_scan(plan, "review_logs", "attempts", "cards")
 
 
 async def test_the_nudge_runs_queries_use_the_reminder_and_nudge_indexes(
     filled: Database
 ) -> None:
     live = ["console"]
-    plan = await _plan(filled, lambda uow: nudge_repo(uow).due(NOW, live, 500),
-                       "FROM reminders", "LIMIT")
+    plan = await plan_of(filled, lambda uow: nudge_repo(uow).due(NOW, live, 500),
+                       "FROM reminders", "LIMIT", force=True)
     assert "ix_reminders_next_at" in plan, plan
-    _no_full_scan(plan, "reminders")
-    plan = await _plan(filled, lambda uow: nudge_repo(uow).earliest(live, NOW),
-                       "FROM reminders", "LIMIT")
+    no_full_scan(plan, "reminders")
+    plan = await plan_of(filled, lambda uow: nudge_repo(uow).earliest(live, NOW),
+                       "FROM reminders", "LIMIT", force=True)
     assert "ix_reminders_next_at" in plan, plan
-    _no_full_scan(plan, "reminders")
-    plan = await _plan(filled, lambda uow: nudge_repo(uow).day_and_stale(2, NOW.date()),
-                       "FROM nudges")
+    no_full_scan(plan, "reminders")
+    plan = await plan_of(filled, lambda uow: nudge_repo(uow).day_and_stale(2, NOW.date()),
+                       "FROM nudges", force=True)
     assert "uq_nudges_user_pk_day" in plan or "sqlite_autoindex_nudges" in plan, plan
-    _no_full_scan(plan, "nudges")
+    no_full_scan(plan, "nudges")
