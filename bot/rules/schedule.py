@@ -1,17 +1,26 @@
 """A channel's posting schedule: parse/validate user input, and the slot maths.
 
-A *slot* is one scheduled posting instant (aware, UTC). Slots come from APScheduler's
-CronTrigger in the channel's IANA zone, so 09:00 stays 09:00 local across DST changes.
+A *slot* is one scheduled posting instant (aware, UTC). Every local calendar day listed in
+`days` has exactly one slot: the wall time on that day in the channel's IANA zone, so 09:00
+stays 09:00 local across DST changes. Slots are computed directly over local dates with
+zoneinfo (the wall time read with fold=0), not with APScheduler's CronTrigger: the trigger
+skips a day for a time before the change hour on the spring-forward day (00:30 in
+Europe/Berlin after 2027-03-28 goes to the 30th), and a day-by-day computation cannot skip
+or double a day by construction. APScheduler stays the timer (bot/scheduler.py).
 
-Daylight-saving edge cases (checked in tests/rules/test_schedule.py):
+Daylight-saving edge cases (checked in tests/rules/test_schedule.py and
+tests/rules/test_schedule_dst.py):
 
 * a local time that does not exist on the spring-forward day (02:30 in Europe/Berlin on
   2027-03-28) fires once, at the instant that wall time would have been in the old offset
   (01:30 UTC, which reads 03:30 on local clocks); the day is not skipped;
 * a local time that happens twice on the fall-back day (02:30 on 2027-10-31) fires once,
-  at its first occurrence. APScheduler's trigger yields both; `next_slot` drops the second
-  so there is exactly one slot per local day (the database claim on the local day is the
-  second line of defence).
+  at its first occurrence, so there is exactly one slot per local day (the database claim
+  on the local day is the second line of defence);
+* where the skipped hour ends at midnight (America/Nuuk: 23:00 -> 00:00 on the Saturday
+  before the last Sunday of March), the substitute instant of 23:30 reads 00:30 on the next
+  day's clocks; `slot_day` still names the scheduled day, so that day and the next keep one
+  claim each.
 """
 
 from __future__ import annotations
@@ -64,7 +73,8 @@ class Schedule:
     days: tuple[str, ...]  # subset of WEEKDAYS in week order, non-empty
 
     def cron_trigger(self) -> CronTrigger:
-        """The APScheduler trigger (day_of_week by *names*, never numbers)."""
+        """The APScheduler trigger (day_of_week by *names*, never numbers). Not used for
+        the slot maths (see the module docstring: it skips a day on spring-forward)."""
         return CronTrigger(
             hour=self.time.hour,
             minute=self.time.minute,
@@ -203,41 +213,63 @@ def parse_schedule(
     return Schedule(time=chosen_time, timezone=zone, days=days)
 
 
-def _is_repeat(fire: datetime) -> bool:
-    """True for the second occurrence of a wall time on a fall-back day."""
-    return fire.fold == 1 and fire.replace(fold=0).utcoffset() != fire.utcoffset()
+def _wall_instant(schedule: Schedule, day: date) -> datetime:
+    """The schedule's wall time on a local `day`, aware UTC. fold=0 gives both documented
+    DST rules at once: a time the spring-forward skips is read in the old offset, and a
+    time the fall-back repeats is its first occurrence."""
+    zone = zoneinfo.ZoneInfo(schedule.timezone)
+    return datetime.combine(day, schedule.time, tzinfo=zone).astimezone(UTC)
+
+
+def slot_on_day(schedule: Schedule, day: date) -> datetime | None:
+    """The slot of a local calendar `day` (aware UTC), or None when `day` is not listed."""
+    if WEEKDAYS[day.weekday()] not in schedule.days:
+        return None
+    return _wall_instant(schedule, day)
+
+
+# Days to walk from the local day before `after`: a one-day week needs up to 9 (the day
+# before, today, a week on); a few spare for a zone that drops a whole day (Pacific/Apia,
+# 2011-12-30), whose substitute instant is the next day's slot.
+_WALK = 16
 
 
 def next_slot(schedule: Schedule, after: datetime) -> datetime:
-    """The first slot strictly after `after` (aware), as aware UTC."""
+    """The first slot strictly after `after` (aware), as aware UTC. Slots are walked day by
+    day from the local day before `after` (a substitute instant can read the next day)."""
     if after.tzinfo is None:
         raise ValueError("next_slot needs an aware datetime")
-    trigger = schedule.cron_trigger()
-    now = after + timedelta(microseconds=1)
-    while True:
-        fire: datetime | None = trigger.get_next_fire_time(None, now)
-        if fire is None:  # pragma: no cover - a cron with days never runs out
-            raise RuntimeError(f"schedule {schedule.describe()} has no next slot")
-        if not _is_repeat(fire):
-            return fire.astimezone(UTC)
-        now = fire.astimezone(UTC) + timedelta(seconds=1)
+    day = after.astimezone(zoneinfo.ZoneInfo(schedule.timezone)).date() - timedelta(days=1)
+    for _ in range(_WALK):
+        slot = slot_on_day(schedule, day)
+        if slot is not None and slot > after:
+            return slot
+        day += timedelta(days=1)
+    raise RuntimeError(f"schedule {schedule.describe()} has no next slot")  # pragma: no cover
 
 
 def latest_slot(schedule: Schedule, at: datetime) -> datetime | None:
     """The last slot at or before `at` (looking back at most 8 days), aware UTC."""
     if at.tzinfo is None:
         raise ValueError("latest_slot needs an aware datetime")
-    found: datetime | None = None
-    slot = next_slot(schedule, at - _LOOKBACK)
-    while slot <= at:
-        found = slot
-        slot = next_slot(schedule, slot)
-    return found
+    day = at.astimezone(zoneinfo.ZoneInfo(schedule.timezone)).date() + timedelta(days=1)
+    for _ in range(_WALK):
+        slot = slot_on_day(schedule, day)
+        if slot is not None and slot <= at:
+            return slot if slot > at - _LOOKBACK else None
+        day -= timedelta(days=1)
+    return None  # pragma: no cover - a schedule with days has a slot every week
 
 
 def slot_day(schedule: Schedule, slot: datetime) -> date:
-    """The local calendar day of a slot in the schedule's zone (the claim key)."""
-    return slot.astimezone(zoneinfo.ZoneInfo(schedule.timezone)).date()
+    """The local calendar day a slot belongs to (the claim key): the day it reads in the
+    schedule's zone, except for a substitute instant that reads the next day (a skipped
+    hour ending at midnight), which belongs to the day before."""
+    local = slot.astimezone(zoneinfo.ZoneInfo(schedule.timezone)).date()
+    before = local - timedelta(days=1)
+    if _wall_instant(schedule, local) != slot and slot_on_day(schedule, before) == slot:
+        return before
+    return local
 
 
 def search_timezones(query: str, limit: int = 25) -> list[str]:

@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import messages
@@ -29,7 +29,7 @@ from bot.boundary import ChannelRef, OutMessage
 from bot.faults import checkpoint
 from bot.rules.backoff import retry_at
 from bot.rules.picking import NothingToPick
-from bot.rules.schedule import Schedule, next_slot, slot_day
+from bot.rules.schedule import Schedule, next_slot, slot_day, slot_on_day
 from bot.service.answers import replay_strays
 from bot.service.bank_sync import alternates_of, question_of
 from bot.service.choosing import choose
@@ -164,9 +164,7 @@ async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datet
 
 def slot_on(schedule: Schedule, day: date) -> datetime | None:
     """The slot falling on a local calendar day, or None when the day is not scheduled."""
-    midnight = datetime.combine(day, time(0), tzinfo=ZoneInfo(schedule.timezone))
-    slot = next_slot(schedule, midnight - timedelta(seconds=1))
-    return slot if slot_day(schedule, slot) == day else None
+    return slot_on_day(schedule, day)
 
 
 async def _pick(uow: UnitOfWork, deps: Deps, channel: ChannelRow) -> tuple[int, str] | None:

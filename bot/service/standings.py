@@ -259,6 +259,8 @@ async def _period_board(
             await uow.session.rollback()
             return await uow.queries.board(pks, since, caller_pk, TOP), None
         await uow.commit()
+        await uow.queries.analyze_periods()
+        await uow.commit()  # statistics are kept only if their transaction commits
     return (await uow.queries.board_of_period(period_id, caller_pk, TOP, tie_group=False),
             period_id)
 

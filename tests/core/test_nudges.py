@@ -427,11 +427,12 @@ def test_one_nudge_instant_on_every_local_day_of_a_year(zone: str, local: str) -
 
 
 @pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize("local", ["02:00", "02:30", "03:00", "08:30", "23:30"])
+@pytest.mark.parametrize("local", ["00:00", "00:30", "01:59", "02:00", "02:30", "03:00",
+                                   "08:30", "23:30"])
 def test_nudge_instants_agree_with_the_channel_slot_maths(zone: str, local: str) -> None:
-    """The same instants as bot.rules.schedule's next_slot for a daily schedule. (Not
-    for times before the change on its day, 00:00-01:59 in Europe/Berlin: there the
-    CronTrigger skips the day after the spring change, which the test above pins.)"""
+    """The same instants as bot.rules.schedule's next_slot for a daily schedule, for
+    every time the test above walks, including those before the change hour on the
+    spring-forward day (which the channel slot maths once skipped a day after)."""
     from bot.rules.reminders import next_nudge, reminder_of
     from bot.rules.schedule import next_slot
 
