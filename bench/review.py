@@ -287,7 +287,8 @@ PLANS: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
     ("sync_user: stale attempts (anti-join to review_logs)", ("review_logs", "attempts"),
      ("ix_attempts_user", "uq_review_logs_attempt_id"), ("review_logs", "attempts")),
     ("next due card", ("FROM cards", "LIMIT"), ("ix_cards_user_due",), ("cards",)),
-    ("due count (due_before)", ("SELECT cards.due",), ("ix_cards_user_due",), ("cards",)),
+    ("due count (due_count)", ("count(*)", "FROM cards", "due <="), ("ix_cards_user_due",),
+     ("cards",)),
     ("nudge run: due reminders", ("FROM reminders", "LIMIT", "<="),
      ("ix_reminders_next_at",), ("reminders",)),
     ("nudge run: the person's due cards", ("count(*)", "FROM cards"), ("ix_cards_user_due",),
@@ -349,12 +350,12 @@ async def run_backend(backend: str, url: str, args: argparse.Namespace) -> list[
                 async with core.db.uow() as uow:
                     await review.sync_user(uow, REVIEWER, NOW)
                     await uow.cards.next_due(REVIEWER, NOW)
-                    return len(await uow.cards.due_before(REVIEWER, NOW))
+                    return await uow.cards.due_count(REVIEWER, NOW)
 
             with Captured(core.db) as captured:
                 due_now = await select_cards()
             next_sql = captured.find("FROM cards", "LIMIT")
-            count_sql = captured.find("SELECT cards.due")
+            count_sql = captured.find("count(*)", "FROM cards", "due <=")
             stale_sql = captured.find("review_logs", "attempts")
 
             async def raw_select() -> None:

@@ -224,6 +224,13 @@ class CardRepo:
         return await self.session.scalar(
             select(func.min(CardRow.due)).where(CardRow.user_pk == user_pk))
 
+    async def due_count(self, user_pk: int, until: datetime) -> int:
+        """How many cards are due by `until`, counted in the index range of
+        ix_cards_user_due (a person with thousands due loads none of them)."""
+        stmt = select(func.count()).select_from(CardRow).where(
+            CardRow.user_pk == user_pk, CardRow.due <= until)
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def due_before(self, user_pk: int, until: datetime) -> list[datetime]:
         """The due times up to `until` (an index range of ix_cards_user_due)."""
         stmt = select(CardRow.due).where(CardRow.user_pk == user_pk, CardRow.due <= until)

@@ -283,7 +283,7 @@ async def _next_reply(deps: Deps, uow: UnitOfWork, user_pk: int, where: _Where,
             break
         question = await _question(deps, uow, card)
         if question is not None:
-            due_now = len(await uow.cards.due_before(user_pk, now))
+            due_now = await uow.cards.due_count(user_pk, now)
             return Reply(visibility, _card_message(question, card, due_now, result, revealed=False))
         # the question is gone from the bank entirely: the card cannot be shown
         await uow.cards.store_state(card.id, {"due": now + timedelta(days=365)})
@@ -369,7 +369,7 @@ async def handle_button(deps: Deps, raw: ButtonInput) -> list[Reply]:
         if action.verb == rules.SHOW:
             if question.kind == "choice":
                 return [error("That card is a choice question now: pick an option.")]
-            due_now = len(await uow.cards.due_before(user_pk, now))
+            due_now = await uow.cards.due_count(user_pk, now)
             return [Reply("update", _card_message(question, card, due_now, "", revealed=True))]
         if action.verb == rules.CHOOSE:
             if question.kind != "choice" or action.value not in question.letters:
