@@ -173,7 +173,10 @@ class SlackDriver:
                     hits
                     if len(hits := [r for r in self.fake.responses if r["key"] == key]) >= count
                     else None
-                )
+                ),
+                # the answer follows the core's work (a unit of work, SQLite's write lock):
+                # on a loaded machine that can take seconds; waiting longer costs nothing
+                within=15.0,
             )
         )
 
