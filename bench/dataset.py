@@ -332,6 +332,18 @@ async def pg_connection(url: str) -> Any:
     return await asyncpg.connect(dsn, server_settings=settings)
 
 
+async def pg_schema(base: str, create: bool, schema: str) -> None:
+    """Create, or drop with everything in it, the benchmark's own PostgreSQL schema."""
+    con = await pg_connection(base)
+    try:
+        if create:
+            await con.execute(f'CREATE SCHEMA "{schema}"')
+        else:
+            await con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await con.close()
+
+
 async def load_postgres(url: str, data: DataSet) -> None:
     con = await pg_connection(url)
     try:

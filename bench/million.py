@@ -496,17 +496,6 @@ def show(backend: str, rows: list[Row]) -> None:
     sys.stdout.flush()
 
 
-async def pg_schema(base: str, create: bool, schema: str) -> None:
-    con = await dataset.pg_connection(base)
-    try:
-        if create:
-            await con.execute(f'CREATE SCHEMA "{schema}"')
-        else:
-            await con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await con.close()
-
-
 async def main_async(args: argparse.Namespace) -> int:
     spec = Spec.of_size(args.size)
     print(f"issue 12 bench: size {args.size} = {spec.attempts:,} attempts (target) by "
@@ -528,13 +517,13 @@ async def main_async(args: argparse.Namespace) -> int:
             print(message)
         else:
             schema = f"bench_{uuid.uuid4().hex[:12]}"
-            await pg_schema(base, True, schema)
+            await dataset.pg_schema(base, True, schema)
             try:
                 sep = "&" if "?" in base else "?"
                 results["postgresql"] = await run_backend(
                     "postgresql", f"{base}{sep}schema={schema}", spec, args)
             finally:
-                await pg_schema(base, False, schema)
+                await dataset.pg_schema(base, False, schema)
     results["command line"] = cli_rows(args.cli_runs)
     print()
     for backend, rows in results.items():

@@ -231,10 +231,6 @@ class CardRepo:
             CardRow.user_pk == user_pk, CardRow.due <= until)
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def due_before(self, user_pk: int, until: datetime) -> list[datetime]:
-        """The due times up to `until` (an index range of ix_cards_user_due)."""
-        stmt = select(CardRow.due).where(CardRow.user_pk == user_pk, CardRow.due <= until)
-        return list(await self.session.scalars(stmt))
 
     async def with_topics(self, user_pk: int) -> list[tuple[CardRow, str]]:
         """Every card of the person with the topic of its question."""

@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import CardRow, NudgeRow, ReminderRow, UserRow
+from storage.models import NudgeRow, ReminderRow, UserRow
 from storage.uow import UnitOfWork
 
 PENDING = "pending"
@@ -214,12 +214,6 @@ class NudgeRepo:
         return [(d, s) for d, s in (await self.session.execute(stmt)).all()]
 
     # -- cards -------------------------------------------------------------------------
-
-    async def due_cards(self, user_pk: int, now: datetime) -> int:
-        """How many of the person's cards are due at `now`: one range of ix_cards_user_due."""
-        stmt = select(func.count()).select_from(CardRow).where(
-            CardRow.user_pk == user_pk, CardRow.due <= now)
-        return int((await self.session.execute(stmt)).scalar_one())
 
 
 def _on(platforms: Sequence[str]) -> Any:

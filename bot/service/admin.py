@@ -14,7 +14,14 @@ from bot.boundary import CommandInput, Reply, error, info
 from bot.rules import zones
 from bot.rules.adaptive import TARGET, parse_adaptive
 from bot.rules.inputs import InputError, problems_of, refusal_text, shown, whole_number
-from bot.rules.schedule import Schedule, ScheduleError, next_slot, parse_schedule, slot_day
+from bot.rules.schedule import (
+    Schedule,
+    ScheduleError,
+    next_slot,
+    parse_schedule,
+    slot_day,
+    slot_on_day,
+)
 from bot.service import posting
 from bot.service.choosing import left_in_cycle
 from bot.service.deps import Deps, schedule_of
@@ -174,7 +181,7 @@ async def skip(deps: Deps, command: CommandInput) -> list[Reply]:
         sched = schedule_of(channel)
         today = now.astimezone(ZoneInfo(sched.timezone)).date()
         slot = await _open_slot_from(
-            uow, channel.id, sched, posting.slot_on(sched, today) or next_slot(sched, now)
+            uow, channel.id, sched, slot_on_day(sched, today) or next_slot(sched, now)
         )
         if slot is None:  # pragma: no cover - 60 scheduled days all claimed is impossible
             return [error("Could not find a slot to skip.")]

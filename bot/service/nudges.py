@@ -261,7 +261,7 @@ async def _claim(deps: Deps, user_pk: int, now: datetime) -> _Claim | None:
             await move_on(existing.lease_until)
             return None
         await sync_user(uow, user_pk, now)  # today's answers make cards too
-        count = await repo.due_cards(user_pk, now)
+        count = await uow.cards.due_count(user_pk, now)
         if existing is not None and not await repo.take(existing.id, existing.lease_until,
                                                         now, lease):
             return None

@@ -29,7 +29,7 @@ from bot.boundary import ChannelRef, OutMessage
 from bot.faults import checkpoint
 from bot.rules.backoff import retry_at
 from bot.rules.picking import NothingToPick
-from bot.rules.schedule import Schedule, next_slot, slot_day, slot_on_day
+from bot.rules.schedule import next_slot, slot_day, slot_on_day
 from bot.service.answers import replay_strays
 from bot.service.bank_sync import alternates_of, question_of
 from bot.service.choosing import choose
@@ -148,7 +148,7 @@ async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datet
     if channel.scheduled:
         schedule = schedule_of(channel)
         today = now.astimezone(ZoneInfo(schedule.timezone)).date()
-        slot = slot_on(schedule, today)
+        slot = slot_on_day(schedule, today)
         if slot is not None:
             taken = await uow.posts.claim_day_or_extra(
                 channel.id, today, slot, now, lease_until,
@@ -160,11 +160,6 @@ async def claim_now(deps: Deps, channel: ChannelRow, uow: UnitOfWork, now: datet
                                   number=draw, cycle=channel.cycle, question_id=question_id)
     assert extra is not None  # an extra post (day NULL) never conflicts
     return Claimed(extra, draw, None)
-
-
-def slot_on(schedule: Schedule, day: date) -> datetime | None:
-    """The slot falling on a local calendar day, or None when the day is not scheduled."""
-    return slot_on_day(schedule, day)
 
 
 async def _pick(uow: UnitOfWork, deps: Deps, channel: ChannelRow) -> tuple[int, str] | None:
