@@ -17,6 +17,31 @@ YES = "yes"  # ✅ "I knew it"
 NO = "no"  # ❌ "not yet"
 OPTION_KEYS = "ABCDEFGHIJ"
 
+# How members answer a channel's posts (issue 16). "buttons" (the default): the post
+# carries one Button per option (or "I knew it" / "Not yet"), a vote is private and the
+# post is one request. "reactions": the post carries no answer buttons; the core seeds
+# its reaction keys with Outbound.add_reactions *after* the post is marked sent. In both
+# modes a reaction a member adds by themselves counts as their vote.
+AnswerMode = Literal["buttons", "reactions"]
+ANSWER_MODES: tuple[str, ...] = ("buttons", "reactions")
+VOTE_PREFIX = "vote:"
+
+
+def vote_action(post_id: int, key: str) -> str:
+    """The Button.action of an answer button: `vote:<post id>:<key>`, key one of
+    OPTION_KEYS or YES/NO. Pressing the option you chose again withdraws the vote."""
+    return f"{VOTE_PREFIX}{post_id}:{key}"
+
+
+def parse_vote_action(action: str) -> tuple[int, str] | None:
+    """(post id, key) of a vote action, or None if `action` is not a well-formed one."""
+    if not action.startswith(VOTE_PREFIX):
+        return None
+    post, _, key = action[len(VOTE_PREFIX):].partition(":")
+    if not post.isdigit() or len(post) > 18 or key not in (*OPTION_KEYS, YES, NO):
+        return None
+    return int(post), key
+
 Platform = str  # "console", "discord", "slack"
 # "update": replace the message the pressed button is on (a reply to a ButtonInput only;
 # a private review session moves card to card in one message). Anywhere else an adapter
@@ -147,7 +172,9 @@ class OutMessage:
     choices: tuple[Choice, ...] = ()
     footer: str = ""
     buttons: tuple[Button, ...] = ()
-    reactions: tuple[str, ...] = ()  # neutral keys the adapter adds after posting
+    # neutral keys of the seed reactions (reactions mode). Outbound.send does NOT add them:
+    # the core calls Outbound.add_reactions once the post is marked sent (issue 16)
+    reactions: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()  # files uploaded with the message
 
 

@@ -25,7 +25,8 @@ class Outbound(Protocol):
 
     async def post(self, channel: ChannelRef, message: OutMessage, *, idempotency_key: str,
                    resend: bool = False) -> str:
-        """Post publicly in the channel; add `message.reactions`; return the message id."""
+        """Post publicly in the channel (buttons included, reactions NOT: the core seeds
+        them with add_reactions after marking the post sent); return the message id."""
         ...
 
     async def reply_in_thread(

@@ -71,6 +71,18 @@ TOP_LEVEL: dict[str, Command] = {
 ANYONE = [name for name, c in QOTD.items() if not c.admin]
 
 
+def needs_admin(name: str, subcommand: str | None) -> bool:
+    """Whether the command is admin-only: adapters look up platform rights (Slack's
+    rate-limited users.info) only when this says so, and when that lookup fails they
+    answer "try again in a moment" instead of passing `is_admin=False`. Pure, no I/O.
+    Unknown names say False: the core refuses them without an admin check."""
+    if name == "qotd":
+        found = QOTD.get(subcommand or "")
+        return found is not None and found.admin
+    found = TOP_LEVEL.get(name)
+    return found is not None and found.admin
+
+
 async def handle_command(deps: Deps, raw: CommandInput) -> list[Reply]:
     command, problems = intake.command(raw)
     replies = await _dispatch(deps, command, problems)
