@@ -2,6 +2,7 @@
 and start-up with 10,000 scheduled channels.
 
     .venv/bin/python bench/engine.py [--quick] [--sizes 50,200,1000] [--platforms discord,slack]
+        [--answers buttons,reactions]
 
 1. Fan-out: N channels all due at the same slot, the real engine (build_core, the
    APScheduler wake timer, an OffsetClock a second before the slot, SQLite in a temp
@@ -17,6 +18,12 @@ and start-up with 10,000 scheduled channels.
 2. Start-up: 10,000 scheduled channels (plain SQL inserts, next slots in the future); a
    fresh subprocess times core.start() (bank sync reported separately), one empty
    run_due pass and next_due, and its RSS, against raw sqlite3 queries on the same file.
+
+Issue 16: the fan-out runs in each answer mode (`--answers buttons,reactions`; reactions
+mode at the smallest size only, as Slack's reactions.add is paced at about 50 a minute a
+workspace). Each row prints the requests per post split into the create, the bot's seeded
+reactions and anything else (the goal: 1 in buttons mode; in reactions mode the seeds
+follow the mark-sent, and the run waits until no request came for QUIET_S).
 
 BENCH_TIMELINE=1 prints, per second after
 the slot, the requests answered 2xx / 429. About 4 minutes in all; `--quick` about 1.
@@ -61,6 +68,8 @@ MESSAGE_LIMIT, MESSAGE_WINDOW = 5, 5.0
 REACTION_LIMIT, REACTION_WINDOW = 1, 0.25
 SLACK_POST_WINDOW = 1.0
 GOAL_RATIO = 1.10
+QUIET_S = 2.0  # reactions mode: the run ends once no request came for this long
+MODE = {"answers": "buttons"}  # the channels' answer mode for the run (issue 16)
 START_GOAL_S = 3.0
 RSS_GOAL_MB = 120.0
 
@@ -246,8 +255,15 @@ def channel_rows(refs: list[tuple[str, str, str]], slot: datetime,
             "admin_user_id": None, "cycle": 1, "draws": 0, "include_topics": [],
             "exclude_topics": [], "difficulty_weights": None,
             "created_at": slot - timedelta(days=1),
+            **({"answer_mode": MODE["answers"]} if _has_answer_mode() else {}),
         })
     return rows
+
+
+def _has_answer_mode() -> bool:
+    from storage.models import ChannelRow
+
+    return "answer_mode" in ChannelRow.__table__.columns
 
 
 def insert_channels(db_file: Path, rows: list[dict[str, Any]]) -> None:
@@ -277,10 +293,16 @@ def post_counts(db_file: Path) -> collections.Counter[str]:
 class FanOut:
     platform: str
     n: int
+    mode: str = ""  # the channels' answer mode
     finish: float = 0.0  # slot -> last post-related request answered
     all_created: float = 0.0  # slot -> every channel's message created
     requests: int = 0  # 2xx requests the posts made
     per_post: float = 0.0
+    # requests per post by what they were for: the create, the bot's seeded reactions
+    # (reactions mode), anything else (a converge's history read or delete)
+    creates_per_post: float = 0.0
+    seeded_per_post: float = 0.0
+    other_per_post: float = 0.0
     floor: float = 0.0
     floor_note: str = ""
     limited: dict[str, int] = field(default_factory=dict)
@@ -353,6 +375,12 @@ async def _run_engine(tmp: Path, refs: list[tuple[str, str, str]], concurrency: 
     return slot_wall, db_file, not ok
 
 
+def _quiet(last_request: float) -> bool:
+    """Buttons mode: done once posted. Reactions mode: the seeded reactions follow the
+    mark-sent, paced, so the run also waits until no request came for QUIET_S."""
+    return MODE["answers"] != "reactions" or time.monotonic() - last_request >= QUIET_S
+
+
 def _mono_to_wall() -> float:
     return time.time() - time.monotonic()
 
@@ -363,7 +391,7 @@ async def fanout_discord(n: int, concurrency: int, within: float) -> FanOut:
     from adapters.discord.client import start
     from adapters.discord.settings import DiscordSettings
 
-    result = FanOut("discord", n)
+    result = FanOut("discord", n, MODE["answers"])
     fake = LimitedDiscord()
     LAST["discord"] = fake
     channels = [fake.new_id() for _ in range(n)]
@@ -390,11 +418,14 @@ async def fanout_discord(n: int, concurrency: int, within: float) -> FanOut:
 
             db_holder: dict[str, Path] = {}
 
+            last = {"at": time.monotonic()}
+            fake.on_request = lambda: last.__setitem__("at", time.monotonic())
+
             def done() -> bool:
                 if sum(1 for c in created_ids if fake.creates.get(c)) < n:
                     return False
                 counts = post_counts(db_holder["db"]) if "db" in db_holder else {}
-                return counts.get("sent", 0) >= n
+                return counts.get("sent", 0) >= n and _quiet(last["at"])
 
             db_holder["db"] = tmp / "bench.db"
             slot_wall, db_file, timed_out = await _run_engine(
@@ -410,6 +441,10 @@ async def fanout_discord(n: int, concurrency: int, within: float) -> FanOut:
             result.all_created = max((r[0] for r in creates), default=0.0) + offset - slot_wall
             result.requests = len(ok_rows)
             result.per_post = len(ok_rows) / n
+            result.creates_per_post = len(creates) / n
+            result.seeded_per_post = sum(1 for r in ok_rows if "/reactions/" in r[2]) / n
+            result.other_per_post = result.per_post - result.creates_per_post \
+                - result.seeded_per_post
             result.kinds = dict(collections.Counter(
                 f"{r[1]} {re.sub(r'/[0-9]{6,}', '/{id}', r[2]).split('/reactions/')[0]}"
                 + (" reaction" if "/reactions/" in r[2] else "") for r in ok_rows))
@@ -449,7 +484,7 @@ async def fanout_slack(n: int, concurrency: int, within: float) -> FanOut:
     from adapters.slack.runtime import start_slack
     from adapters.slack.settings import SlackSettings
 
-    result = FanOut("slack", n)
+    result = FanOut("slack", n, MODE["answers"])
     fake = LimitedSlack()
     await fake.start()
     channels = [f"CB{i:07d}" for i in range(n)]
@@ -468,10 +503,13 @@ async def fanout_slack(n: int, concurrency: int, within: float) -> FanOut:
 
             db_file = tmp / "bench.db"
 
+            last = {"at": time.monotonic()}
+            fake.on_request = lambda: last.__setitem__("at", time.monotonic())
+
             def done() -> bool:
                 if sum(1 for c in channels if fake.messages.get(c)) < n:
                     return False
-                return post_counts(db_file).get("sent", 0) >= n
+                return post_counts(db_file).get("sent", 0) >= n and _quiet(last["at"])
 
             slot_wall, db_file, timed_out = await _run_engine(
                 tmp, [("slack", TEAM_ID, c) for c in channels], concurrency, register, done,
@@ -487,6 +525,10 @@ async def fanout_slack(n: int, concurrency: int, within: float) -> FanOut:
             result.all_created = max((r[0] for r in posts), default=0.0) + offset - slot_wall
             result.requests = len(ok_rows)
             result.per_post = len(ok_rows) / n
+            result.creates_per_post = len(posts) / n
+            result.seeded_per_post = sum(1 for r in ok_rows if r[1] == "reactions.add") / n
+            result.other_per_post = result.per_post - result.creates_per_post \
+                - result.seeded_per_post
             result.kinds = dict(collections.Counter(r[1] for r in ok_rows))
             result.limited = dict(fake.limited)
             per_channel = [len(fake.channel_posts(c)) for c in channels]
@@ -565,7 +607,7 @@ def _timeline(ok_rows: list[tuple[float, str, str, int]], limited_at: list[float
 def print_fanout(r: FanOut, engine_floor: float | None) -> None:
     ratio = r.finish / r.floor if r.floor > 0 else float("inf")
     status = ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items()))
-    print(f"  {r.platform:7} N={r.n:<5} finish {r.finish:7.2f} s (all created "
+    print(f"  {r.platform:7} N={r.n:<5} {r.mode or '':9} finish {r.finish:7.2f} s (all created "
           f"{r.all_created:6.2f} s)  lost {r.lost} (goal 0)  doubled {r.doubled} (goal 0)"
           f"{'  TIMED OUT' if r.timed_out else ''}"
           + (f"  (created twice then deleted: {r.created_twice} channels, {r.deleted} deletes)"
@@ -575,6 +617,11 @@ def print_fanout(r: FanOut, engine_floor: float | None) -> None:
               f"posts/s; posts: {status}")
         return
     print(f"          requests {r.requests} = {r.per_post:.2f}/post {r.kinds}; 429s {r.limited}")
+    one = abs(r.per_post - 1.0) < 1e-9
+    goal = ("goal 1 in buttons mode " + ("ok" if one else "MISSES")) if r.mode == "buttons" \
+        else "reactions mode: the post plus its seeded reactions"
+    print(f"          requests per post {r.per_post:.2f}: create {r.creates_per_post:.2f}, "
+          f"seeded reactions {r.seeded_per_post:.2f}, other {r.other_per_post:.2f} ({goal})")
     print(f"          rate-limit floor {r.floor:.2f} s ({r.floor_note})")
     if r.floor > 0:
         verdict = "ok" if ratio <= GOAL_RATIO else "MISSES"
@@ -590,17 +637,28 @@ def print_fanout(r: FanOut, engine_floor: float | None) -> None:
         print(f"          per second after the slot, 2xx/429: {r.timeline}")
 
 
-async def bench_fanout(sizes: list[int], platforms: list[str], concurrency: int) -> None:
+async def bench_fanout(sizes: list[int], platforms: list[str], concurrency: int,
+                       modes: list[str]) -> None:
     print(f"fan-out (QOTD_SEND_CONCURRENCY={concurrency}; clock {LEAD:g} s before the slot;"
-          " finish = slot -> last post request answered)")
+          " finish = slot -> last post request answered; answer modes: "
+          f"{', '.join(modes)})")
     for n in sizes:
         within = 60 + n * 0.5
-        console = await fanout_console(n, concurrency, within)
-        print_fanout(console, None)
-        for platform in platforms:
-            runner = fanout_discord if platform == "discord" else fanout_slack
-            print_fanout(await runner(n, concurrency, within), console.finish)
-        sys.stdout.flush()
+        for mode in modes:
+            if mode == "reactions" and n != min(sizes):
+                continue  # seeding is paced (Slack's reactions.add: ~50/min a workspace)
+            MODE["answers"] = mode
+            console = await fanout_console(n, concurrency, within)
+            console.mode = mode
+            print_fanout(console, None)
+            for platform in platforms:
+                runner = fanout_discord if platform == "discord" else fanout_slack
+                # reactions mode: Slack seeds at reactions.add's Tier 3 (the adapter
+                # paces ~50 a minute a workspace), some 3 reactions a post
+                extra = (n * (4.0 if platform == "slack" else 0.3)
+                         if mode == "reactions" else 0.0)
+                print_fanout(await runner(n, concurrency, within + extra), console.finish)
+            sys.stdout.flush()
 
 
 # -- start-up ------------------------------------------------------------------------------
@@ -763,6 +821,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 50 and 200 only")
     parser.add_argument("--sizes", default="50,200,1000")
     parser.add_argument("--platforms", default="discord,slack")
+    parser.add_argument("--answers", default="buttons,reactions",
+                        help="the channels' answer modes to run the fan-out in (issue 16); "
+                        "reactions mode runs at the smallest size only")
     parser.add_argument("--concurrency", type=int,
                         default=int(os.environ.get("QOTD_SEND_CONCURRENCY", "16")))
     parser.add_argument("--startup-channels", type=int, default=10_000)
@@ -781,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_startup(args.startup_channels)
     if args.skip != "fanout":
         asyncio.run(bench_fanout(sizes, [p for p in args.platforms.split(",") if p],
-                                 args.concurrency))
+                                 args.concurrency, [m for m in args.answers.split(",") if m]))
     print(f"total {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import content
-from bot.boundary import ButtonInput, ChannelRef, CommandInput, ReactionInput, Reply
+from bot.boundary import Actor, ButtonInput, ChannelRef, CommandInput, ReactionInput, Reply
 from bot.clock import Clock, FakeClock, OffsetClock, SystemClock
 from bot.ports import OutboundRouter
 from bot.rules.review import is_review_action
 from bot.scheduler import WakeTimer
-from bot.service import answers, commands, engine, review
+from bot.service import answers, commands, engine, intake, review, seeding
 from bot.service.bank_sync import SyncReport, sync_bank
 from bot.service.deps import Deps
 from bot.service.errors import error_code
@@ -58,6 +58,10 @@ class Core:
             self.deps.wake = self._wake
             if self.db.dialect == "postgresql":
                 self.listener = WakeListener(settings.database_url, self.scheduler.poke)
+        # reactions mode's seeds: their own tasks under the timer (`qotd run`: a seed
+        # never holds a send slot), inline without it (tests, the console)
+        self.seeder = seeding.Seeder(self.deps, background=use_scheduler)
+        seeding.attach(self.deps, self.seeder)
 
     async def sync_bank(self) -> SyncReport | None:
         directory = bank_directory(self.settings)
@@ -95,6 +99,7 @@ class Core:
                         error_code(exc))
         if self.scheduler is None:
             await self.run_due()
+            await self.seeder.reseed(self.router.platforms())
             return
         self.scheduler.start(None)
         if self.listener is not None:
@@ -106,6 +111,9 @@ class Core:
                       error_code(exc))
             first = self.clock.now()
         self.scheduler.arm(first)
+        # reactions mode: seeds a stopped process did not add, off the start-up path
+        # (the adapters pace them by their rate limits)
+        await self.seeder.reseed(self.router.platforms())
 
     async def _pass(self) -> datetime | None:
         # from the pass's start: work that fell due while it ran (a retry planned sooner
@@ -119,6 +127,8 @@ class Core:
         self.scheduler.poke(when)
 
     async def stop(self) -> None:
+        await self.seeder.stop()  # unfinished seeds stay marked: the next start adds them
+        seeding.detach(self.deps)
         if self.listener is not None:
             await self.listener.stop()
         if self.scheduler is not None:
@@ -156,6 +166,25 @@ class Core:
         if is_review_action(button.action):
             return await review.handle_button(self.deps, button)
         return await answers.handle_button(self.deps, button)
+
+    async def learn_name(self, ref: ChannelRef, user_id: str, display_name: str) -> None:
+        """A display name an adapter learned outside an input (Slack's users.info for
+        someone who only reacts): cleaned as every input's name is (intake), stored the
+        way commands store theirs, and not at all when this process stored it lately
+        (KnownNames). A name that is empty once cleaned, or a malformed id, is ignored."""
+        if not intake.ids_ok(ref, user_id):
+            return
+        name = intake.actor(Actor(user_id, display_name, False)).display_name
+        if not name:
+            return
+        now = self.clock.now()
+        key = (ref.platform, ref.workspace_id, user_id)
+        if self.deps.names.is_stored(key, name, now):
+            return
+        async with self.db.uow() as uow:
+            await uow.users.remember_name(ref.platform, ref.workspace_id, user_id, name, now)
+            await uow.commit()
+        self.deps.names.stored(key, name, now)
 
     async def topic_names(self) -> list[str]:
         async with self.db.uow() as uow:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.boundary import NO, YES, Button, Choice, Field, OutMessage, Reply
+from bot.boundary import NO, YES, Button, Choice, Field, OutMessage, Reply, vote_action
 from bot.rules.ranking import Ranked
 from bot.rules.scoring import GRADES
 from bot.text import clean_line
@@ -52,25 +52,52 @@ def _difficulty(question: Question) -> str:
     return (question.difficulty or "unrated").capitalize()
 
 
-def question_post(number: int, question: Question) -> OutMessage:
-    """The daily post. Reactions are the answer keys, so answering is one tap."""
+CHOICE_REACTIONS_FOOTER = (
+    "React with the emoji of your option (your latest one counts). "
+    "/answer shows the answer to you alone; peeking before voting scores nothing."
+)
+OPEN_REACTIONS_FOOTER = (
+    "Think it through, then react ✅ if you knew it or ❌ if not yet. "
+    "/answer shows the reference answer to you alone, with buttons to grade yourself."
+)
+CHOICE_BUTTONS_FOOTER = (
+    "Tap the button of your option: only you see your vote, and you can change it until "
+    "the reveal (tap it again to withdraw). /answer shows the answer to you alone; "
+    "peeking before voting scores nothing."
+)
+OPEN_BUTTONS_FOOTER = (
+    "Think it through, then tap I knew it or Not yet (only you see it; tap it again to "
+    "withdraw). /answer shows the reference answer to you alone, with buttons to grade "
+    "yourself."
+)
+KNEW_IT, NOT_YET = "I knew it", "Not yet"
+
+
+def question_post(number: int, question: Question, *, post_id: int | None = None,
+                  answers: str = "reactions") -> OutMessage:
+    """The daily post. `answers="buttons"` (a channel's default, issue 16): one button
+    per option (or "I knew it" / "Not yet"), each carrying `vote_action(post_id, key)`,
+    and no seed reactions. `answers="reactions"`: no answer buttons; `reactions` holds
+    the keys the core seeds once the post is marked sent. Either way a member's own
+    reaction counts."""
+    buttons_mode = answers == "buttons"
+    if buttons_mode and post_id is None:
+        raise ValueError("answer buttons need the post's id")
     if question.kind == "choice":
         choices = tuple(
             Choice(key=letter, text=text)
             for letter, text in zip(question.letters, question.choices, strict=True)
         )
-        reactions: tuple[str, ...] = tuple(question.letters)
-        footer = (
-            "React with the emoji of your option (your latest one counts). "
-            "/answer shows the answer to you alone; peeking before voting scores nothing."
-        )
+        keys: tuple[str, ...] = tuple(question.letters)
+        footer = CHOICE_BUTTONS_FOOTER if buttons_mode else CHOICE_REACTIONS_FOOTER
     else:
         choices = ()
-        reactions = (YES, NO)
-        footer = (
-            "Think it through, then react ✅ if you knew it or ❌ if not yet. "
-            "/answer shows the reference answer to you alone, with buttons to grade yourself."
-        )
+        keys = (YES, NO)
+        footer = OPEN_BUTTONS_FOOTER if buttons_mode else OPEN_REACTIONS_FOOTER
+    buttons: tuple[Button, ...] = ()
+    if buttons_mode:
+        assert post_id is not None
+        buttons = tuple(_vote_button(post_id, key) for key in keys)
     return OutMessage(
         tone="question",
         title=f"Question #{number}",
@@ -81,8 +108,35 @@ def question_post(number: int, question: Question) -> OutMessage:
         ),
         choices=choices,
         footer=footer,
-        reactions=reactions,
+        buttons=buttons,
+        reactions=() if buttons_mode else keys,
     )
+
+
+def _vote_button(post_id: int, key: str) -> Button:
+    if key == YES:
+        return Button(KNEW_IT, vote_action(post_id, YES), "success")
+    if key == NO:
+        return Button(NOT_YET, vote_action(post_id, NO))
+    return Button(key, vote_action(post_id, key))
+
+
+def vote_reply(number: int | None, key: str, *, withdrawn: bool) -> Reply:
+    """The private answer to a vote button."""
+    if key in (YES, NO):
+        label = KNEW_IT if key == YES else NOT_YET
+        if withdrawn:
+            text = f"You took back **{label}**. Tap a button to answer again before the reveal."
+        else:
+            text = (f"You chose **{label}** — you can change it until the reveal. /answer "
+                    "shows the reference answer, with buttons to grade yourself.")
+    elif withdrawn:
+        text = (f"You withdrew your vote **{key}**: you have no vote on this question. Tap "
+                "an option to vote again before the reveal.")
+    else:
+        text = f"You chose **{key}** — you can change it until the reveal."
+    title = f"Question #{number}" if number is not None else ""
+    return Reply("ephemeral", OutMessage(tone="info", title=title, body=text))
 
 
 def _answer_text(question: Question) -> str:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
@@ -50,6 +50,21 @@ class ReactionEvent:
     display_name: str  # empty: the platform did not say (never replaces a known name)
     key: str
     added: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class VoteEvent:
+    """An answer button pressed (issue 16): the post by its id, which must belong to the
+    channel the press came from (the button's value is never trusted)."""
+
+    platform: str
+    workspace_id: str
+    channel_id: str
+    post_id: int
+    user_id: str
+    display_name: str  # empty: the platform did not say (never replaces a known name)
+    key: str
     at: datetime
 
 
@@ -115,6 +130,27 @@ class Outcome(Enum):
     RECORDED = "recorded"
 
 
+class VoteOutcome(Enum):
+    NOT_FOUND = "not found"  # no such post in this channel: nothing written
+    IGNORED = "ignored"  # the rules refused it (not sent, revealed, not a key): nothing
+    CHOSEN = "chosen"  # the key is now the member's one vote
+    WITHDRAWN = "withdrawn"  # the key was the member's vote: now no vote is left
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    outcome: VoteOutcome
+    target: ReactionTarget | None = None  # the post (None: NOT_FOUND)
+    number: int | None = None  # the post's question number
+
+
+class VoteRules(ReactionRules, Protocol):
+    """The rules of a vote button: those of a reaction, and whether pressing the key
+    now withdraws the member's vote (it is their current one) rather than choosing it."""
+
+    def withdraws(self, present: Sequence[StoredReaction]) -> bool: ...
+
+
 _ATTEMPT_COLUMNS = ("choice", "signal", "grade", "graded_at", "peeked_before", "after_reveal",
                     "correct", "points", "first_at", "updated_at")
 
@@ -127,6 +163,11 @@ _LOOKUP = ("SELECT p.channel_pk, p.id, p.status, p.question_id, q.synced_at, p.r
            "LEFT JOIN questions q ON q.id = p.question_id "
            "WHERE c.platform = {0} AND c.workspace_id = {1} AND c.channel_id = {2} "
            "AND p.message_id = {3} LIMIT 1")
+_VOTE_LOOKUP = ("SELECT p.channel_pk, p.id, p.status, p.question_id, q.synced_at, p.revealed_at, "
+                "p.number FROM channels c JOIN posts p ON p.channel_pk = c.id "
+                "LEFT JOIN questions q ON q.id = p.question_id "
+                "WHERE c.platform = {0} AND c.workspace_id = {1} AND c.channel_id = {2} "
+                "AND p.id = {3} LIMIT 1")
 _QUESTION_DATA = "SELECT data FROM questions WHERE id = {0}"
 _USER_UPSERT = ("INSERT INTO users (platform, workspace_id, user_id, display_name, updated_at) "
                 "VALUES ({0}, {1}, {2}, {3}, {4}) "
@@ -136,6 +177,8 @@ _RENAME = ", display_name = excluded.display_name"
 _REACTION_ADD = ("INSERT INTO reactions (post_id, user_pk, key, added_at) "
                  "VALUES ({0}, {1}, {2}, {3}) ON CONFLICT (post_id, user_pk, key) DO NOTHING")
 _REACTION_REMOVE = "DELETE FROM reactions WHERE post_id = {0} AND user_pk = {1} AND key = {2}"
+# a vote button replaces the member's votes on the post: every key of theirs goes first
+_REACTIONS_CLEAR = "DELETE FROM reactions WHERE post_id = {0} AND user_pk = {1}"
 # The user's facts on the post in one read: a first row with the peek and the attempt
 # (NULLs when there is none yet), then the reactions still present, oldest first.
 _FACTS = ("SELECT 0 AS part, (SELECT peeked_at FROM peeks WHERE post_id = {0} "
@@ -182,8 +225,9 @@ class _Dialect:
 
 
 _STATEMENTS = {
-    "lookup": _LOOKUP, "question": _QUESTION_DATA, "user": _USER_UPSERT,
-    "react_add": _REACTION_ADD, "react_remove": _REACTION_REMOVE,
+    "lookup": _LOOKUP, "vote_lookup": _VOTE_LOOKUP, "question": _QUESTION_DATA,
+    "user": _USER_UPSERT, "react_add": _REACTION_ADD, "react_remove": _REACTION_REMOVE,
+    "react_clear": _REACTIONS_CLEAR,
     "facts": _FACTS, "attempt_upsert": _ATTEMPT_UPSERT, "attempt_delete": _ATTEMPT_DELETE,
 }
 _DIALECTS = {name: _Dialect(name) for name in ("sqlite", "postgresql")}
@@ -274,6 +318,16 @@ def record(conn: Connection, event_: ReactionEvent, rules: ReactionRules) -> Out
     else:
         rows = run(_PG_REMOVE_AND_FACTS, (post_id, user_pk, event_.key)).all()
     assert user_pk is not None
+    stored, present, peeked_at = _facts(d, rows)
+    _write_attempt(conn, d, post_id, user_pk, stored,
+                   rules.decide(target, stored, present, peeked_at))
+    return Outcome.RECORDED
+
+
+def _facts(d: _Dialect, rows: Sequence[Any]
+           ) -> tuple[StoredAttempt | None, list[StoredReaction], datetime | None]:
+    """The rows of the facts read: the stored attempt, the reactions still present
+    (oldest first) and the peek."""
     facts, present = rows[0], [StoredReaction(str(r[4]), _must(d.time_out(r[1])))
                                for r in rows[1:]]
     stored = None
@@ -285,20 +339,73 @@ def record(conn: Connection, event_: ReactionEvent, rules: ReactionRules) -> Out
             bool(after_reveal), d.bool_out(correct), float(points or 0.0),
             _must(d.time_out(first_at)), _must(d.time_out(updated_at)),
         )
-    decision = rules.decide(target, stored, present, d.time_out(facts[1]))
+    return stored, present, d.time_out(facts[1])
+
+
+def _write_attempt(conn: Connection, d: _Dialect, post_id: Any, user_pk: int,
+                   stored: StoredAttempt | None, decision: AttemptWrite) -> None:
+    run = conn.exec_driver_sql
     if decision is Keep.KEEP:
-        return Outcome.RECORDED
+        return
     if decision is None:
         if stored is not None:
             run(d.sql["attempt_delete"], (post_id, user_pk))
-        return Outcome.RECORDED
+        return
     run(d.sql["attempt_upsert"], (
         post_id, user_pk, decision.choice, decision.signal, decision.grade,
         d.time_in(decision.graded_at), decision.peeked_before, decision.after_reveal,
         decision.correct, float(decision.points), d.time_in(decision.first_at),
         d.time_in(decision.updated_at),
     ))
-    return Outcome.RECORDED
+
+
+def record_vote(conn: Connection, event_: VoteEvent, rules: VoteRules) -> VoteResult:
+    """A vote button on `conn`, inside the caller's transaction, which the caller commits
+    only when the outcome is CHOSEN or WITHDRAWN.
+
+    The post is looked up by its id *and* the channel the press came from, so a forged
+    action naming another channel's post finds nothing. The member's reactions on the
+    post are then replaced: by the pressed key alone, or by none when the key was their
+    current vote (pressing it again withdraws it). The attempt is recomputed from those
+    facts by the same rules as a reaction's. On PostgreSQL the user upsert comes first
+    (its row lock serialises one member's presses); every later statement then reads
+    what the previous press committed."""
+    d = _DIALECTS[conn.dialect.name]
+    run = conn.exec_driver_sql
+    found = run(d.sql["vote_lookup"], (event_.platform, event_.workspace_id,
+                                       event_.channel_id, event_.post_id)).first()
+    if found is None:
+        return VoteResult(VoteOutcome.NOT_FOUND)
+    channel_pk, post_id, status, question_id, synced_at, revealed_at, number = found
+    target = ReactionTarget(int(channel_pk), int(post_id), str(status), question_id,
+                            d.time_out(synced_at), d.time_out(revealed_at))
+    shown = None if number is None else int(number)
+    if question_id is None:
+        return VoteResult(VoteOutcome.IGNORED, target, shown)
+
+    def question_data() -> dict[str, Any]:
+        data = run(d.sql["question"], (question_id,)).scalar_one()
+        loaded = json.loads(data) if isinstance(data, str | bytes) else data
+        assert isinstance(loaded, dict)
+        return loaded
+
+    if not rules.accepts(target, question_data):
+        return VoteResult(VoteOutcome.IGNORED, target, shown)
+    at = d.time_in(event_.at)
+    name = event_.display_name or event_.user_id
+    user_pk = int(run(d.sql["user_rename" if event_.display_name else "user"],
+                      (event_.platform, event_.workspace_id, event_.user_id, name, at)
+                      ).scalar_one())
+    stored, present, peeked_at = _facts(d, run(d.sql["facts"], (post_id, user_pk) * 3).all())
+    withdraw = rules.withdraws(present)
+    run(d.sql["react_clear"], (post_id, user_pk))
+    now_present: list[StoredReaction] = []
+    if not withdraw:
+        run(d.sql["react_add"], (post_id, user_pk, event_.key, at))
+        now_present = [StoredReaction(event_.key, event_.at)]
+    _write_attempt(conn, d, post_id, user_pk, stored,
+                   rules.decide(target, stored, now_present, peeked_at))
+    return VoteResult(VoteOutcome.WITHDRAWN if withdraw else VoteOutcome.CHOSEN, target, shown)
 
 
 def _must(value: datetime | None) -> datetime:
@@ -322,21 +429,41 @@ class ReactionWriter:
         return self._engine
 
     async def record(self, event_: ReactionEvent, rules: ReactionRules) -> Outcome:
+        def work(conn: Connection) -> Outcome:
+            return record(conn, event_, rules)
+
+        return await self._run(work, lambda outcome: outcome is Outcome.RECORDED)
+
+    async def vote(self, event_: VoteEvent, rules: VoteRules) -> VoteResult:
+        """A vote button, the same way as a reaction: one hop to the SQLite writer
+        thread, or one connection of the async engine."""
+        def work(conn: Connection) -> VoteResult:
+            return record_vote(conn, event_, rules)
+
+        return await self._run(work, lambda result: result.outcome in _VOTE_WRITES,
+                               idempotent=False)
+
+    async def _run(self, work: Callable[[Connection], _T], wrote: Callable[[_T], bool],
+                   *, idempotent: bool = True) -> _T:
         if self._writer is not None:
-            return await self._writer.submit(event_, rules)
+            return await self._writer.submit(work)
         for retry in (False, True):
+            committing = False
             try:
                 async with self._engine.connect() as conn:
-                    outcome = await conn.run_sync(record, event_, rules)
-                    if outcome is Outcome.RECORDED:
+                    outcome = await conn.run_sync(work)
+                    if wrote(outcome):
+                        committing = True
                         await conn.commit()
                     return outcome  # leaving without commit rolls back
             except DBAPIError as exc:
                 # A pooled connection the server ended while idle (this pool does not
                 # pre-ping): the pool has dropped it, so once more on a fresh one. Safe
-                # even if the commit had landed: every write here is idempotent (the
-                # reaction insert does nothing twice, the attempt is recomputed).
-                if retry or not exc.connection_invalidated:
+                # for a reaction even if the commit had landed: its insert does nothing
+                # twice and the attempt is recomputed. A vote is not (run again after a
+                # landed commit it would find its own key and withdraw it), so a vote
+                # is run again only when the failure came before its commit.
+                if retry or not exc.connection_invalidated or (committing and not idempotent):
                     raise
         raise AssertionError("unreachable")
 
@@ -345,12 +472,15 @@ class ReactionWriter:
             await self._writer.stop()
 
 
+_VOTE_WRITES = frozenset([VoteOutcome.CHOSEN, VoteOutcome.WITHDRAWN])
+_T = TypeVar("_T")
+
+
 @dataclass
 class _Job:
-    event: ReactionEvent
-    rules: ReactionRules
+    work: Callable[[Connection], Any]  # `record` or `record_vote` of one input
     loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Outcome]
+    future: asyncio.Future[Any]
 
 
 class _SqliteWriter:
@@ -371,9 +501,10 @@ class _SqliteWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, event_: ReactionEvent, rules: ReactionRules) -> asyncio.Future[Outcome]:
+    def submit(self, work: Callable[[Connection], _T]) -> asyncio.Future[_T]:
         loop = asyncio.get_running_loop()
-        job = _Job(event_, rules, loop, loop.create_future())
+        future: asyncio.Future[_T] = loop.create_future()
+        job = _Job(work, loop, future)
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="qotd-sqlite-writer",
@@ -433,18 +564,18 @@ class _SqliteWriter:
             engine.dispose()
 
     def _commit(self, engine: Engine, batch: list[_Job]) -> None:
-        done: list[tuple[_Job, Outcome | None, BaseException | None]] = []
+        done: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             with engine.begin() as conn:
                 for job in batch:
                     if job.future.cancelled():  # its caller is gone (shutdown): skip
                         continue
                     if len(batch) == 1:
-                        done.append((job, record(conn, job.event, job.rules), None))
+                        done.append((job, job.work(conn), None))
                         continue
                     try:
                         with conn.begin_nested():
-                            done.append((job, record(conn, job.event, job.rules), None))
+                            done.append((job, job.work(conn), None))
                     except Exception as exc:  # this reaction only: the others go on
                         done.append((job, None, exc))
         except Exception as exc:
@@ -455,7 +586,7 @@ class _SqliteWriter:
             _settle(job, outcome, error)
 
 
-def _settle(job: _Job, outcome: Outcome | None, error: BaseException | None) -> None:
+def _settle(job: _Job, outcome: Any, error: BaseException | None) -> None:
     def deliver() -> None:
         if job.future.done():
             return

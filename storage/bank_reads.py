@@ -236,6 +236,7 @@ class SendFacts:
     workspace_id: str
     channel_id: str
     reveal_hours: float | None
+    answer_mode: str  # "buttons" | "reactions" (issue 16)
     data: dict[str, Any] | None  # the question's stored JSON (None: no question yet)
 
 
@@ -243,7 +244,7 @@ _SEND = (
     select(PostRow.status, PostRow.question_id, PostRow.send_token, PostRow.number,
            PostRow.claimed_at, PostRow.send_attempts, PostRow.channel_pk,
            ChannelRow.platform, ChannelRow.workspace_id, ChannelRow.channel_id,
-           ChannelRow.reveal_hours, QuestionRow.data)
+           ChannelRow.reveal_hours, ChannelRow.answer_mode, QuestionRow.data)
     .join(ChannelRow, ChannelRow.id == PostRow.channel_pk)
     .outerjoin(QuestionRow, QuestionRow.id == PostRow.question_id)
     .where(PostRow.id == bindparam("post_id"))

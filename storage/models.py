@@ -69,6 +69,10 @@ class ChannelRow(Base):
     difficulty_weights: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     # the picker weighs difficulty and topics by the team's results (issue 14, off by default)
     adaptive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # how members answer the posts (issue 16): "buttons" (one per option, a private vote)
+    # or "reactions" (the bot seeds its reaction keys once the post is marked sent)
+    answer_mode: Mapped[str] = mapped_column(String(16), default="buttons",
+                                             server_default="buttons")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -127,6 +131,9 @@ class PostRow(Base):
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reveal_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reveal_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # reactions mode (issue 16): the bot's own reactions are still to be added (set when
+    # the post is marked sent, cleared once they are on it; a start seeds what is left)
+    seed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
 class StrayReactionRow(Base):

@@ -144,6 +144,15 @@ class SentPost:
 
 
 @dataclass(frozen=True)
+class MemberKeys:
+    """A channel's and a user's keys, and the user's stored name; None: never seen."""
+
+    channel_pk: int | None
+    user_pk: int | None
+    display_name: str | None
+
+
+@dataclass(frozen=True)
 class FirstAttempt:
     post_id: int
     user_pk: int
@@ -336,6 +345,36 @@ class Queries:
             assert posted_at is not None
             out.append(SentPost(pk, channel_pk, stored_utc(posted_at), bool(scheduled)))
         return out
+
+    async def user_streak_facts(
+        self, channel_pk: int, user_pk: int
+    ) -> tuple[list[SentPost], list[FirstAttempt]]:
+        """`sent_posts([channel_pk])` and `first_attempts([channel_pk], [user_pk])` in one
+        statement (one round trip, built once): what a member's streak, current and
+        best, is computed from. The posts in posting order."""
+        params = {"channel_pk": channel_pk, "user_pk": user_pk}
+        rows = (await self.session.execute(_user_streak_statement(), params)).all()
+        posts: list[SentPost] = []
+        facts: list[FirstAttempt] = []
+        for kind, pk, key, at, flag in rows:
+            if kind == 0:
+                posts.append(SentPost(pk, key, stored_utc(at), bool(flag)))
+            else:
+                facts.append(FirstAttempt(pk, key, stored_utc(at)))
+        posts.sort(key=lambda post: (post.posted_at, post.id))
+        return posts, facts
+
+    async def member_keys(
+        self, platform: str, workspace_id: str, channel_id: str, user_id: str
+    ) -> MemberKeys:
+        """The channel's and the user's keys and the user's stored display name (None
+        for what was never seen), in one statement of index lookups: what `/streak` and
+        `/qotd stats` need before they count, without loading either row."""
+        params = {"platform": platform, "workspace_id": workspace_id,
+                  "channel_id": channel_id, "user_id": user_id}
+        channel_pk, user_pk, name = (
+            await self.session.execute(_member_keys_statement(), params)).one()
+        return MemberKeys(channel_pk, user_pk, name)
 
     async def recent_streak_facts(
         self, channel_pks: Sequence[int], user_pks: Sequence[int], scheduled: int,
@@ -620,6 +659,42 @@ def _board_statement(with_since: bool, with_caller: bool, top: int) -> Select[An
         .where(keep)
         .order_by(ranked.c.points_rank, ranked.c.first_at, user_id, ranked.c.user_pk)
     )
+
+
+@functools.cache
+def _user_streak_statement() -> CompoundSelect[Any]:
+    """Rows of two kinds: 0 a sent post of the channel (id, channel, posted_at,
+    scheduled), from ix_posts_channel_status; 1 the user's first answer to one of them
+    (post, user, first_at), from ix_attempts_user."""
+    channel = bindparam("channel_pk", type_=Integer)
+    posts = select(literal(0).label("kind"), PostRow.id, PostRow.channel_pk,
+                   PostRow.posted_at, PostRow.day.is_not(None)).where(
+        PostRow.channel_pk == channel, PostRow.status == SENT)
+    answers = (
+        select(literal(1), AttemptRow.post_id, AttemptRow.user_pk, AttemptRow.first_at,
+               literal(False))
+        .join(PostRow, PostRow.id == AttemptRow.post_id)
+        .where(AttemptRow.user_pk == bindparam("user_pk", type_=Integer),
+               PostRow.channel_pk == channel, PostRow.status == SENT)
+    )
+    return union_all(posts, answers)
+
+
+@functools.cache
+def _member_keys_statement() -> Select[Any]:
+    """Three scalar subqueries, each a lookup of a unique index: the channel's key, the
+    user's key and the user's stored display name (NULL where there is no such row)."""
+    where_user = (UserRow.platform == bindparam("platform"),
+                  UserRow.workspace_id == bindparam("workspace_id"),
+                  UserRow.user_id == bindparam("user_id"))
+    channel = select(ChannelRow.id).where(
+        ChannelRow.platform == bindparam("platform"),
+        ChannelRow.workspace_id == bindparam("workspace_id"),
+        ChannelRow.channel_id == bindparam("channel_id"),
+    ).scalar_subquery()
+    user = select(UserRow.id).where(*where_user).scalar_subquery()
+    name = select(UserRow.display_name).where(*where_user).scalar_subquery()
+    return select(channel.label("channel_pk"), user.label("user_pk"), name.label("name"))
 
 
 @functools.cache

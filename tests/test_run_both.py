@@ -179,13 +179,24 @@ async def test_one_process_serves_discord_and_slack_with_the_scheduler(
                                              ["discord", "slack"], 10)
             assert len(due) == 2
 
-            # The scheduled day arrives: one post on each platform, with its reactions.
+            # The scheduled day arrives: one post on each platform, with its answer buttons
+            # (the default mode) and no seeded reactions: one request each.
             await core.advance_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
             [d_post] = fake_discord.message_in(fake_discord.channel_id)
             assert d_post["embeds"][0]["title"] == "Question #1"
-            assert fake_discord.reactions[int(d_post["id"])] == [discord_emoji(k) for k in "ABC"]
+            d_labels = [button["label"] for row in d_post["components"]
+                        for button in row["components"]]
+            assert d_labels == ["A", "B", "C"]
+            assert not fake_discord.reactions.get(int(d_post["id"]))
             [s_post] = fake_slack.channel_posts(CHANNEL)
-            assert [r["name"] for r in s_post["reactions"]] == [slack_emoji(k) for k in "ABC"]
+            s_labels = [element["text"]["text"] for block in s_post["blocks"]
+                        if block["type"] == "actions" for element in block["elements"]]
+            assert s_labels == ["A", "B", "C"]
+            assert not s_post.get("reactions")
+
+            # A reaction a member adds by themselves still counts as their vote. Names come
+            # from the payloads of commands (Slack sends none with a reaction).
+            await say(slack, "/qotd", "status", "U1")
 
             # Votes on both platforms reach the one core.
             alice = fake_discord.user("alice")

@@ -46,7 +46,9 @@ Type what a chat user would type (the examples work as shown, in this order):
   /qotd schedule time:09:00 timezone:Europe/Berlin days:mon-fri   when questions come (admins)
   /qotd post | /qotd status    post the next question now (admins) | what comes next
   react yes | react no | unreact no   on the latest question: ✅ I knew it, ❌ not yet;
-                               a multiple-choice one takes its option's letter: react B
+                               a multiple-choice one takes its option's letter: react B;
+                               or vote privately with the post's buttons: press B,
+                               press I knew it (press it again to withdraw)
   /answer | /answer 1          the reference answer, only you see it
   grade Good                   a grade button of your last /answer (Again Hard Good Easy)
   as bob | as carol admin      switch user (the first user is an admin)

@@ -69,11 +69,9 @@ class ConsoleOutbound:
         message_id = self._next_id()
         self._sent[idempotency_key] = message_id
         self._save(message_id, message)
+        # buttons are part of the post; its seed reactions are not: the core adds them
+        # with add_reactions once the post is marked sent (issue 16)
         self.transcript.append(Entry("post", channel, message_id, message))
-        if message.reactions:
-            self.transcript.append(
-                Entry("reactions", channel, message_id, keys=tuple(message.reactions))
-            )
         return message_id
 
     async def reply_in_thread(

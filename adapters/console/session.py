@@ -43,6 +43,7 @@ from bot.boundary import (
     OutMessage,
     ReactionInput,
     Reply,
+    parse_vote_action,
 )
 from bot.clock import FakeClock
 from bot.plugins import CoreHandle
@@ -81,6 +82,9 @@ class Session:
     _replies: int = 0
     _pressed: bool = False
     _reacted: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # the latest question post with answer buttons (everyone sees a post): what `press`
+    # presses when the label is not on the user's own last message with buttons
+    _post_buttons: tuple[OutMessage, str] | None = None
 
     def __post_init__(self) -> None:
         self.user = checked_name(self.user)
@@ -163,7 +167,7 @@ class Session:
             return [self._note(f"{shown} is not a question: reactions count on question "
                                f"posts only{self._latest_hint()}.")]
         label = EMOJI.get(wanted.key, wanted.key)
-        if wanted.key not in message.reactions:
+        if wanted.key not in answer_keys(message):
             return [self._note(_wrong_key(message, label))]
         mine = self._reacted.setdefault((self.user.lower(), target.message_id), set())
         added = verb == "react"
@@ -207,23 +211,28 @@ class Session:
 
     async def _press(self, rest: str) -> list[Reply]:
         """`press LABEL`: a button of the last message with buttons this user saw (a
-        review card, a confirmation); the label as shown, any case."""
+        review card, a confirmation), else of the latest question post (its answer
+        buttons: `press B`, `press I knew it`); the label as shown, any case."""
         label = " ".join(rest.split())
         if not label:
             raise UnknownLine("press (use press LABEL, e.g. press Good or press Show answer)")
-        seen = self._last_buttons.get(self.user.lower())
-        if seen is None:
+        own = self._last_buttons.get(self.user.lower())
+        seen = [found for found in (own, self._post_buttons) if found is not None]
+        for message, message_id in seen:
+            for button in message.buttons:
+                if button.label.lower() == label.lower():
+                    return await self.core.handle_button(
+                        ButtonInput(self.actor, self.channel, button.action, message_id)
+                    )
+        on_post = (f" The latest question's buttons: "
+                   f"{', '.join(b.label for b in self._post_buttons[0].buttons)}."
+                   if self._post_buttons is not None else "")
+        if own is None:
             return [self._note("Nothing to press: no message with buttons has been shown "
-                               f"to {self.user} (try /review).")]
-        message, message_id = seen
-        for button in message.buttons:
-            if button.label.lower() == label.lower():
-                return await self.core.handle_button(
-                    ButtonInput(self.actor, self.channel, button.action, message_id)
-                )
-        labels = ", ".join(b.label for b in message.buttons)
+                               f"to {self.user} (try /review).{on_post}")]
+        labels = ", ".join(b.label for b in own[0].buttons)
         return [self._note(f"No button {label!r} on the last message with buttons: use one "
-                           f"of {labels}.")]
+                           f"of {labels}.{on_post}")]
 
     def _switch(self, rest: str) -> str:
         parts = rest.split()
@@ -311,6 +320,8 @@ class Session:
         shown = self.outbound.shown
         text = render(entry.message, terminal=self.terminal) if entry.message is not None else ""
         if entry.kind == "post":
+            if entry.message is not None and entry.message.buttons:
+                self._post_buttons = (entry.message, entry.message_id)
             return f"[{shown(entry.message_id)}] {text}"
         if entry.kind == "thread":
             parent = shown(entry.parent_id or "")
@@ -326,9 +337,19 @@ class Session:
         return ""  # reactions the bot adds are shown with their post
 
 
+def answer_keys(question: OutMessage) -> tuple[str, ...]:
+    """The keys a member may react with on a question post: its seed reactions
+    (reactions mode), else the keys of its vote buttons (buttons mode, where a member's
+    own reaction still counts)."""
+    if question.reactions:
+        return question.reactions
+    votes = (parse_vote_action(b.action) for b in question.buttons)
+    return tuple(vote[1] for vote in votes if vote is not None)
+
+
 def _wrong_key(question: OutMessage, label: str) -> str:
     title = question.title or "This question"
-    keys = question.reactions
+    keys = answer_keys(question)
     if set(keys) <= set(EMOJI):
         return (f"{title} is an open question, so {label} does not count: react yes "
                 "(✅ I knew it) or react no (❌ not yet). Option letters are for "

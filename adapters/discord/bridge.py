@@ -1,22 +1,32 @@
 """Discord events -> core inputs -> interaction responses. Translation only: every rule
 about questions, scores or streaks lives in the core.
 
-Interactions must be acknowledged within 3 seconds. The core usually answers in
-milliseconds, so we give it `defer_after` seconds and answer directly; past that we
-defer (ephemeral when the reply is expected to be) and send the replies as follow-ups.
+Interactions must be acknowledged within 3 seconds. Ack first (issue 16): by default
+(`defer_after` 0) every command and button press is deferred at once, before the core
+touches the database, and the reply follows as an edit of @original (or follow-ups).
+Under load the core's answer time grows with the queue while a deferral is one
+request that does not wait for it; interaction responses are not counted against the
+bot's global rate limit, so the second request costs no budget. A positive
+`defer_after` gives the core that long to answer with a single response first.
+
+A press of a post's answer button (a vote: `bot.boundary.parse_vote_action`) is
+deferred as a private reply (type 5, ephemeral) and answered privately, never as an
+update: a type 6/7 would replace the public post everyone votes on. No press on a
+public message is ever answered as an update.
 
 A button's reply may be an "update" (a review session moving to its next card): it
-replaces the message the button is on, with callback type 7 (UPDATE_MESSAGE) or, when
-the core was slow, a deferred update (type 6) and a PATCH of @original, which after a
-type 6 is that message, ephemeral or not. A slow button is therefore always deferred
-as an update: Discord then shows the press as pending on the button itself, and
-replies of another visibility go out as follow-ups. An "update" to anything but a button
+replaces the message the button is on, with callback type 7 (UPDATE_MESSAGE) when
+answered directly or, deferred, a deferred update (type 6) and a PATCH of @original,
+which after a type 6 is that message. A press on a private message (a review card) is
+therefore always deferred as an update: Discord then shows the press as pending on the
+button itself, and replies of another visibility go out as follow-ups. An "update" to anything but a button
 is shown as an ephemeral reply. Attachments go with the first page of their reply.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -50,6 +60,7 @@ from bot.boundary import (
     OutMessage,
     Reply,
     error,
+    parse_vote_action,
 )
 from bot.plugins import CoreHandle
 from bot.rules.schedule import search_timezones
@@ -66,10 +77,15 @@ class Bridge:
     exception is logged once with the event's kind and ids, the user hears a short
     apology where a reply is possible, and nothing escapes into discord.py."""
 
-    def __init__(self, core: CoreHandle, outbound: DiscordOutbound, *, defer_after: float) -> None:
+    def __init__(self, core: CoreHandle, outbound: DiscordOutbound, *, defer_after: float,
+                 core_concurrency: int = 32) -> None:
         self.core = core
         self.outbound = outbound
         self.defer_after = defer_after
+        # At most this many interactions in the core at once; the others wait, acked,
+        # without CPU. An unbounded crowd of core tasks on the one event loop would
+        # queue the gateway reader (and so the next interactions' acks) behind them.
+        self._core_slots = asyncio.Semaphore(max(1, core_concurrency))
         # discord.py runs each event handler as its own task, so a user's quick A-then-B
         # could reach the core as B-then-A. One lock per (message, user), taken before
         # the first await, keeps their reactions in gateway order.
@@ -115,7 +131,7 @@ class Bridge:
                         ", ".join(refused), interaction_ids(interaction))
             text = (f"Discord sent {', '.join(refused)} with a value of the wrong type, so "
                     "nothing was changed. Please try again.")
-            await self._deliver(interaction, _ready([error(text)]), True)
+            await self._deliver(interaction, [error(text)], True)
             return False
         command = CommandInput(
             name=name,
@@ -146,7 +162,7 @@ class Bridge:
         if checked is None:
             log.warning("discord: refused a button with an unreadable action (%d characters)%s",
                         len(action), interaction_ids(interaction))
-            await self._deliver(interaction, _ready([error(REFUSED_TEXT)]), True)
+            await self._deliver(interaction, [error(REFUSED_TEXT)], True)
             return
         pressed = ButtonInput(
             actor=actor(user_id, _name(interaction), interaction.permissions.value),
@@ -154,22 +170,35 @@ class Bridge:
             action=checked,
             message_id=str(message_id) if message_id is not None else None,
         )
-        await self._deliver(interaction, self.core.handle_button(pressed), True, "a button",
-                            button=True)
+        # A vote is answered privately, whatever the core's visibility: an update (type
+        # 6/7) would replace the public post everyone votes on. Only a private message
+        # (a review card) is ever updated by a press; on a public one an "update" reply
+        # is shown as a private reply too.
+        vote = parse_vote_action(checked) is not None
+        private = interaction.message is not None and interaction.message.flags.ephemeral
+        await self._deliver(interaction, self.core.handle_button(pressed), True,
+                            "a vote" if vote else "a button", button=private and not vote)
 
     async def _where(self, interaction: discord.Interaction[Any], label: str
                      ) -> tuple[int, int, int] | None:
         """(guild, channel, user) as snowflakes, or None after telling the user why not:
-        a DM (the bot works in servers), or ids no Discord id can be."""
+        a DM (the bot works in servers), ids no Discord id can be, or an interaction of
+        another application (its replies would go to a webhook that is not ours)."""
+        own = getattr(interaction.client, "application_id", None)
+        if own is not None and interaction.application_id != own:
+            log.warning("discord: refused %s: an interaction of another application%s",
+                        label, interaction_ids(interaction))
+            await self._deliver(interaction, [error(REFUSED_TEXT)], True)
+            return None
         raw_channel = home_channel_id(interaction)
         if interaction.guild_id is None or raw_channel is None:
-            await self._deliver(interaction, _ready([error(GUILD_ONLY_TEXT)]), True)
+            await self._deliver(interaction, [error(GUILD_ONLY_TEXT)], True)
             return None
         ids = (snowflake(interaction.guild_id), snowflake(raw_channel),
                snowflake(getattr(interaction.user, "id", None)))
         if any(i is None for i in ids):
             log.warning("discord: refused %s: ids out of range", label)
-            await self._deliver(interaction, _ready([error(REFUSED_TEXT)]), True)
+            await self._deliver(interaction, [error(REFUSED_TEXT)], True)
             return None
         guild_id, channel_id, user_id = ids
         assert guild_id is not None and channel_id is not None and user_id is not None
@@ -287,32 +316,60 @@ class Bridge:
     async def _deliver(
         self,
         interaction: discord.Interaction[Any],
-        work: Awaitable[list[Reply]],
+        work: Awaitable[list[Reply]] | list[Reply],
         likely_ephemeral: bool,
         label: str = "an interaction",
         *,
         button: bool = False,
     ) -> list[Reply]:
-        task = asyncio.ensure_future(work)
-        done: set[asyncio.Future[list[Reply]]] = set()
-        if self.defer_after > 0:  # 0 means always defer (e.g. a far-away database)
+        """Answer with the core's replies (`work`), deferring first unless they come
+        within `defer_after`; replies already known (a refusal here) go out at once."""
+        if isinstance(work, list):
+            return await self._answer(interaction, work, None, button)
+        deferred: bool | str | None
+        if self.defer_after <= 0:
+            # Ack first, and only then let the core work: if Discord refuses the ack
+            # (the interaction is gone), nothing is changed behind the user's back. A
+            # vote recorded while the member saw "This interaction failed" would be
+            # withdrawn by the press they retry with.
+            try:
+                deferred = await self._defer(interaction, likely_ephemeral, button)
+            except BaseException:
+                if inspect.iscoroutine(work):
+                    work.close()
+                raise
+            task: asyncio.Future[list[Reply]] = asyncio.ensure_future(self._in_core(work))
+        else:
+            task = asyncio.ensure_future(self._in_core(work))
             done, _ = await asyncio.wait({task}, timeout=self.defer_after)
-        # what the deferral promised: None (not deferred), "update" (type 6: the button's
-        # message), or the ephemerality of a deferred reply (type 5)
-        deferred: bool | str | None = None
-        if not done:
-            if button:
-                await interaction.response.defer()  # type 6 for a component
-                deferred = "update"
-            else:
-                await interaction.response.defer(ephemeral=likely_ephemeral, thinking=True)
-                deferred = likely_ephemeral
+            # None: answered directly, not deferred
+            deferred = None if done else await self._defer(interaction, likely_ephemeral,
+                                                           button)
         try:
             replies = await task
         except Exception:
             log.exception("discord: the core failed on %s%s", label,
                           interaction_ids(interaction))
             replies = [error(FAILURE_TEXT)]
+        return await self._answer(interaction, replies, deferred, button)
+
+    async def _in_core(self, work: Awaitable[list[Reply]]) -> list[Reply]:
+        async with self._core_slots:
+            return await work
+
+    @staticmethod
+    async def _defer(interaction: discord.Interaction[Any], likely_ephemeral: bool,
+                     button: bool) -> bool | str:
+        """Acknowledge now; what the deferral promised: "update" (type 6, the button's
+        message is @original) or the visibility of a deferred reply (type 5)."""
+        if button:
+            await interaction.response.defer()  # type 6 for a component
+            return "update"
+        await interaction.response.defer(ephemeral=likely_ephemeral, thinking=True)
+        return likely_ephemeral
+
+    async def _answer(self, interaction: discord.Interaction[Any], replies: list[Reply],
+                      deferred: bool | str | None, button: bool) -> list[Reply]:
         if not replies:
             replies = [Reply("ephemeral", OutMessage(tone="info", body="Done."))]
         if button:  # the update first: after it, @original is still the button's message
@@ -385,5 +442,3 @@ def _name(interaction: discord.Interaction[Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
-async def _ready(replies: list[Reply]) -> list[Reply]:
-    return replies

@@ -29,11 +29,11 @@ from adapters.discord.gateway_guard import GuardedState
 from adapters.discord.outbound import NO_MENTIONS, DiscordOutbound
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.translate import PLATFORM
-from adapters.discord.views import QotdButton
+from adapters.discord.views import BUTTON_TEMPLATE, press
 from bot.plugins import AdapterFailed, CoreHandle
 
 log = logging.getLogger(__name__)
-_BUTTON_TEMPLATE = QotdButton.__discord_ui_compiled_template__
+_BUTTON_TEMPLATE = BUTTON_TEMPLATE
 
 
 def point_at(settings: DiscordSettings) -> None:
@@ -61,7 +61,8 @@ class QotdClient(discord.AutoShardedClient):
         self.settings = settings
         self.outbound = DiscordOutbound(self, backoff=settings.retry_backoff,
                                         global_rate=settings.global_rate)
-        self.qotd_bridge = Bridge(core, self.outbound, defer_after=settings.defer_after)
+        self.qotd_bridge = Bridge(core, self.outbound, defer_after=settings.defer_after,
+                                  core_concurrency=settings.core_concurrency)
         self.tree: app_commands.CommandTree[Any] = build_tree(self, self.qotd_bridge)
         self.ready_event = asyncio.Event()
         self.auto_sync = True
@@ -78,7 +79,6 @@ class QotdClient(discord.AutoShardedClient):
         await super().launch_shards()
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(QotdButton)
         if self.auto_sync:
             try:
                 await registration.sync_if_changed(self, self.tree, self.settings.guild_id)
@@ -101,16 +101,18 @@ class QotdClient(discord.AutoShardedClient):
                                         names=self._name_of)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """A button no handler takes (another custom_id, or one whose message does not
+        """Every press of a component: a qotd button the message carries goes to the
+        bridge (views.press); any other (another custom_id, or one whose message does not
         carry it) would leave the user with "This interaction failed" and the log with
-        nothing: one line and a private answer instead. QotdButton handles the rest."""
+        nothing: one line and a private answer instead."""
         if interaction.type is not discord.InteractionType.component:
             return
-        data: dict[str, Any] = (dict(interaction.data) if isinstance(interaction.data, dict)
-                                else {})
-        custom_id = data.get("custom_id")
-        if (isinstance(custom_id, str) and _BUTTON_TEMPLATE.fullmatch(custom_id)
-                and _carries(interaction.message, custom_id)):
+        data = interaction.data
+        custom_id = data.get("custom_id") if isinstance(data, dict) else None
+        match = _BUTTON_TEMPLATE.fullmatch(custom_id) if isinstance(custom_id, str) else None
+        if match is not None and isinstance(custom_id, str) \
+                and _carries(interaction.message, custom_id):
+            await press(interaction, match["action"])
             return
         size = len(custom_id) if isinstance(custom_id, str) else 0
         log.warning("discord: a component qotd does not handle (custom_id of %d characters)%s",
@@ -131,8 +133,8 @@ class QotdClient(discord.AutoShardedClient):
 
 
 def _carries(message: discord.Message | None, custom_id: str) -> bool:
-    """Whether the message has a component with this custom_id (discord.py's dynamic
-    items only fire for one it finds there)."""
+    """Whether the message has a component with this custom_id: Discord sends only the
+    custom_ids of the message it was pressed on; anything else is not a real press."""
     if message is None:
         return False
     for row in message.components:

@@ -26,6 +26,7 @@ from adapters.discord.apology import (
     interaction_ids,
 )
 from adapters.discord.bridge import Bridge
+from bot.boundary import ANSWER_MODES
 
 DAYS = ["mon-fri", "daily", "weekends", "mon,wed,fri", "tue,thu"]
 PERIODS = ["week", "month", "all"]
@@ -152,8 +153,10 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         timezone="IANA time zone, e.g. Europe/Berlin",
         days="Which days to post",
         reveal="Hours after the post until the answer is revealed (1-23)",
+        answers="How members answer: private buttons (default) or emoji reactions",
     )
-    @app_commands.choices(days=[Choice(name=d, value=d) for d in DAYS])
+    @app_commands.choices(days=[Choice(name=d, value=d) for d in DAYS],
+                          answers=[Choice(name=m, value=m) for m in ANSWER_MODES])
     @app_commands.autocomplete(timezone=complete_timezone)
     async def schedule(
         interaction: discord.Interaction,
@@ -161,10 +164,12 @@ def build_tree(client: discord.Client, bridge: Bridge) -> app_commands.CommandTr
         timezone: str | None = None,
         days: Choice[str] | None = None,
         reveal: app_commands.Range[int, 1, 23] | None = None,
+        answers: Choice[str] | None = None,
     ) -> None:
         accepted = await bridge.command(
             interaction, "qotd", "schedule",
             time=time, timezone=timezone, days=days.value if days else None, reveal=reveal,
+            answers=answers.value if answers else None,
         )
         if accepted:  # a refused member need not hear about channel permissions
             await bridge.warn_missing_permissions(interaction)

@@ -8,6 +8,11 @@ and never returns it on fetched messages, so a resend (the core retrying a claim
 crash or a long outage) first looks in the recent history for the bot's own message with
 the same title and text: a post's title carries its number, unique in the channel.
 
+A post is one request (issue 16): its answer buttons go with the create as message
+components, and `message.reactions` is not added here. In reactions mode the core seeds
+them with `add_reactions` after it marked the post sent; those go through the same
+limiter as every other call, one request per reaction, each retried on server errors.
+
 A direct message (`send_direct`, the review nudge) opens the DM channel once per person
 (POST /users/@me/channels, cached) and goes out like a post: nonce, enforce_nonce, no
 mentions, the same pacing. Attachments are uploaded with the first page of a message
@@ -64,9 +69,7 @@ class DiscordOutbound:
                    resend: bool = False) -> str:
         target = self._channel(channel, int(channel.channel_id))
         found = await self._already_sent(int(channel.channel_id), message) if resend else None
-        first_id = found or await self._send_pages(target, message, idempotency_key)
-        await self.add_reactions(channel, first_id, message.reactions)
-        return first_id
+        return found or await self._send_pages(target, message, idempotency_key)
 
     async def reply_in_thread(
         self,
@@ -80,13 +83,7 @@ class DiscordOutbound:
         thread_id = await self._thread_for(channel, int(parent_message_id), message)
         target = self._channel(channel, thread_id, discord.ChannelType.public_thread)
         found = await self._already_sent(thread_id, message) if resend else None
-        first_id = found or await self._send_pages(target, message, idempotency_key)
-        await self.add_reactions(
-            ChannelRef(channel.platform, channel.workspace_id, str(thread_id)),
-            first_id,
-            message.reactions,
-        )
-        return first_id
+        return found or await self._send_pages(target, message, idempotency_key)
 
     async def send_ephemeral(self, channel: ChannelRef, user_id: str, message: OutMessage) -> None:
         """Outside an interaction Discord has no ephemeral messages: send a DM instead,

@@ -12,6 +12,7 @@ so on Discord that would print `&lt;`: Slack syntax is plain text here and stays
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -71,11 +72,19 @@ def clean(text: str, limit: int) -> str:
     return truncate(neutralize(text), limit) if text else ""
 
 
+# content.render.for_discord parses the Markdown (markdown-it) on every call: ~1.5 ms of
+# CPU for a one-line reply, most of an interaction's own cost in this adapter. It is a
+# pure function of its text, and the bot says the same things over and over (a vote's
+# "You chose B", status lines, the post's options), so the renderings are kept (bounded).
+_for_discord = functools.lru_cache(maxsize=1024)(for_discord)
+
+
 def body_text(message: OutMessage) -> str:
     """The Markdown that goes into descriptions: the body, then the lettered options,
     written as Discord shows Markdown (content.render.for_discord: headings up to ###,
     no tables, no HTML, identifiers never emphasis)."""
-    parts = [for_discord(message.body.strip())] if message.body.strip() else []
+    body = message.body.strip()
+    parts = [_for_discord(body)] if body else []
     if message.choices:
         parts.append("\n".join(f"{emoji_for(c.key)} {_option(c.text)}" for c in message.choices))
     return "\n\n".join(parts)
@@ -83,7 +92,7 @@ def body_text(message: OutMessage) -> str:
 
 def _option(text: str) -> str:
     """An option on the line of its emoji: one line, whatever the source held."""
-    return " ".join(for_discord(text).split("\n")).strip()
+    return " ".join(_for_discord(text).split("\n")).strip()
 
 
 def embeds(message: OutMessage) -> list[dict[str, Any]]:

@@ -35,8 +35,12 @@ class DiscordSettings(SectionSettings):
     # ones can take a while). Empty: sync globally.
     guild_id: int | None = None
     # How long an interaction may wait for the core before we defer it: Discord drops
-    # interactions not answered within 3 s. 0 defers every interaction at once.
-    defer_after: float = Field(default=1.5, ge=0, le=2.5)
+    # interactions not answered within 3 s. 0 (the default: ack first, issue 16) defers
+    # every interaction at once, before the core's database work.
+    defer_after: float = Field(default=0.0, ge=0, le=2.5)
+    # Interactions handled by the core at once (the rest wait, already acknowledged):
+    # keeps the event loop free to read the gateway and ack the next ones under load.
+    core_concurrency: int = Field(default=32, ge=1, le=1000)
     # Pause between our own retries of a create that hit a server error (times attempt).
     retry_backoff: float = Field(default=1.0, ge=0)
     # Discord's global limit is 50 requests per second per bot (interaction responses

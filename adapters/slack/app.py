@@ -12,8 +12,18 @@ user gets a short polite error where a reply is possible; the app keeps serving.
 nobody handles (an unknown command or action, an event we did not subscribe to) is one
 log line and an acknowledgement, so Slack neither retries it nor shows an error.
 
+Who acts: the payload names them (a command's `user_name`, a press's `user.name`);
+events carry no name, and "" keeps the one the core has. Someone the adapter has not seen
+named is looked up in the background (adapters.slack.names), off the input's path. Only
+an admin-only command (`needs_admin`) by someone the settings do not list asks Slack
+whether they are a workspace admin (adapters.slack.users: cached, one lookup per person,
+paced at Tier 4, ahead of any name lookup); when Slack cannot answer now the command is answered "try again in a moment" and the core
+is not called, so a rate limit never turns an admin into a non-admin.
+
 A button's "update" reply replaces the message the button is on (`replace_original`
-through the action's response_url, which works on ephemeral messages too). Files
+through the action's response_url, which works on ephemeral messages too), unless that
+is a message the channel sees: a vote on a post is answered with a new ephemeral for the
+presser, and the post stays as it is. Files
 cannot be ephemeral on Slack: a private reply's attachments are uploaded into the
 person's DM with the bot (adapters.slack.files) and the answer says they are there; a
 public reply's go into the channel. An upload that fails (a workspace that did not grant
@@ -40,7 +50,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import files
 from adapters.slack.blocks import BUTTON_ACTION_PREFIX, fallback_text, render_blocks
-from adapters.slack.commands import UsageError, parse
+from adapters.slack.commands import Parsed, UsageError, parse
 from adapters.slack.dedup import SeenEvents
 from adapters.slack.emoji import key_for
 from adapters.slack.inbound import (
@@ -54,8 +64,9 @@ from adapters.slack.inbound import (
     reaction_facts,
     slack_id,
 )
+from adapters.slack.names import NameFiller
 from adapters.slack.ordering import KeyedLocks
-from adapters.slack.users import UserDirectory
+from adapters.slack.users import TRY_AGAIN, LookupUnavailable, UserDirectory
 from bot.boundary import (
     Actor,
     ButtonInput,
@@ -64,9 +75,9 @@ from bot.boundary import (
     OutMessage,
     ReactionInput,
     Reply,
-    UserRef,
 )
 from bot.plugins import CoreHandle
+from bot.service.commands import needs_admin
 from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
@@ -176,7 +187,7 @@ def _where(facts: Where | CommandFacts | ButtonFacts) -> Where:
     return facts if isinstance(facts, Where) else facts.where
 
 
-def _describe(body: Any) -> str:
+def describe(body: Any) -> str:
     """A request's kind for a log line: only Slack's own type names, never free text."""
     body = obj(body)
     parts = [body.get("type"), body.get("command"), obj(body.get("event")).get("type")]
@@ -199,7 +210,7 @@ async def dispatch(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse | N
         # authorization's auth.test first), where a dict or a list raises inside aiohttp.
         log.warning(
             "dropped a Slack %s request whose %s does not look like an id",
-            _describe(request.body),
+            describe(request.body),
             " and ".join(bad),
         )
         return BoltResponse(status=200, body="")
@@ -207,7 +218,7 @@ async def dispatch(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse | N
         return await app.async_dispatch(request)
     except Exception as exc:
         log.warning(
-            "Bolt could not read a Slack %s request (%s)", _describe(request.body), error_code(exc)
+            "Bolt could not read a Slack %s request (%s)", describe(request.body), error_code(exc)
         )
         return None
 
@@ -221,13 +232,16 @@ def build_app(
     directory: UserDirectory | None = None,
     seen: SeenEvents | None = None,
     in_order: KeyedLocks | None = None,
+    names: NameFiller | None = None,
 ) -> AsyncApp:
     """A Bolt app wired to the core.
 
     Single workspace: `client` carries the bot token. Multi-workspace: pass
     `oauth_settings` (its installation store authorizes each request) and a tokenless
     client. Without `signing_secret` request verification is off, which is only right for
-    Socket Mode, where Slack authenticates the websocket instead.
+    Socket Mode, where Slack authenticates the websocket instead. `names`: who acted
+    is told to it (a payload's name, or a lookup to make in the background for someone
+    without one); None looks nobody up.
     """
     directory = directory or UserDirectory()
     seen = seen or SeenEvents()
@@ -241,9 +255,22 @@ def build_app(
         raise_error_for_unhandled_request=True,  # routed to on_bolt_error: one line
     )
 
-    async def actor_for(client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
-        user = await directory.lookup(client, team_id, user_id)
-        return Actor(user.user_id, user.display_name, user.is_admin)
+    async def may_admin(client: AsyncWebClient, facts: CommandFacts, parsed: Parsed) -> bool:
+        """The actor's admin bit: asked of Slack only for an admin-only command by
+        someone the settings do not list (raises LookupUnavailable when Slack cannot
+        say); anyone else's is what the settings say, without a request."""
+        if directory.listed(facts.user) or not needs_admin(parsed.name, parsed.subcommand):
+            return directory.listed(facts.user)
+        return await directory.is_admin(client, facts.team, facts.user)
+
+    def acted(client: AsyncWebClient, channel: ChannelRef, user: str, name: str) -> None:
+        """Tell the name filler who acted (never awaits: the input is not delayed)."""
+        if names is None:
+            return
+        if name.strip():
+            names.seen(channel.workspace_id, user, name)
+        else:
+            names.heard(client, channel, user)
 
     @app.middleware
     async def drop_redeliveries(
@@ -262,7 +289,7 @@ def build_app(
     ) -> BoltResponse | None:
         """What fails before our listeners run (or matches none of them). Acknowledged:
         Slack would only send the same payload again."""
-        kind = _describe(request.body)
+        kind = describe(request.body)
         if isinstance(error, BoltUnhandledRequestError):
             log.info("ignored a Slack request nobody handles (%s)", kind)
         else:
@@ -292,21 +319,25 @@ def build_app(
                 return
             if parsed.subcommand:
                 where = replace(where, name=f"{facts.command} {parsed.subcommand}")
-            actor = await actor_for(client, facts.team, facts.user)
-            target = parsed.user
-            if target is not None:
-                # The mention's label is the legacy username (or absent); the core keeps
-                # one display name per user, so resolve it the same way as for actors.
-                found = await directory.lookup(client, facts.team, target.user_id)
-                target = UserRef(found.user_id, found.display_name)
+            try:
+                is_admin = await may_admin(client, facts, parsed)
+            except LookupUnavailable:
+                # Never a refusal on a guess: the core is not asked, nothing is written.
+                log.info("asked to try again: users.info could not answer (%s)", where)
+                await _respond_error(respond, TRY_AGAIN)
+                return
+            # Names from the payload: the command's `user_name`, the mention's label
+            # ("" when it has none, which keeps the name the core has).
+            channel = ChannelRef("slack", facts.team, facts.channel)
+            acted(client, channel, facts.user, facts.user_name)
             replies = await core.handle_command(
                 CommandInput(
                     name=parsed.name,
-                    actor=actor,
-                    channel=ChannelRef("slack", facts.team, facts.channel),
+                    actor=Actor(facts.user, facts.user_name, is_admin),
+                    channel=channel,
                     subcommand=parsed.subcommand,
                     options=dict(parsed.options),
-                    user=target,
+                    user=parsed.user,
                 )
             )
             await _respond_all(respond, replies,
@@ -333,9 +364,15 @@ def build_app(
             return
         where = replace(facts.where, name=f"reaction {key} on {facts.message_ts}")
         channel = ChannelRef("slack", facts.team, facts.channel)
+        # events carry no name: someone the adapter has not seen is looked up in the
+        # background (only for reactions to the bot's own messages: a ✅ on a colleague's
+        # message is no vote); the reaction itself goes to the core now
+        if obj(event).get("item_user") in (None, context.bot_user_id):
+            acted(client, channel, facts.user, "")
         try:
             async with in_order.hold((facts.team, facts.user)):  # before any await
-                actor = await actor_for(client, facts.team, facts.user)
+                # Events carry no name: "" keeps the one the core has.
+                actor = Actor(facts.user, "", directory.listed(facts.user))
                 replies = await core.handle_reaction(
                     ReactionInput(actor, channel, facts.message_ts, key, facts.added)
                 )
@@ -364,16 +401,21 @@ def build_app(
             await _polite(respond, UNREADABLE)
             return
         try:
-            actor = await actor_for(client, facts.team, facts.user)
+            # No button is admin-only: the press's own name, no users.info.
+            actor = Actor(facts.user, facts.user_name, directory.listed(facts.user))
+            channel = ChannelRef("slack", facts.team, facts.channel)
+            acted(client, channel, facts.user, facts.user_name)
             replies = await core.handle_button(
                 ButtonInput(
                     actor,
-                    ChannelRef("slack", facts.team, facts.channel),
+                    channel,
                     facts.value,
                     facts.message_ts,
                 )
             )
-            await _respond_all(respond, replies, button=True,
+            # An "update" replaces the message the button is on (a review card), never
+            # a post everyone sees: a vote's answer is a new ephemeral for the presser.
+            await _respond_all(respond, replies, button=not facts.on_public_message,
                                send_files=file_sender(client, facts.team, facts.user,
                                                       facts.channel))
         except Exception as exc:

@@ -16,9 +16,23 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
 from adapters.slack.watch import WatchedWebClient
+
+
+def build_lookup_client(settings: SlackSettings, *, token: str | None = None) -> AsyncWebClient:
+    """For `users.info` (adapters.slack.users): a dropped connection is retried once; a
+    429 is not (the directory honours Retry-After for every caller at once instead of
+    each caller sleeping through it and asking again) and neither is a 5xx (the user is
+    told to try again in a moment). Multi-workspace: tokenless, each call carries the
+    request's installation token."""
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.normalized_api_url,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+    )
 
 
 def build_client(

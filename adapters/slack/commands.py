@@ -47,8 +47,9 @@ class Spec:
 
 QOTD_SUBCOMMANDS: dict[str, Spec] = {
     "schedule": Spec(
-        "/qotd schedule time:HH:MM timezone:Area/City days:mon-fri reveal:H",
-        ("time", "timezone", "days", "reveal"),
+        "/qotd schedule time:HH:MM timezone:Area/City days:mon-fri reveal:H"
+        " answers:buttons|reactions",
+        ("time", "timezone", "days", "reveal", "answers"),
         ("time", "timezone", "days"),
     ),
     "pause": Spec("/qotd pause"),
@@ -186,7 +187,8 @@ def _fill(spec: Spec, words: list[str], usage: str) -> tuple[dict[str, str], Use
                 problems.append("Unexpected mention.")
                 continue
             user_id, label = mention.group(1), mention.group(2)
-            user = UserRef(user_id, unescape(label) if label else user_id)
+            # no label: "" keeps the name the core has (never the id as a name)
+            user = UserRef(user_id, unescape(label) if label else "")
             continue
         word = unescape(raw)
         key, sep, value = word.partition(":")

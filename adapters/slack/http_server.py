@@ -10,12 +10,15 @@ timestamp and signature headers must have their exact shape, the bytes must be U
 (as Slack's always are), and slack_sdk's `SignatureVerifier` checks the HMAC over that
 exact body and refuses timestamps more than five minutes off. Only then is the body
 checked the way Bolt will parse it (JSON object, form fields, a `payload` field holding
-a JSON object), so a request that reaches Bolt cannot make it raise. Refusals are 4xx with one log line, never a 500 and
+a JSON object), so a request that reaches Bolt cannot make it raise. A slash command or
+a button press is then answered 200 at once and handed to Bolt after (`acknowledge_first`):
+nothing its listeners do can change that answer. Refusals are 4xx with one log line, never a 500 and
 never a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -28,7 +31,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from adapters.slack.app import dispatch
+from adapters.slack.app import describe, dispatch
 from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 # Slack's largest requests are interactions that echo a message's blocks back (a message
 # is at most ~12,000 characters of text plus its JSON); a megabyte leaves ample room.
 MAX_BODY_BYTES = 1 << 20
+STOP_GRACE_SECONDS = 5.0
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # int() of a 5,000-digit string raises
@@ -56,8 +60,23 @@ def _json_object(text: str) -> bool:
         return False
 
 
+def acknowledge_first(body: Any) -> bool:
+    """Whether the 200 goes out before Bolt runs: a slash command or a block_actions
+    press, whose listeners only ever `ack()` with nothing and answer through the
+    request's response_url. Bolt would hold the HTTP answer until the listener task has
+    acked, polling every 10 ms behind its authorize and other middleware on a loop that
+    is also doing the core's work: that wait was most of the 200's latency. Everything
+    else (events, url_verification, options, views) keeps Bolt's own answer."""
+    if not isinstance(body, dict):
+        return False
+    if isinstance(body.get("command"), str) and not body.get("ssl_check"):
+        return True
+    return body.get("type") == "block_actions"
+
+
 def readable(text: str, content_type: str) -> bool:
-    """Whether Bolt's `parse_body` will turn this body into a dict without raising."""
+    """Whether Bolt's `parse_body` will turn this body into a dict without raising: the
+    rule the gate applies (on Bolt's own parse of the body, so it is parsed once)."""
     if content_type == JSON or text.startswith("{"):
         return _json_object(text)
     if "payload" in text:
@@ -84,6 +103,7 @@ class SlackHttpServer:
         self._verifier = SignatureVerifier(signing_secret, clock or Clock())
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._acknowledged: set[asyncio.Future[None]] = set()  # dispatches after the 200
         self.port: int | None = None
 
     @property
@@ -119,18 +139,34 @@ class SlackHttpServer:
         content_type = request.content_type
         if content_type not in (FORM, JSON):
             return _refuse(400, f"unsupported content type {content_type[:60]!r}", request)
-        if not readable(text, content_type):
-            return _refuse(400, "body is not a Slack payload", request)
-        try:
+        try:  # Bolt parses the body once, here (a button's payload echoes its message)
             bolt_request = AsyncBoltRequest(
                 body=text, query=request.query_string, headers=dict(request.headers)
             )
+        except ValueError:  # not JSON where JSON belongs
+            return _refuse(400, "body is not a Slack payload", request)
         except Exception as exc:  # Bolt reading fields of the wrong type
             return _refuse(400, f"payload Bolt cannot read ({error_code(exc)})", request)
+        if not isinstance(bolt_request.body, dict):  # what `readable` says, without a reparse
+            return _refuse(400, "body is not a Slack payload", request)
+        if acknowledge_first(bolt_request.body):
+            task = asyncio.ensure_future(self._dispatch_acknowledged(bolt_request))
+            self._acknowledged.add(task)
+            task.add_done_callback(self._acknowledged.discard)
+            return web.Response(status=200)
         response = await dispatch(self._bolt, bolt_request)
         if response is None:
             return _refuse(400, "payload Bolt cannot read", request)
         return await to_aiohttp_response(response)
+
+    async def _dispatch_acknowledged(self, bolt_request: AsyncBoltRequest) -> None:
+        """Bolt's run of a request already answered 200: its own answer goes nowhere, so
+        anything but an empty 200 is logged (the listeners answer through response_url)."""
+        response = await dispatch(self._bolt, bolt_request)
+        if response is None or response.status != 200 or response.body:
+            log.info("Bolt answered an acknowledged Slack %s request with %s",
+                     describe(bolt_request.body),
+                     "an error" if response is None else f"HTTP {response.status}")
 
     async def _oauth(self, request: web.Request) -> web.StreamResponse:
         flow = self._bolt.oauth_flow
@@ -162,6 +198,8 @@ class SlackHttpServer:
         log.info("Slack HTTP mode listening on %s:%s%s", self._host, self.port, self._path)
 
     async def stop(self) -> None:
+        if self._acknowledged:  # requests already answered 200 reach their listeners
+            await asyncio.wait(set(self._acknowledged), timeout=STOP_GRACE_SECONDS)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -20,6 +20,13 @@ ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 TS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 COMMAND_NAME = re.compile(r"/[A-Za-z0-9_.-]{1,32}")
 REPLY_URL = re.compile(r"https?://[^\s]{1,2000}")
+NAME_LIMIT = 200  # longer than any Slack name; the core cleans and shortens it further
+
+
+def display_name(value: Any) -> str:
+    """A display name from a payload, as is (the core cleans it), or "" when there is
+    none: the core then keeps the name it has."""
+    return value if isinstance(value, str) and len(value) <= NAME_LIMIT else ""
 
 
 def slack_id(value: Any) -> str | None:
@@ -64,6 +71,7 @@ class CommandFacts:
     team: str
     channel: str
     user: str
+    user_name: str = ""  # the payload's `user_name`; "" when absent
 
 
 def command_facts(body: dict[str, Any]) -> CommandFacts | Where:
@@ -78,7 +86,8 @@ def command_facts(body: dict[str, Any]) -> CommandFacts | Where:
         text = ""
     if name is None or channel is None or user is None or not isinstance(text, str):
         return where
-    return CommandFacts(where, name, text, team, channel, user)
+    return CommandFacts(where, name, text, team, channel, user,
+                        display_name(body.get("user_name")))
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,10 @@ class ButtonFacts:
     user: str
     value: str
     message_ts: str | None
+    user_name: str = ""  # the payload's user.name (or user.username); "" when absent
+    # the button is on a message everyone sees (not an ephemeral, not in a DM): an
+    # answer must never replace it
+    on_public_message: bool = False
 
 
 def button_facts(body: dict[str, Any], action: Any) -> ButtonFacts | Where:
@@ -138,4 +151,8 @@ def button_facts(body: dict[str, Any], action: Any) -> ButtonFacts | Where:
     value = action.get("value")
     if channel is None or user is None or not isinstance(value, str) or len(value) > 2000:
         return where
-    return ButtonFacts(where, team, channel, user, value, ts(container.get("message_ts")))
+    public = (container.get("type") == "message" and container.get("is_ephemeral") is not True
+              and not channel.startswith("D"))
+    return ButtonFacts(where, team, channel, user, value, ts(container.get("message_ts")),
+                       display_name(user_obj.get("name")) or display_name(user_obj.get("username")),
+                       public)

@@ -1,5 +1,9 @@
 """The core's Outbound for Slack: posts, thread replies, ephemerals, reactions, edits.
 
+A post is one request: its answer buttons are an `actions` block (adapters.slack.blocks)
+and its seed reactions, in reactions mode, are the core's own later step
+(`add_reactions`, paced per workspace at reactions.add's Tier 3), never part of the send.
+
 A post carries message metadata naming the core's idempotency key. Before sending, the
 channel's recent history (or the thread, for replies) is searched for that key, so a post
 retried after a crash or a lost response shows up once. chat.postMessage is paced per
@@ -27,13 +31,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import files
 from adapters.slack.blocks import fallback_text, render_blocks
 from adapters.slack.emoji import emoji_for
-from adapters.slack.pacing import ChannelPacer
+from adapters.slack.pacing import ChannelPacer, WorkspacePacer
 from bot.boundary import ChannelRef, DirectRef, OutMessage
 from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "qotd_post"
+REACTIONS_PER_MINUTE = 50  # reactions.add: Tier 3
+REACTIONS_BURST = 10  # "bursts welcome": one post's seeds at once, the tier on average
 
 TokenFor = Callable[[str], Awaitable[str | None]]
 """team id -> bot token (None: use the client's own token)."""
@@ -56,6 +62,7 @@ class SlackOutbound:
         *,
         token_for: TokenFor,
         pacer: ChannelPacer,
+        reaction_pacer: WorkspacePacer | None = None,
         history_window: int = 50,
         post_client: AsyncWebClient | None = None,
         post_attempts: int = 4,
@@ -66,6 +73,9 @@ class SlackOutbound:
         self._post_client = post_client or client
         self._token_for = token_for
         self._pacer = pacer
+        self._reaction_pacer = reaction_pacer or WorkspacePacer(
+            REACTIONS_PER_MINUTE, burst=REACTIONS_BURST
+        )
         self._window = history_window
         self._attempts = max(1, post_attempts)
         self._pause = retry_pause
@@ -90,8 +100,8 @@ class SlackOutbound:
                 channel.channel_id,
                 ts,
             )
-        if message.reactions:
-            await self._react(channel, ts, message.reactions, auth)
+        # One request per post: a post's seed reactions (reactions mode) are the core's
+        # separate step after mark-sent (add_reactions); buttons are in the blocks.
         return ts
 
     async def reply_in_thread(
@@ -113,8 +123,6 @@ class SlackOutbound:
             ts = await self._send_once(
                 channel, message, idempotency_key, auth, thread_ts=parent_message_id
             )
-        if message.reactions:
-            await self._react(channel, ts, message.reactions, auth)
         return ts
 
     async def send_direct(self, person: DirectRef, message: OutMessage, *,
@@ -162,6 +170,8 @@ class SlackOutbound:
     async def add_reactions(
         self, channel: ChannelRef, message_id: str, keys: Sequence[str]
     ) -> None:
+        """The core's seeding step (reactions mode), paced per workspace at
+        reactions.add's tier; a seed already there counts as added."""
         await self._react(channel, message_id, keys, await self._auth(channel))
 
     async def edit(self, channel: ChannelRef, message_id: str, message: OutMessage) -> None:
@@ -256,6 +266,7 @@ class SlackOutbound:
         self, channel: ChannelRef, ts: str, keys: Sequence[str], auth: dict[str, Any]
     ) -> None:
         for key in keys:
+            await self._reaction_pacer.wait_turn(channel.workspace_id)
             try:
                 await self._client.reactions_add(
                     channel=channel.channel_id, timestamp=ts, name=emoji_for(key), **auth

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -26,8 +27,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import build_app
-from adapters.slack.client import build_client
+from adapters.slack.client import build_client, build_lookup_client
 from adapters.slack.http_server import SlackHttpServer
+from adapters.slack.names import NameFiller
 from adapters.slack.oauth import OAuthStores, oauth_settings, open_stores
 from adapters.slack.ordering import KeyedLocks
 from adapters.slack.outbound import SlackOutbound, TokenFor
@@ -45,12 +47,22 @@ from adapters.slack.watch import (
     WatchedSocketModeHandler,
     socket_connected,
 )
+from bot.boundary import ChannelRef
 from bot.plugins import AdapterFailed, CoreHandle
 from bot.service.errors import error_code
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 STOP_GRACE_SECONDS = 5.0
+
+
+@runtime_checkable
+class NamesCore(CoreHandle, Protocol):
+    """A core that can be told a name learned outside an input (`Core.learn_name`):
+    Slack looks up, in the background, the names of people who only react. A core
+    without it (a test double) gets no lookups; its reactors stay shown by id."""
+
+    async def learn_name(self, ref: ChannelRef, user_id: str, display_name: str) -> None: ...
 
 
 class SlackConfigError(AdapterFailed):
@@ -71,6 +83,7 @@ class RunningSlack:
     http: SlackHttpServer | None = None
     stores: OAuthStores | None = None
     reactions: KeyedLocks | None = None
+    names: NameFiller | None = None
     watch: Watch = field(default_factory=Watch)
     watchdog: asyncio.Task[None] | None = None
     closed: bool = False
@@ -102,6 +115,8 @@ class RunningSlack:
             # Votes already being recorded finish; a stuck one does not hold up shutdown.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.reactions.idle(), STOP_GRACE_SECONDS)
+        if self.names is not None:
+            await self.names.stop()  # lookups not yet made are dropped
         self.core.router.unregister(PLATFORM)
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
@@ -172,6 +187,16 @@ async def _connect_socket(running: RunningSlack, grace: float) -> None:
     connect.result()
 
 
+def _core_admins(core: CoreHandle) -> frozenset[str]:
+    """The user ids the core's own admin setting lists (QOTD_ADMINS): admins whatever
+    Slack says, so their commands need no users.info. Read off the core when it has its
+    settings (the real Core does; CoreHandle does not promise them)."""
+    admins = getattr(getattr(core, "settings", None), "admins", "")
+    if not isinstance(admins, str):
+        return frozenset()
+    return frozenset(part.strip() for part in admins.split(",") if part.strip())
+
+
 def _share_rotator(app: AsyncApp, rotator: LockedTokenRotator) -> None:
     """Let Bolt renew tokens for incoming requests through our rotator too, so both
     paths share its per-workspace lock (Bolt keeps its authorizer private)."""
@@ -187,19 +212,29 @@ async def start_slack(
     database_url: str | None = None,
     pacer: ChannelPacer | None = None,
     now: Callable[[], float] = time.time,
+    directory: UserDirectory | None = None,
 ) -> RunningSlack:
     """Connect to Slack and register the Outbound; raises SlackConfigError (fatal
     AdapterFailed) when the settings cannot work, AdapterFailed(fatal=False) when Slack
     cannot be reached. `now` is the wall clock that decides when a rotating token is
-    renewed (epoch seconds; tests move it)."""
+    renewed (epoch seconds; tests move it). `directory`: the admin lookups' cache and
+    pacing (tests give one on their own clock); by default one on the settings."""
     problems = settings.problems()
     if problems:
         raise SlackConfigError("Slack is not fully configured: " + "; ".join(problems))
     stores: OAuthStores | None = None
     signing = settings.signing_secret.get_secret_value() if settings.signing_secret else None
     pacer = pacer or ChannelPacer(settings.post_interval_seconds)
-    directory = UserDirectory(admin_ids=settings.admin_ids())
+    directory = directory or UserDirectory(
+        admin_ids=settings.admin_ids() | _core_admins(core),
+        lookup_client=build_lookup_client(
+            settings,
+            token=None if settings.multi_workspace or settings.bot_token is None
+            else settings.bot_token.get_secret_value(),
+        ),
+    )
     reactions = KeyedLocks()
+    names = NameFiller(directory, core.learn_name) if isinstance(core, NamesCore) else None
     watch = Watch()
     token_for: TokenFor
     if settings.multi_workspace:
@@ -217,6 +252,7 @@ async def start_slack(
             oauth_settings=oauth_settings(settings, stores),
             directory=directory,
             in_order=reactions,
+            names=names,
         )
         assert settings.client_id and settings.client_secret
         rotator = LockedTokenRotator(
@@ -239,6 +275,7 @@ async def start_slack(
             signing_secret=None if settings.socket_mode else signing,
             directory=directory,
             in_order=reactions,
+            names=names,
         )
 
         async def token_for(team_id: str) -> str | None:
@@ -259,7 +296,8 @@ async def start_slack(
         retry_pause=settings.retry_backoff_seconds,
     )
     running = RunningSlack(
-        core, app, client, outbound, stores=stores, reactions=reactions, watch=watch
+        core, app, client, outbound, stores=stores, reactions=reactions, names=names,
+        watch=watch,
     )
     try:
         await _check_tokens(settings, client)

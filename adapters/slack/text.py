@@ -9,10 +9,16 @@ and code fences are never cut in half.
 
 from __future__ import annotations
 
+import functools
+
 from content.render import neutralize_mentions, split_markdown, to_slack_mrkdwn
 
 
+@functools.lru_cache(maxsize=2048)
 def to_mrkdwn(markdown: str) -> str:
+    """Pure and the costliest step of rendering (a Markdown parse): cached, since a
+    message's body is converted for its blocks and again for its fallback text, and a
+    post's options and footer repeat across replies."""
     return to_slack_mrkdwn(neutralize_mentions(markdown))
 
 

@@ -7,10 +7,11 @@ ephemeral errors that name the valid form.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.boundary import CommandInput, Reply, error, info
+from bot.boundary import ANSWER_MODES, CommandInput, Reply, error, info
 from bot.rules import zones
 from bot.rules.adaptive import TARGET, parse_adaptive
 from bot.rules.inputs import InputError, problems_of, refusal_text, shown, whole_number
@@ -33,6 +34,11 @@ from storage.repositories import SKIPPED
 from storage.uow import UnitOfWork
 
 REVEAL_FORM = "reveal must be a whole number of hours from 1 to 23"
+ANSWERS_FORM = f"answers must be one of {', '.join(ANSWER_MODES)}"
+ANSWER_MODE_LINES = {
+    "buttons": "Answers: buttons (one per option on the post; a vote is private)",
+    "reactions": "Answers: reactions (the bot adds one per option once the post is out)",
+}
 
 
 async def _channel(uow: UnitOfWork, deps: Deps, command: CommandInput) -> ChannelRow:
@@ -74,11 +80,27 @@ def parse_reveal(text: str) -> float:
     return float(hours)
 
 
+def parse_answer_mode(text: str) -> str:
+    """`answers:buttons` or `answers:reactions` (any case)."""
+    mode = text.strip().lower()
+    if mode not in ANSWER_MODES:
+        raise InputError(f"{ANSWERS_FORM} (got {shown(text.strip())})")
+    return mode
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    schedule: Schedule
+    reveal_hours: float | None
+    answer_mode: str
+
+
 def schedule_request(
-    opts: Mapping[str, str], current: Schedule | None, reveal_hours: float | None
-) -> tuple[Schedule, float | None]:
-    """The schedule and reveal delay the options ask for (left-out ones keep their
-    current value). Raises InputError with one line per bad option."""
+    opts: Mapping[str, str], current: Schedule | None, reveal_hours: float | None,
+    answer_mode: str = "buttons",
+) -> ScheduleRequest:
+    """The schedule, reveal delay and answer mode the options ask for (left-out ones
+    keep their current value). Raises InputError with one line per bad option."""
     problems: list[str] = []
     sched: Schedule | None = None
     try:
@@ -91,9 +113,14 @@ def schedule_request(
             reveal_hours = parse_reveal(opts["reveal"])
         except InputError as exc:
             problems.extend(exc.problems)
+    if "answers" in opts:
+        try:
+            answer_mode = parse_answer_mode(opts["answers"])
+        except InputError as exc:
+            problems.extend(exc.problems)
     if sched is None or problems:
         raise InputError(*problems)
-    return sched, reveal_hours
+    return ScheduleRequest(sched, reveal_hours, answer_mode)
 
 
 async def schedule_problems(deps: Deps, command: CommandInput) -> list[str]:
@@ -106,12 +133,14 @@ async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
     async with deps.db.uow() as uow:
         channel = await _channel(uow, deps, command)
         try:
-            sched, reveal_hours = schedule_request(
+            request = schedule_request(
                 command.options, schedule_of(channel) if channel.scheduled else None,
-                channel.reveal_hours,
+                channel.reveal_hours, channel.answer_mode,
             )
         except InputError as exc:
             return [error(refusal_text(exc.problems))]
+        sched, reveal_hours = request.schedule, request.reveal_hours
+        channel.answer_mode = request.answer_mode
         channel.post_time = f"{sched.time:%H:%M}"
         channel.timezone = sched.timezone
         channel.days = ",".join(sched.days)
@@ -130,7 +159,8 @@ async def schedule(deps: Deps, command: CommandInput) -> list[Reply]:
     return [
         info(
             f"Scheduled: {sched.describe()}. Next post {_local(first, sched.timezone)}; "
-            f"answers are revealed {delay.total_seconds() / 3600:g} h after each post.",
+            f"answers are revealed {delay.total_seconds() / 3600:g} h after each post.\n"
+            f"{ANSWER_MODE_LINES[request.answer_mode]}.",
             title="Schedule saved",
         )
     ]
@@ -239,6 +269,7 @@ async def status(deps: Deps, command: CommandInput) -> list[Reply]:
         else:
             lines.append("Schedule: none (only `qotd post` posts here)")
         lines.append(f"Reveal: {deps.reveal_delay(channel).total_seconds() / 3600:g} h after posting")
+        lines.append(ANSWER_MODE_LINES.get(channel.answer_mode, ANSWER_MODE_LINES["buttons"]))
         lines.append(f"Questions left in cycle {channel.cycle}: {left}")
         lines.append(f"Filters: {_filters(channel)}")
         if channel.adaptive:

@@ -1,15 +1,22 @@
-"""Votes (reactions), self-grades (buttons) and peeks (/answer), and the attempt they make.
+"""Votes (reactions and vote buttons), self-grades (buttons) and peeks (/answer), and the
+attempt they make.
 
 The attempt is a pure function of what is stored (`bot.rules.attempts`); this module
 reads those facts and writes its result, through the one-round reaction writer
-(`storage.answer_writes`) for reactions on sent posts and through the unit of work for
-everything else.
+(`storage.answer_writes`) for reactions and vote buttons on sent posts and through the
+unit of work for everything else.
+
+A vote button (issue 16) is a reaction the member cannot be seen adding: pressing an
+option makes it their one vote (the reactions they had on the post are replaced by it),
+pressing their current vote again withdraws it, and the attempt follows by the same
+rules (latest counts, peeks, scoring). After the reveal a button changes nothing (the
+reply says the answer is out).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +32,8 @@ from bot.boundary import (
     ReactionInput,
     Reply,
     error,
+    info,
+    parse_vote_action,
 )
 from bot.rules.attempts import AnswerKey, AttemptValues, Keep, Present, next_attempt
 from bot.rules.inputs import (
@@ -50,6 +59,8 @@ from storage.answer_writes import (
     ReactionTarget,
     StoredAttempt,
     StoredReaction,
+    VoteEvent,
+    VoteOutcome,
 )
 from storage.answer_writes import Keep as KeepStored
 from storage.models import AttemptRow, PostRow, StrayReactionRow
@@ -129,6 +140,7 @@ class _ReactionRules:
         self._key = key
         self._now = now
         self._question: Question | None = None
+        self.decision: AttemptValues | Keep | None = None  # the last `decide`'s
 
     def accepts(self, target: ReactionTarget, question_data: Callable[[], dict[str, Any]]
                 ) -> bool:
@@ -143,7 +155,7 @@ class _ReactionRules:
     def decide(self, target: ReactionTarget, stored: StoredAttempt | None,
                present: Sequence[StoredReaction], peeked_at: datetime | None) -> AttemptWrite:
         assert self._question is not None
-        decision = next_attempt(
+        decision = self.decision = next_attempt(
             answer_key(self._question),
             None if stored is None else AttemptValues(**vars(stored)),
             [Present(r.key, r.added_at) for r in present],
@@ -154,6 +166,26 @@ class _ReactionRules:
         if isinstance(decision, Keep):
             return KeepStored.KEEP
         return None if decision is None else StoredAttempt(**vars(decision))
+
+
+class _VoteRules(_ReactionRules):
+    """A vote button's rules: a reaction's, except that a button counts only until the
+    reveal, and pressing the member's current vote (their latest answer key on the post)
+    withdraws it."""
+
+    def accepts(self, target: ReactionTarget, question_data: Callable[[], dict[str, Any]]
+                ) -> bool:
+        return target.revealed_at is None and super().accepts(target, question_data)
+
+    def withdraws(self, present: Sequence[StoredReaction]) -> bool:
+        assert self._question is not None
+        valid = self._question.letters if self._question.kind == "choice" else (YES, NO)
+        votes = [r.key for r in present if r.key in valid]
+        return bool(votes) and votes[-1] == self._key
+
+    @property
+    def question(self) -> Question | None:
+        return self._question
 
 
 def answer_key(question: Question) -> AnswerKey:
@@ -232,10 +264,27 @@ def parse_grade_action(action: str) -> tuple[int, str] | None:
     return None if post_id is None else (post_id, parts[2])
 
 
+GONE_TEXT = "That question is not in this channel any more."
+VOTE_GONE_TEXT = ("That vote is not for a question of this channel (or the question is "
+                  "gone); nothing was changed.")
+VOTE_PENDING_TEXT = ("That question is still being posted; press again in a moment. "
+                     "Nothing was changed.")
+VOTE_WRONG_KEY_TEXT = "That button does not fit this question; nothing was changed."
+
+
+def _vote_closed_text(number: int | None) -> str:
+    which = f"question #{number}" if number is not None else "this question"
+    return (f"The answer to {which} is out (see the thread under the post), so its vote is "
+            "closed: nothing was changed.")
+
+
 async def handle_button(deps: Deps, raw: ButtonInput) -> list[Reply]:
     button = intake.button(raw)
     if not intake.ids_ok(button.channel, button.actor.user_id):
         return [error(intake.BAD_IDS_TEXT)]
+    vote = parse_vote_action(button.action)
+    if vote is not None:
+        return await handle_vote(deps, button, *vote)
     parsed = parse_grade_action(button.action)
     if parsed is None:
         return [error(NOT_MINE_TEXT)]
@@ -251,10 +300,11 @@ async def handle_button(deps: Deps, raw: ButtonInput) -> list[Reply]:
             post is None or channel is None or post.channel_pk != channel.id
             or post.status != SENT or post.question_id is None
         ):
-            return [error("That question is not in this channel any more.")]
+            return [error(GONE_TEXT)]
         question = await _question(uow, deps.parsed, post)
         if question.kind != "open":
-            return [error("Grades are for open questions; vote with a reaction instead.")]
+            return [error("Grades are for open questions; vote with the post's buttons "
+                          "(or a reaction) instead.")]
         user_pk = await uow.users.upsert(
             ref.platform, ref.workspace_id, button.actor.user_id, button.actor.display_name, now
         )
@@ -266,6 +316,45 @@ async def handle_button(deps: Deps, raw: ButtonInput) -> list[Reply]:
                       button.actor.display_name, now)
     assert attempt is not None
     return [messages.grade_recorded(grade, attempt.points, practice)]
+
+
+async def handle_vote(deps: Deps, button: ButtonInput, post_id: int, key: str
+                      ) -> list[Reply]:
+    """A vote button: `post_id` comes from the button's value, which anybody can forge,
+    so the writer looks the post up by its id *and* the channel pressed in; a post of
+    another channel is not found and nothing is written. One storage round, as a
+    reaction (storage.answer_writes.record_vote). The reply is private."""
+    if not 1 <= post_id <= ROW_ID_MAX:
+        return [error(NOT_MINE_TEXT)]
+    now = deps.clock.now()
+    ref = button.channel
+    name = clean_name(button.actor.display_name)
+    rules = _VoteRules(deps.parsed, key, now)
+    result = await deps.db.reactions.vote(
+        VoteEvent(ref.platform, ref.workspace_id, ref.channel_id, post_id,
+                  button.actor.user_id, name, key, now),
+        rules,
+    )
+    target = result.target
+    if result.outcome is VoteOutcome.NOT_FOUND or target is None:
+        return [error(VOTE_GONE_TEXT)]
+    if result.outcome is VoteOutcome.IGNORED:
+        if target.status != SENT:
+            return [error(VOTE_PENDING_TEXT)]
+        if target.revealed_at is not None:
+            return [info(_vote_closed_text(result.number))]
+        return [error(VOTE_WRONG_KEY_TEXT)]
+    deps.names.stored((ref.platform, ref.workspace_id, button.actor.user_id), name, now)
+    withdrawn = result.outcome is VoteOutcome.WITHDRAWN
+    reply = messages.vote_reply(result.number, key, withdrawn=withdrawn)
+    decision = rules.decision
+    question = rules.question
+    if (not withdrawn and isinstance(decision, AttemptValues) and decision.peeked_before
+            and question is not None and question.kind == "choice"):
+        body = reply.message.body + (" You looked at the answer first, so this vote "
+                                     "scores nothing.")
+        reply = Reply(reply.visibility, replace(reply.message, body=body))
+    return [reply]
 
 
 def question_number(options: Mapping[str, str]) -> int | None:

@@ -44,7 +44,7 @@ def _qotd(sub: str, handler: Handler, *names: str, admin_only: bool = True,
 
 QOTD: dict[str, Command] = {
     "schedule": _qotd("schedule", admin.schedule, "time", "timezone", "days", "reveal",
-                      check=admin.schedule_problems),
+                      "answers", check=admin.schedule_problems),
     "pause": _qotd("pause", admin.pause),
     "resume": _qotd("resume", admin.resume),
     "skip": _qotd("skip", admin.skip),

@@ -36,6 +36,8 @@ from bot.service.choosing import choose
 from bot.service.deps import Deps, ref_of, schedule_of
 from bot.service.errors import error_code
 from bot.service.results import results_of
+from bot.service.seeding import seeder_of
+from storage import seeding as seed_rows
 from storage.bank_reads import send_facts
 from storage.models import ChannelRow
 from storage.repositories import FAILED, MISSED, PENDING, SENT
@@ -261,7 +263,8 @@ async def send_post(deps: Deps, post_id: int, *, token: int, resend: bool) -> bo
                 or post.send_token != token):
             return False  # fencing: another holder has it now
         assert post.data is not None and post.number is not None
-        message = messages.question_post(post.number, question_of(post.data))
+        message = messages.question_post(post.number, question_of(post.data),
+                                         post_id=post_id, answers=post.answer_mode)
         ref = ChannelRef(post.platform, post.workspace_id, post.channel_id)
         reveal_delay = deps.reveal_delay_of(post.reveal_hours)
         deadline, attempts = post.claimed_at + deps.grace, post.send_attempts
@@ -290,11 +293,14 @@ async def send_post(deps: Deps, post_id: int, *, token: int, resend: bool) -> bo
     async with deps.db.uow() as uow:
         marked = await uow.posts.mark_sent(post_id, token, message_id, now, reveal_at)
         if marked:
+            if message.reactions:  # reactions mode: the seeding step is still to come
+                await seed_rows.seed_due(uow.session, post_id, now)
             await replay_strays(uow, post.channel_pk, message_id)
         await uow.commit()
     if marked:
         checkpoint("after-mark-sent")
         await deps.wake(reveal_at)
+        await seeder_of(deps).seed(post_id, ref, message_id, message.reactions)
         return True
     await converge(deps, post_id, ref, message_id)
     return False

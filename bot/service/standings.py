@@ -83,8 +83,9 @@ def _streaks(
 
 
 async def user_streak(uow: UnitOfWork, channel_pk: int, user_pk: int) -> Streak:
-    posts = await uow.queries.sent_posts([channel_pk])
-    facts = await uow.queries.first_attempts([channel_pk], [user_pk])
+    """The member's current and best streak in the channel, from its whole history (one
+    statement: the channel's sent posts and the member's first answers)."""
+    posts, facts = await uow.queries.user_streak_facts(channel_pk, user_pk)
     return _streaks(posts, facts).get(user_pk, Streak(0, 0))
 
 
@@ -288,32 +289,26 @@ def _period(value: str) -> Period:
     return periods[value]
 
 
-async def _channel_and_user(uow: UnitOfWork, command: CommandInput) -> tuple[int, int] | None:
+async def _keys_and_name(uow: UnitOfWork, command: CommandInput
+                         ) -> tuple[tuple[int, int] | None, str]:
     """The channel's and the target user's keys (`[user]` option, else the caller), or
-    None when either has never been seen: nothing to count, and nothing is created."""
+    None when either has never been seen (nothing to count, and nothing is created); and
+    whom the reply is about: the name that came with the command, else the stored one
+    (the platform did not say, or nothing visible was left of it), else the user id.
+    One statement (Queries.member_keys), no row loaded."""
     target = command.user or command.actor
     ref = command.channel
-    channel = await uow.channels.get(ref.platform, ref.workspace_id, ref.channel_id)
-    user = await uow.users.find(ref.platform, ref.workspace_id, target.user_id)
-    return None if channel is None or user is None else (channel.id, user.id)
-
-
-async def _name(uow: UnitOfWork, command: CommandInput) -> str:
-    """Whom a streak or stats reply is about: the name that came with the command, else
-    the stored one (the platform did not say, or nothing visible was left of it), else
-    the user id."""
-    target = command.user or command.actor
-    if target.display_name:
-        return target.display_name
-    ref = command.channel
-    user = await uow.users.find(ref.platform, ref.workspace_id, target.user_id)
-    return user.display_name if user is not None else target.user_id
+    found = await uow.queries.member_keys(ref.platform, ref.workspace_id, ref.channel_id,
+                                          target.user_id)
+    name = target.display_name or found.display_name or target.user_id
+    if found.channel_pk is None or found.user_pk is None:
+        return None, name
+    return (found.channel_pk, found.user_pk), name
 
 
 async def streak(deps: Deps, command: CommandInput) -> list[Reply]:
     async with deps.db.uow() as uow:
-        name = await _name(uow, command)
-        keys = await _channel_and_user(uow, command)
+        keys, name = await _keys_and_name(uow, command)
         if keys is None:
             return [messages.streak_reply(name, 0, 0)]
         result = await user_streak(uow, *keys)
@@ -322,8 +317,7 @@ async def streak(deps: Deps, command: CommandInput) -> list[Reply]:
 
 async def stats(deps: Deps, command: CommandInput) -> list[Reply]:
     async with deps.db.uow() as uow:
-        name = await _name(uow, command)
-        keys = await _channel_and_user(uow, command)
+        keys, name = await _keys_and_name(uow, command)
         if keys is None:
             return [messages.stats_reply(name, 0, 0, [], 0, 0)]
         channel_pk, user_pk = keys

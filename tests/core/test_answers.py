@@ -43,15 +43,20 @@ async def _attempt(core: Core, user_id: str) -> tuple[str | None, str | None, fl
 
 
 async def test_choice_post_shape(core: Core, console: ConsoleOutbound) -> None:
-    await _post(core, console, include="Monitoring", difficulty="easy")
+    """Reactions mode: the post carries no answer buttons, and its seed reactions are
+    added once it is marked sent (tests/core/test_vote_buttons.py has buttons mode)."""
+    await core.handle_command(cmd("qotd", "schedule", answers="reactions"))
+    message_id = await _post(core, console, include="Monitoring", difficulty="easy")
     post = console.posts()[-1].message
     assert post is not None
     assert post.title == "Question #1"
     assert [(f.name, f.value) for f in post.fields] == [("Topic", "Monitoring"),
                                                        ("Difficulty", "Easy")]
     assert [c.key for c in post.choices] == ["A", "B", "C"]
-    assert post.reactions == ("A", "B", "C")
+    assert post.reactions == ("A", "B", "C") and post.buttons == ()
     assert "React with the emoji of your option" in post.footer
+    [seeded] = [e for e in console.transcript if e.kind == "reactions"]
+    assert (seeded.message_id, seeded.keys) == (message_id, ("A", "B", "C"))
 
 
 async def test_vote_switch_and_withdraw(core: Core, console: ConsoleOutbound,
@@ -165,7 +170,9 @@ async def test_open_question_signals_and_grades(core: Core, console: ConsoleOutb
                                                 clock: FakeClock) -> None:
     message_id = await _post(core, console, include="Deployment", difficulty="hard")
     post = console.posts()[-1].message
-    assert post is not None and post.reactions == ("yes", "no")
+    assert post is not None and post.reactions == ()  # buttons mode, the default
+    assert [(b.label, b.action) for b in post.buttons] == [
+        ("I knew it", "vote:1:yes"), ("Not yet", "vote:1:no")]
     await _react(core, BOB, message_id, "yes")
     assert await _attempt(core, BOB.user_id) == (None, "yes", 3.0)
     replies = await core.handle_command(cmd("answer", actor=ALICE))

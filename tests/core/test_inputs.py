@@ -81,7 +81,7 @@ async def test_unknown_options_are_refused_with_the_valid_ones(core: Core) -> No
     """`tiem:10:00` used to be ignored, and the schedule saved at the default 09:00."""
     body = await _refused(core, cmd("qotd", "schedule", tiem="10:00"))
     assert body == ("unknown option 'tiem' for `qotd schedule`: "
-                    "use time, timezone, days or reveal")
+                    "use time, timezone, days, reveal or answers")
     body = await _refused(core, cmd("qotd", "pause", now="yes"))
     assert body == "`qotd pause` takes no options (got 'now')"
     body = await _refused(core, cmd("leaderboard", actor=ALICE, period="week", sort="points"))

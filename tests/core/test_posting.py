@@ -70,7 +70,8 @@ async def test_weekdays_only_and_streak_across_weekend(
             if latest.message_id not in answered:
                 answered.add(latest.message_id)
                 assert latest.message is not None
-                key = latest.message.reactions[0]
+                # buttons mode (the default): a reaction the member adds still counts
+                key = latest.message.choices[0].key if latest.message.choices else "yes"
                 await core.handle_reaction(
                     ReactionInput(ALICE, CHANNEL, latest.message_id, key, True)
                 )

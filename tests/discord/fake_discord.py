@@ -14,6 +14,24 @@ RESUMED, as Discord does. Tests can also send any raw frame (`send_frame`,
 `send_bytes`) and close every connection with a given code (`close_gateways`).
 Every REST request is recorded; tests wait on recordings with `wait_for` instead of
 sleeping. Payload shapes follow Discord's API reference (v10).
+
+Load injection and timing (for benches; small on purpose):
+
+- `await fake.inject(interaction)`: send one INTERACTION_CREATE (build it with `slash(...)`
+  or `button(...)`) and record its send time; returns the interaction id.
+- `fake.ack_latency(iid)`: seconds from the injection to the interaction callback's arrival
+  (`POST /interactions/{id}/{token}/callback`, any type), or None while unanswered;
+  `fake.reply_latency(iid)`: to the first visible reply (a type 4 callback, or the first
+  `@original` edit / follow-up after a type 5 one), or None.
+- `fake.injected_at`, `fake.acked_at`, `fake.replied_at`: interaction id ->
+  `time.monotonic()` (the same clock in the bench's process).
+- `await fake.wait_acked(iids, within=...)`: until every one of them is acknowledged.
+- `fake.requests_for_message(message_id)`: the REST requests the bot spent on one message
+  (its create, edits, reactions, thread start): a post in buttons mode is 1.
+- `fake.post_request_counts()`: message id -> that count, for every message the bot created
+  in a channel (interaction replies excluded).
+- `fake.record_requests = False` stops keeping `requests` (a long bench run); the per-message
+  counts and the timings are kept regardless.
 """
 
 from __future__ import annotations
@@ -48,11 +66,14 @@ OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
 EPHEMERAL = 1 << 6
+LOADING = 1 << 7  # a deferred response's message, until it is edited
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
 EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 6) | (1 << 16)  # view, send, react, history
 
 _TIMESTAMP = "2027-01-04T09:00:00.000000+00:00"
+# a REST path that acts on one channel message (edit, delete, reaction, thread start)
+_MESSAGE_PATH = re.compile(r"/channels/\d+/messages/(\d+)(?:/|$)")
 
 
 @dataclass
@@ -65,6 +86,8 @@ class Recorded:
     headers: dict[str, str]
     json: Any
     status: int = 0
+    # the message the request created or acted on (create, edit, reaction, thread), if any
+    message_id: int | None = None
     # the file parts of a multipart/form-data request (`files[n]`), as uploaded
     files: list[UploadedFile] = field(default_factory=list)
 
@@ -77,6 +100,9 @@ class UploadedFile:
     filename: str
     content_type: str
     data: bytes
+
+
+_RECORDED: web.RequestKey[Recorded] = web.RequestKey("recorded", Recorded)
 
 
 def parse_multipart(content_type: str, raw: bytes) -> tuple[Any, list[UploadedFile]]:
@@ -204,9 +230,19 @@ class FakeDiscord:
         # a component interaction's token -> the message its button is on (what a type 7
         # callback or a PATCH of @original after a type 6 one updates)
         self._token_message: dict[str, int] = {}
+        # an interaction's token -> its response message (a type 4 reply, or the loading
+        # message a type 5 deferral creates): what @original is unless deferred as type 6
+        self._original: dict[str, int] = {}
         self.files: dict[int, bytes] = {}  # attachment id -> the uploaded bytes
         self.dm_channels: dict[int, int] = {}  # recipient id -> DM channel id
         self.updates: list[dict[str, Any]] = []  # messages as each update left them
+        # load injection and timing (see the module docstring)
+        self.injected_at: dict[int, float] = {}  # interaction id -> when it was dispatched
+        self.acked_at: dict[int, float] = {}  # interaction id -> when its callback arrived
+        self.replied_at: dict[int, float] = {}  # interaction id -> its first visible reply
+        self.record_requests = True
+        self._message_requests: dict[int, int] = {}  # message id -> requests spent on it
+        self._interaction_types: dict[int, int] = {}  # interaction id -> its type
         self.add_text_channel(self.channel_id, "qotd")
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -340,6 +376,45 @@ class FakeDiscord:
             lambda f: sum(1 for g in f._gateways if g.identified.is_set()) >= count,
             within=within,
         )
+
+    async def inject(self, interaction: dict[str, Any]) -> int:
+        """Dispatch one INTERACTION_CREATE and remember when (see `ack_latency`)."""
+        iid = int(interaction["id"])
+        self.injected_at[iid] = time.monotonic()
+        await self.dispatch("INTERACTION_CREATE", interaction)
+        return iid
+
+    def ack_latency(self, iid: int) -> float | None:
+        """Seconds from `inject` to the interaction's callback, None while unanswered."""
+        acked, sent = self.acked_at.get(iid), self.injected_at.get(iid)
+        return None if acked is None or sent is None else acked - sent
+
+    def reply_latency(self, iid: int) -> float | None:
+        """Seconds from `inject` to the first visible reply, None before it."""
+        replied, sent = self.replied_at.get(iid), self.injected_at.get(iid)
+        return None if replied is None or sent is None else replied - sent
+
+    async def wait_acked(self, iids: Any, *, within: float = 10.0) -> None:
+        wanted = list(iids)
+        await self.wait_for(lambda f: all(i in f.acked_at for i in wanted), within=within)
+
+    def requests_for_message(self, message_id: int) -> int:
+        """REST requests the bot spent on one message (create, edits, reactions, thread)."""
+        return self._message_requests.get(int(message_id), 0)
+
+    def post_request_counts(self) -> dict[int, int]:
+        """Message id -> requests spent on it, for the channel messages the bot created."""
+        return {mid: self._message_requests.get(mid, 0) for mid, m in self.messages.items()
+                if m["type"] == 0}
+
+    def _count_for_message(self, rec: Recorded) -> None:
+        if rec.message_id is None:
+            match = _MESSAGE_PATH.match(rec.path)
+            if match is None:
+                return
+            rec.message_id = int(match.group(1))
+        self._message_requests[rec.message_id] = \
+            self._message_requests.get(rec.message_id, 0) + 1
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -564,6 +639,7 @@ class FakeDiscord:
         interaction_id = self.new_id()
         cid = channel_id or self.channel_id
         self._token_channel[f"itoken-{interaction_id}"] = cid
+        self._interaction_types[interaction_id] = type_
         channel = self.channels.get(cid, {"id": str(cid), "type": 0})
         if in_dm:
             # A DM with the bot: no guild, `user` instead of `member`.
@@ -760,7 +836,10 @@ class FakeDiscord:
         path = urllib.parse.unquote(request.path[len(API_PREFIX):])
         rec = Recorded(request.method, path, dict(request.query), dict(request.headers), body,
                        files=files)
-        self.requests.append(rec)
+        request[_RECORDED] = rec
+        if self.record_requests:
+            self.requests.append(rec)
+        self._note_interaction_timing(rec)
         try:
             hold = self._take_hold(rec)
             if hold is not None and hold.stage == "before":
@@ -782,11 +861,29 @@ class FakeDiscord:
                     response = self._failure_response(failure)
             self._rate_limit_headers(response, path)
             rec.status = response.status
+            if 200 <= rec.status < 300:
+                self._count_for_message(rec)
             if hold is not None and hold.stage == "after":
                 await self._wait_hold(hold, rec)  # carried out; the answer is withheld
             return response
         finally:
             await self._notify()
+
+    def _note_interaction_timing(self, rec: Recorded) -> None:
+        """When an interaction's callback, and its first visible reply, arrived."""
+        now = time.monotonic()
+        if rec.method == "POST" and rec.path.startswith("/interactions/"):
+            parts = rec.path.split("/")
+            if len(parts) > 2 and parts[2].isdigit():
+                iid = int(parts[2])
+                self.acked_at.setdefault(iid, now)
+                if isinstance(rec.json, dict) and rec.json.get("type") in (4, 7):
+                    self.replied_at.setdefault(iid, now)
+        elif rec.method in ("POST", "PATCH") and rec.path.startswith("/webhooks/"):
+            parts = rec.path.split("/")
+            token = parts[3] if len(parts) > 3 else ""
+            if token.startswith("itoken-") and token[7:].isdigit():
+                self.replied_at.setdefault(int(token[7:]), now)
 
     def _take_failure(self, rec: Recorded) -> _Failure | None:
         for failure in self._failures:
@@ -826,7 +923,7 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         method = request.method
         path = urllib.parse.unquote(request.path[len(API_PREFIX):])
-        body = self.requests[-1].json if self.requests else None
+        body = request[_RECORDED].json
         for route_method, pattern, handler in self._routes():
             if route_method != method:
                 continue
@@ -998,15 +1095,19 @@ class FakeDiscord:
         if channel_id not in self.channels:
             return _json({"message": "Unknown Channel", "code": 10003}, status=404)
         body = body or {}
-        files = self.requests[-1].files if self.requests else []
+        files = request[_RECORDED].files
         if not (body.get("content") or body.get("embeds") or body.get("components") or files):
             return _json({"message": "Cannot send an empty message", "code": 50006}, status=400)
+        if (problem := components_problem(body.get("components"))) is not None:
+            return _invalid_form(problem)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             seen = self._nonces.get((channel_id, str(nonce)))
             if seen is not None and time.monotonic() - seen[0] < 300:
+                request[_RECORDED].message_id = seen[1]
                 return _json(self.messages[seen[1]])
         message = self._message(channel_id, body, files=files)
+        request[_RECORDED].message_id = int(message["id"])
         if nonce is not None and body.get("enforce_nonce"):
             self._nonces[(channel_id, str(nonce))] = (time.monotonic(), int(message["id"]))
         return _json(message)
@@ -1038,7 +1139,9 @@ class FakeDiscord:
         message = self.messages.get(int(mid))
         if message is None or message["channel_id"] != cid:
             return _json({"message": "Unknown Message", "code": 10008}, status=404)
-        self._update(message, body or {}, self.requests[-1].files)
+        if (problem := components_problem((body or {}).get("components"))) is not None:
+            return _invalid_form(problem)
+        self._update(message, body or {}, request[_RECORDED].files)
         return _json(message)
 
     async def _delete_message(self, request: web.Request, body: Any, cid: str, mid: str
@@ -1105,23 +1208,31 @@ class FakeDiscord:
             return _json({"message": "Interaction has already been acknowledged.",
                           "code": 40060}, status=400)
         body = body or {}
-        files = self.requests[-1].files
-        self.callbacks[interaction_id] = body
+        files = request[_RECORDED].files
         data = body.get("data") or {}
+        if (problem := components_problem(data.get("components"))) is not None:
+            return _invalid_form(problem)
+        self.callbacks[interaction_id] = body
         flags = int(data.get("flags") or 0)
         response: dict[str, Any] = {
             "interaction": {
                 "id": iid,
-                "type": 2,
+                "type": self._interaction_types.get(interaction_id, 2),
                 "response_message_loading": body.get("type") == 5,
                 "response_message_ephemeral": bool(flags & EPHEMERAL),
             }
         }
         if body.get("type") == 4:
             message = self._interaction_message(token, data, files)
+            self._original[token] = int(message["id"])
             response["interaction"]["response_message_id"] = message["id"]
             response["resource"] = {"type": 4, "message": message}
         elif body.get("type") == 5:
+            # "Bot is thinking…": a loading message, ephemeral if deferred so, that the
+            # first edit of @original fills in
+            message = self._interaction_message(token, {"flags": (flags & EPHEMERAL) | LOADING})
+            self._original[token] = int(message["id"])
+            response["interaction"]["response_message_id"] = message["id"]
             response["resource"] = {"type": 5}
         elif body.get("type") in (6, 7) and token not in self._token_message:
             # UPDATE_MESSAGE / DEFERRED_UPDATE_MESSAGE are for component interactions only
@@ -1137,30 +1248,51 @@ class FakeDiscord:
             return _json(response)
         return web.Response(status=204)
 
+    def _unknown_webhook(self, app: str, token: str) -> web.Response | None:
+        """An interaction's webhook is the application's id and the interaction token."""
+        if int(app) != self.application_id or token not in self._token_channel:
+            return _json({"message": "Unknown Webhook", "code": 10015}, status=404)
+        return None
+
     async def _followup(self, request: web.Request, body: Any, app: str, token: str
                         ) -> web.Response:
-        return _json(self._interaction_message(token, body or {}, self.requests[-1].files))
+        if (unknown := self._unknown_webhook(app, token)) is not None:
+            return unknown
+        if (problem := components_problem((body or {}).get("components"))) is not None:
+            return _invalid_form(problem)
+        return _json(self._interaction_message(token, body or {}, request[_RECORDED].files))
 
     async def _edit_original(self, request: web.Request, body: Any, app: str, token: str
                              ) -> web.Response:
-        """After a deferred update (type 6) of a component interaction, @original is the
+        """After an update (type 6 or 7) of a component interaction, @original is the
         message the button is on; after a deferred reply (type 5), the reply."""
-        files = self.requests[-1].files
+        if (unknown := self._unknown_webhook(app, token)) is not None:
+            return unknown
+        if (problem := components_problem((body or {}).get("components"))) is not None:
+            return _invalid_form(problem)
+        files = request[_RECORDED].files
         iid = int(token.removeprefix("itoken-")) if token.startswith("itoken-") else 0
-        if token in self._token_message and (self.callbacks.get(iid) or {}).get("type") == 6:
+        if token in self._token_message and (self.callbacks.get(iid) or {}).get("type") in (6, 7):
             target = self.messages[self._token_message[token]]
             self._update(target, body or {}, files)
             return _json(target)
-        # the deferred reply (type 5) keeps the visibility it was deferred with
-        deferred = self.callbacks.get(iid) or {}
-        flags = int((deferred.get("data") or {}).get("flags") or 0) & EPHEMERAL \
-            if deferred.get("type") == 5 else 0
-        return _json(self._interaction_message(token, {**(body or {}), "flags": flags
-                                                       | int((body or {}).get("flags") or 0)},
-                                               files))
+        # the response message (type 4, or the loading one of a type 5: its visibility
+        # is the one it was deferred with, an edit cannot change it)
+        original = self.messages.get(self._original.get(token, 0))
+        if original is None:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        self._update(original, body or {}, files)
+        original["flags"] = int(original.get("flags") or 0) & ~LOADING
+        return _json(original)
 
     async def _delete_original(self, request: web.Request, body: Any, app: str, token: str
                                ) -> web.Response:
+        if (unknown := self._unknown_webhook(app, token)) is not None:
+            return unknown
+        original = self._original.pop(token, None)
+        if original is None or original not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        self.deleted.append(self.messages.pop(original))
         return web.Response(status=204)
 
     async def _create_dm(self, request: web.Request, body: Any) -> web.Response:
@@ -1178,20 +1310,73 @@ class FakeDiscord:
 
     def interaction_replies(self, interaction: dict[str, Any]) -> list[dict[str, Any]]:
         """Every message body the bot sent for one interaction: the callback's data,
-        the edit of the original, and follow-ups, in order."""
+        the edit of the original, and follow-ups, in order. An edit of @original after a
+        deferred reply (type 5) carries no flags on the wire: it is listed with the
+        flags the deferral gave the message (EPHEMERAL), which is what members see."""
         token = interaction["token"]
         out: list[dict[str, Any]] = []
+        deferred_flags: int | None = None
         for r in self.requests:
             if not 200 <= r.status < 300:
                 continue
             if r.path == f"/interactions/{interaction['id']}/{token}/callback":
-                if r.json and r.json.get("type") in (4, 7):
+                kind = r.json.get("type") if isinstance(r.json, dict) else None
+                if kind in (4, 7):
                     out.append(r.json.get("data") or {})
+                elif kind == 5:
+                    deferred_flags = int((r.json.get("data") or {}).get("flags") or 0) \
+                        & EPHEMERAL
             elif r.path.startswith(f"/webhooks/{self.application_id}/{token}") and r.method in (
                 "POST", "PATCH"
             ):
-                out.append(r.json or {})
+                body = dict(r.json or {})
+                if r.method == "PATCH" and deferred_flags is not None:
+                    body["flags"] = int(body.get("flags") or 0) | deferred_flags
+                out.append(body)
         return out
+
+
+def components_problem(components: Any) -> str | None:
+    """Why Discord would refuse these message components (Invalid Form Body), or None.
+    The legacy layout (https://discord.com/developers/docs/components/reference): at most
+    5 action rows (type 1), each of 1-5 buttons (type 2); a button has a style 1-5, a label
+    of at most 80 characters, and, unless it is a link (style 5, a url), a custom_id of
+    1-100 characters, unique in the message."""
+    if components is None:
+        return None
+    if not isinstance(components, list) or len(components) > 5:
+        return "components: at most 5 action rows"
+    seen: set[str] = set()
+    for row in components:
+        if not isinstance(row, dict) or row.get("type") != 1:
+            return "components: a top-level component must be an action row (type 1)"
+        buttons = row.get("components")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 5:
+            return "components: an action row holds 1 to 5 buttons"
+        for button in buttons:
+            if not isinstance(button, dict) or button.get("type") != 2:
+                return "components: only buttons (type 2) here"
+            if button.get("style") not in (1, 2, 3, 4, 5):
+                return "components: a button style is 1-5"
+            label = button.get("label")
+            if label is not None and (not isinstance(label, str) or len(label) > 80):
+                return "components: a button label is at most 80 characters"
+            if button.get("style") == 5:
+                if not button.get("url") or "custom_id" in button:
+                    return "components: a link button has a url and no custom_id"
+                continue
+            cid = button.get("custom_id")
+            if not isinstance(cid, str) or not 1 <= len(cid) <= 100:
+                return "components: a custom_id is 1-100 characters"
+            if cid in seen:
+                return "components: custom_ids must be unique in a message"
+            seen.add(cid)
+    return None
+
+
+def _invalid_form(problem: str) -> web.Response:
+    return _json({"message": "Invalid Form Body", "code": 50035,
+                  "errors": {"components": problem}}, status=400)
 
 
 def _listed_options(options: Any) -> list[dict[str, Any]]:

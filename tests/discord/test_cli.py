@@ -104,7 +104,9 @@ async def test_command_options_match_the_core_command_table(
 
     by_name = {c["name"]: c for c in put.json}
     subs = {o["name"]: o.get("options", []) for o in by_name["qotd"]["options"]}
-    assert names(subs["schedule"]) == {"time", "timezone", "days", "reveal"}
+    assert names(subs["schedule"]) == {"time", "timezone", "days", "reveal", "answers"}
+    [answers] = [o for o in subs["schedule"] if o["name"] == "answers"]
+    assert [c["value"] for c in answers["choices"]] == ["buttons", "reactions"]
     assert names(subs["topics"]) == {"include", "exclude", "difficulty", "reset", "adaptive"}
     assert names(subs["stats"]) == {"user"}
     for bare in ("pause", "resume", "skip", "post", "status"):

@@ -31,13 +31,23 @@ def is_ephemeral(reply: dict[str, Any]) -> bool:
     return bool(int(reply.get("flags") or 0) & EPHEMERAL)
 
 
-async def schedule(stack: Stack, admin: FakeUser, channel_id: int | None = None) -> str:
+async def schedule(stack: Stack, admin: FakeUser, channel_id: int | None = None,
+                   answers: str | None = None) -> str:
+    options = {"time": "09:00", "timezone": "UTC", "days": "daily"}
+    if answers is not None:
+        options["answers"] = answers
     payload = stack.fake.slash(
         "qotd", admin, subcommand="schedule", permissions=ADMIN, channel_id=channel_id,
-        options={"time": "09:00", "timezone": "UTC", "days": "daily"},
+        options=options,
     )
     [reply] = await stack.interact(payload)
     return text_of(reply)
+
+
+def answer_buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, custom_id) of the message's buttons, row by row."""
+    return [(c.get("label", ""), c.get("custom_id", ""))
+            for row in message.get("components") or [] for c in row["components"]]
 
 
 async def board_until(
@@ -78,8 +88,13 @@ async def test_a_day_in_a_discord_channel(make_stack: Any) -> None:
     [create] = fake.find("POST", rf"/channels/{fake.channel_id}/messages")
     assert create.json["enforce_nonce"] is True and len(create.json["nonce"]) <= 25
     assert create.json["allowed_mentions"]["parse"] == []
-    assert fake.reactions[int(post["id"])] == [emoji_for(k) for k in "ABC"]
+    # buttons mode (the default): one button per option, no seeded reactions, one request
+    assert [label for label, _ in answer_buttons(post)] == ["A", "B", "C"]
+    assert all(cid.startswith("qotd:vote:") for _, cid in answer_buttons(post))
+    assert int(post["id"]) not in fake.reactions
+    assert fake.requests_for_message(int(post["id"])) == 1
 
+    # a reaction a member adds by themselves still counts as their vote
     for user, letter in ((alice, "B"), (bob, "A"), (carol, "B")):
         await fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction(user, int(post["id"]),
                                                                   emoji_for(letter)))
@@ -189,7 +204,7 @@ async def test_a_burst_of_429s_and_5xx_still_posts_once_per_channel(make_stack: 
     fake = stack.fake
     ada = fake.user("ada")
     await schedule(stack, ada)
-    await schedule(stack, ada, channel_id=second)
+    await schedule(stack, ada, channel_id=second, answers="reactions")
 
     # Created, but the answer is lost: the retry must not create a second message.
     fake.fail("POST", r"/channels/\d+/messages", 500, times=1, after_effect=True)
@@ -204,7 +219,11 @@ async def test_a_burst_of_429s_and_5xx_still_posts_once_per_channel(make_stack: 
     for channel in (fake.channel_id, second):
         [post] = fake.message_in(channel)
         assert post["embeds"][0]["title"].startswith("Question #")
-        assert len(fake.reactions[int(post["id"])]) >= 2
+    [buttons_post], [reactions_post] = fake.message_in(fake.channel_id), fake.message_in(second)
+    assert len(answer_buttons(buttons_post)) >= 2 and int(buttons_post["id"]) not in fake.reactions
+    # the seeds are added after the post, through the 429s
+    await fake.wait_for(lambda f: len(f.reactions.get(int(reactions_post["id"]), [])) >= 2)
+    assert answer_buttons(reactions_post) == []
 
 
 async def test_a_resend_after_discord_forgot_the_nonce_finds_the_post_in_history(
@@ -226,7 +245,8 @@ async def test_a_resend_after_discord_forgot_the_nonce_finds_the_post_in_history
     posts = [r for r in fake.requests if r.method == "POST" and re.fullmatch(creates, r.path)]
     assert [r.status for r in posts] == [503, 503, 503]
     assert len(fake.find("GET", creates)) == 1  # only the retry looked
-    assert fake.reactions[int(post["id"])] == [emoji_for(k) for k in "ABC"]
+    assert [label for label, _ in answer_buttons(post)] == ["A", "B", "C"]
+    assert int(post["id"]) not in fake.reactions
     [answer] = await stack.interact(fake.slash("answer", fake.user("dave")))
     assert "MLflow Tracking" in text_of(answer)  # the adopted post is the current one
 
@@ -239,7 +259,7 @@ async def test_restart_mid_day_keeps_buttons_and_reactions_working(make_stack: A
     await schedule(stack, ada)
     await stack.advance_to(AT_0900)
     [post] = fake.message_in(fake.channel_id)
-    assert fake.reactions[int(post["id"])] == ["✅", "❌"]
+    assert [label for label, _ in answer_buttons(post)] == ["I knew it", "Not yet"]
 
     answer_payload = fake.slash("answer", alice)
     [answer] = await stack.interact(answer_payload)
@@ -273,11 +293,13 @@ async def test_slow_core_is_deferred_then_answered_privately(make_stack: Any) ->
     await stack.advance_to(AT_0900)
     payload = fake.slash("answer", fake.user("dave"))
     await fake.dispatch("INTERACTION_CREATE", payload)
-    await fake.wait_for(lambda f: f.replies_to(payload), within=5)
+    edit_path = rf"/webhooks/{fake.application_id}/{payload['token']}/messages/@original"
+    [edit] = await fake.wait_for_request("PATCH", edit_path)
     callback = fake.callbacks[int(payload["id"])]
     assert callback["type"] == 5 and int(callback["data"]["flags"]) & EPHEMERAL
-    [edit] = fake.find("PATCH", rf"/webhooks/{fake.application_id}/{payload['token']}/messages/@original")
     assert "MLflow Tracking" in text_of(edit.json)
+    [shown] = fake.replies_to(payload)  # the loading message, filled in: still private
+    assert is_ephemeral(shown) and "MLflow Tracking" in text_of(shown)
 
 
 async def test_time_zones_and_topics_autocomplete(make_stack: Any) -> None:

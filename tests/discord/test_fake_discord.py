@@ -244,3 +244,54 @@ async def test_command_routes_are_per_application_and_scope(fake: FakeDiscord) -
             assert r.status == 404 and (await r.json())["code"] == 10002
         async with http.get(f"{fake.api_base}/users/@me/guilds") as r:
             assert [g["id"] for g in await r.json()] == [str(fake.guild_id)]
+
+
+async def test_injected_interactions_are_timed_and_posts_counted(
+    fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench API: `inject` an interaction, read its ack and reply latency; count the
+    requests spent on each channel message. A bare discord.py client answers."""
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        yarl.URL(fake.gateway_url))
+    client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    ready = asyncio.Event()
+
+    @client.event
+    async def on_ready() -> None:
+        ready.set()
+
+    @client.event
+    async def on_interaction(interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.component:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.edit_original_response(content="counted")
+        else:
+            await interaction.response.send_message("fixed", ephemeral=True)
+
+    task = asyncio.create_task(client.start(fake.token))
+    try:
+        await asyncio.wait_for(ready.wait(), 5)
+        channel = client.get_channel(fake.channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        sent = await channel.send("post")
+        await sent.add_reaction("🇦")
+        ana = fake.user("ana")
+        slash = await fake.inject(fake.slash("qotd", ana, subcommand="stats"))
+        press = await fake.inject(fake.button("vote:1:A", fake.messages[sent.id], ana))
+        await fake.wait_acked([slash, press])
+        await fake.wait_for(lambda f: press in f.replied_at)
+        for iid in (slash, press):
+            ack, reply = fake.ack_latency(iid), fake.reply_latency(iid)
+            assert ack is not None and reply is not None and 0 <= ack <= reply < 5
+        assert fake.callbacks[press]["type"] == 5  # deferred first, the reply came later
+        assert fake.reply_latency(press) >= fake.ack_latency(press)  # type: ignore[operator]
+        assert fake.requests_for_message(sent.id) == 2  # the create and one reaction
+        assert fake.post_request_counts() == {sent.id: 2}
+        fake.record_requests = False
+        before = len(fake.requests)
+        await sent.add_reaction("🇧")
+        assert fake.requests_for_message(sent.id) == 3 and len(fake.requests) == before
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, 5)

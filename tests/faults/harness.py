@@ -166,10 +166,12 @@ class Database:
             self.engine = None
 
 
-async def prepare_database(url: str, refs: list[ChannelRef], bank_dir: Path) -> Database:
+async def prepare_database(url: str, refs: list[ChannelRef], bank_dir: Path, *,
+                           answers: str = "buttons") -> Database:
     """Migrate, sync the bank and schedule each channel daily at SLOT_TIME UTC with the
     schedule command's clock at SCHEDULE_DAY, so each channel's next slot is
-    SCHEDULE_DAY 09:00 UTC. Returns the database with that slot."""
+    SCHEDULE_DAY 09:00 UTC; `answers` is the channels' answer mode ("reactions": the
+    bot seeds its reactions after each post). Returns the database with that slot."""
     await upgrade(url)
     core = await build_core(CoreSettings(database_url=url, bank_dir=str(bank_dir)),
                             clock=FakeClock(SCHEDULE_DAY), use_scheduler=False)
@@ -178,7 +180,8 @@ async def prepare_database(url: str, refs: list[ChannelRef], bank_dir: Path) -> 
         for ref in refs:
             await core.handle_command(CommandInput(
                 name="qotd", subcommand="schedule",
-                options={"time": SLOT_TIME, "timezone": "UTC", "days": "daily"},
+                options={"time": SLOT_TIME, "timezone": "UTC", "days": "daily",
+                         "answers": answers},
                 channel=ref, actor=Actor(ADMIN_ID, "Ada Admin", is_admin=True),
             ))
     finally:

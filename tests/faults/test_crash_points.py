@@ -81,7 +81,9 @@ async def _trial(platform: str, point: str, tmp: Path, migrating: asyncio.Lock) 
         [ref] = side.channel_refs(1)
         url = f"sqlite+aiosqlite:///{tmp / 'qotd.db'}"
         async with migrating:  # alembic's environment is not safe to run concurrently
-            db = await prepare_database(url, [ref], bank)
+            # reactions mode: the bot's own reactions are counted too (exactly three,
+            # whatever the crash: a start seeds what a killed process left unseeded)
+            db = await prepare_database(url, [ref], bank, answers="reactions")
         members = [side.member(name) for name in ("mia", "noor", "oli")]
         votes: dict[str, str] = {}
         hold = _hold(side, ref, point)

@@ -23,19 +23,46 @@ the file into `channel_id` as a message with `files`; the length must match and 
 completes once), and `replace_original` on response URLs: an answer to a button's
 response URL (`action_response_url(message_ts)`) with `replace_original: true`
 replaces the message the button was on, ephemeral ones included.
+
+Rate limits and load (issue 16; the interaction benchmark builds on these, and
+/work/brief/slack-fake-api.md names them):
+
+- `enforce_tier(method, per_minute)`: from now on `method` is limited the way Slack's
+  tiers are (a sliding 60 s window per method; `TIERS` holds the documented figures,
+  e.g. users.info Tier 4 = 100/min, reactions.add Tier 3 = 50/min); a call over it is
+  answered 429 `ratelimited` with `Retry-After` (whole seconds until a slot frees) and
+  counted in `rate_limited[method]`. `fail(method, times=N)` (status 429 by default)
+  answers the next N calls 429 whatever the tier says.
+- `command_request(...)` / `press_request(...)`: a signed-HTTP-ready slash command or
+  `block_actions` payload (an `Interaction`, with its own response URL); `await
+  inject(url, interactions, rate=per_second)` POSTs them, signed, to the app's events
+  URL at that rate (each on its own task, on the schedule, not waiting for earlier ones)
+  and returns one `Injected` per request: `sent`, `acked` (when the HTTP answer's status
+  arrived), `status`, and `replies` (`Arrival`s) as they come in. A reply is matched to
+  its interaction by its response URL key, or (chat.postEphemeral / chat.postMessage) to
+  the oldest unanswered interaction of the same user in the same channel.
+  `await wait_replies(injected, within=s)` waits until each has a reply (returns how
+  many still have none). Every reply of any kind is also in `arrivals`. Times are
+  `monotonic()` seconds (time.perf_counter unless injected).
+- `post_requests[ts]`: a Counter of the Web API calls made for the message `ts`
+  (chat.postMessage that created it, reactions.add, chat.update, chat.delete);
+  `requests_per_post()` sums them per top-level post.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
+import math
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -53,6 +80,16 @@ CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret"
 BLOCKS_TEXT_LIMIT = 12_000  # see the module docstring
 TOKEN_LIFETIME = 43_200  # rotating tokens live 12 hours, as Slack's do
+# Per-method limits (calls per minute per workspace) from Slack's rate-limit reference:
+# Tier 2 = 20+, Tier 3 = 50+, Tier 4 = 100+; chat.postMessage is "special" (1/s/channel).
+TIERS: dict[str, int] = {
+    "users.info": 100,  # Tier 4
+    "reactions.add": 50,  # Tier 3
+    "chat.postEphemeral": 100,  # Tier 4
+    "chat.update": 50,  # Tier 3
+    "conversations.open": 50,  # Tier 3
+}
+REPLY_METHODS = ("chat.postEphemeral", "chat.postMessage")
 
 
 def blocks_text_size(value: Any) -> int:
@@ -110,6 +147,72 @@ class SlackHold:
     async def wait_reached(self, within: float = 10.0) -> dict[str, Any]:
         await asyncio.wait_for(self.reached.wait(), within)
         return self.held[0]
+
+
+@dataclass
+class Tier:
+    """A sliding-window limit on one method: `per_minute` calls in any `window` s."""
+
+    per_minute: int
+    window: float = 60.0
+    accepted: deque[float] = field(default_factory=deque)
+
+    def retry_after(self, now: float) -> float | None:
+        """None: the call may go; else the seconds until a slot frees."""
+        while self.accepted and self.accepted[0] <= now - self.window:
+            self.accepted.popleft()
+        if len(self.accepted) < self.per_minute:
+            self.accepted.append(now)
+            return None
+        return self.accepted[0] + self.window - now
+
+
+@dataclass
+class Arrival:
+    """One reply as the fake received it: `via` is "response_url", "chat.postEphemeral"
+    or "chat.postMessage"; `key` the response URL key (response_url only)."""
+
+    via: str
+    at: float
+    key: str | None
+    channel: str | None
+    user: str | None
+    body: dict[str, Any]
+
+
+@dataclass
+class Interaction:
+    """A request ready to inject: the form body and the response URL key its answers
+    carry. `kind` is "command" or "button"."""
+
+    kind: str
+    key: str
+    user: str
+    channel: str
+    body: str
+
+
+@dataclass
+class Injected:
+    """One injected request: when it was due and sent, when its HTTP status came back,
+    and the replies matched to it (see FakeSlack.inject)."""
+
+    interaction: Interaction
+    due: float
+    sent: float = 0.0
+    acked: float | None = None
+    status: int | None = None
+    error: str | None = None
+    replies: list[Arrival] = field(default_factory=list)
+
+    @property
+    def ack_latency(self) -> float | None:
+        return None if self.acked is None else self.acked - self.sent
+
+    @property
+    def reply_latency(self) -> float | None:
+        """From sending to the first reply's arrival."""
+        return self.replies[0].at - self.sent if self.replies else None
 
 
 @dataclass
@@ -195,6 +298,14 @@ class FakeSlack:
         self._action_keys: dict[str, str] = {}
         self.response_messages: dict[str, dict[str, Any]] = {}
         self.replacements: list[dict[str, Any]] = []
+        # load and limits (see the module docstring)
+        self.monotonic: Callable[[], float] = time.perf_counter
+        self.tiers: dict[str, Tier] = {}
+        self.rate_limited: Counter[str] = Counter()
+        self.arrivals: list[Arrival] = []
+        self.post_requests: dict[str, Counter[str]] = {}
+        self._injected: dict[str, Injected] = {}  # response URL key -> its request
+        self._unanswered: dict[tuple[str, str], deque[Injected]] = {}  # (channel, user)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -310,6 +421,127 @@ class FakeSlack:
         self._failures.setdefault(method, []).append(
             Failure(status, times, retry_after, after_effect)
         )
+
+    def handle(self, user_id: str) -> str:
+        """A known user's handle (`name`), as payloads carry it; else the id lowercased."""
+        known = self.users.get(user_id)
+        return str(known["name"]) if known else user_id.lower()
+
+    def enforce_tier(self, method: str, per_minute: int | None = None, *,
+                     window: float = 60.0) -> None:
+        """Limit `method` to `per_minute` calls in any `window` seconds (default: its
+        figure in TIERS); over it, 429 `ratelimited` with Retry-After."""
+        limit = per_minute if per_minute is not None else TIERS[method]
+        self.tiers[method] = Tier(limit, window)
+
+    def command_request(self, command: str, text: str, *, user: str,
+                        channel: str = "C0QOTD", user_name: str = "",
+                        team: str | None = None) -> Interaction:
+        """A slash command to `inject` (form-encoded, its own response URL)."""
+        key = uuid.uuid4().hex
+        payload = slash_command(command, text, user_id=user, response_url=self.response_url(key),
+                                user_name=user_name or self.handle(user), channel_id=channel,
+                                team_id=team or self.team_id)
+        return Interaction("command", key, user, channel, form_body(payload))
+
+    def press_request(self, *, user: str, channel: str, value: str, message_ts: str,
+                      action_id: str = "qotd_button:0", ephemeral: bool = False,
+                      team: str | None = None, user_name: str = "") -> Interaction:
+        """A button press (block_actions) on the message `message_ts` to `inject`; its
+        response URL can replace that message (replace_original)."""
+        url = self.action_response_url(message_ts)
+        payload = block_actions(user_id=user, channel=channel, action_id=action_id, value=value,
+                                response_url=url, message_ts=message_ts,
+                                team_id=team or self.team_id, ephemeral=ephemeral,
+                                user_name=user_name or self.handle(user))
+        return Interaction("button", url.rsplit("/", 1)[1], user, channel,
+                           interactive_body(payload))
+
+    async def inject(self, url: str, interactions: Sequence[Interaction], *, rate: float,
+                     signing_secret: str = SIGNING_SECRET,
+                     session: Any = None, request_timeout: float = 30.0) -> list[Injected]:
+        """POST `interactions`, signed, to `url` at `rate` per second; returns when every
+        HTTP answer is in (replies may still be coming: `wait_replies`)."""
+        import aiohttp  # the fake serves with aiohttp; the injector is its client side
+
+        own = session is None
+        http = session or aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, force_close=False),
+            timeout=aiohttp.ClientTimeout(total=request_timeout))
+        start = self.monotonic()
+        injected = [Injected(i, start + n / rate) for n, i in enumerate(interactions)]
+        for item in injected:
+            self._injected[item.interaction.key] = item
+            where = (item.interaction.channel, item.interaction.user)
+            self._unanswered.setdefault(where, deque()).append(item)
+
+        async def one(item: Injected) -> None:
+            delay = item.due - self.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            body = item.interaction.body.encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded",
+                       **sign(signing_secret, body)}
+            item.sent = self.monotonic()
+            try:
+                async with http.post(url, data=body, headers=headers) as resp:
+                    item.status = resp.status
+                    item.acked = self.monotonic()
+                    await resp.read()
+            except Exception as exc:  # recorded, not raised: a benchmark counts them
+                item.error = type(exc).__name__
+
+        try:
+            await asyncio.gather(*(one(item) for item in injected))
+        finally:
+            if own:
+                await http.close()
+        return injected
+
+    async def wait_replies(self, injected: Sequence[Injected], *, within: float = 10.0,
+                           count: int = 1) -> int:
+        """Wait until every request has `count` replies or `within` s pass; returns how
+        many are still short."""
+        pending = deque(i for i in injected if len(i.replies) < count)
+
+        def done() -> bool:  # amortised O(1) per request: replies come roughly in order
+            while pending and len(pending[0].replies) >= count:
+                pending.popleft()
+            if pending and len(pending[-1].replies) >= count:
+                pending.rotate(1)  # look at the newest too, so the front moves on
+            return not pending
+
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for(done, within)
+        return sum(1 for i in injected if len(i.replies) < count)
+
+    def requests_per_post(self) -> dict[str, int]:
+        """Top-level posts' ts -> how many Web API calls were made for them."""
+        top = {m["ts"] for channel in self.messages for m in self.channel_posts(channel)}
+        return {ts: sum(c.values()) for ts, c in self.post_requests.items() if ts in top}
+
+    def _count_for_post(self, method: str, params: Mapping[str, Any],
+                        body: Mapping[str, Any] | None) -> None:
+        ts = params.get("timestamp") if method == "reactions.add" else params.get("ts")
+        if method == "chat.postMessage":
+            ts = (body or {}).get("ts")
+        if method in ("chat.postMessage", "reactions.add", "chat.update", "chat.delete") and ts:
+            self.post_requests.setdefault(str(ts), Counter())[method] += 1
+
+    def _arrived(self, via: str, body: dict[str, Any], *, key: str | None = None) -> None:
+        channel = body.get("channel")
+        user = body.get("user")
+        arrival = Arrival(via, self.monotonic(), key,
+                          str(channel) if channel else None, str(user) if user else None, body)
+        self.arrivals.append(arrival)
+        item = self._injected.get(key) if key else None
+        if item is None and via != "response_url" and channel and user:
+            waiting = self._unanswered.get((str(channel), str(user)))
+            while waiting and waiting[0].replies:
+                waiting.popleft()
+            item = waiting[0] if waiting else None
+        if item is not None:
+            item.replies.append(arrival)
 
     def hold(self, method: str) -> asyncio.Event:
         """Keep every call of `method` waiting until the returned event is set (a slow
@@ -454,11 +686,27 @@ class FakeSlack:
                     headers={"Retry-After": str(failure.retry_after)},
                 )
             return web.json_response({"ok": False, "error": "fatal_error"}, status=failure.status)
+        tier = self.tiers.get(method)
+        wait = tier.retry_after(self.monotonic()) if tier is not None else None
+        if wait is not None:
+            self.calls.append(Call(method, params, token, 429))
+            self.rate_limited[method] += 1
+            await self._notify()
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
 
         self.calls.append(Call(method, params, token, 200))
+        body: dict[str, Any] = {}
         try:
             body = self._dispatch(method, params, token)
         finally:
+            if body.get("ok"):
+                self._count_for_post(method, params, body)
+                if method in REPLY_METHODS:
+                    self._arrived(method, params)
             await self._notify()
         if call_hold is not None and call_hold.stage == "after":
             await self._wait_call_hold(call_hold, params)  # carried out, answer withheld
@@ -695,6 +943,7 @@ class FakeSlack:
                 original[name] = body.get(name)
             self.replacements.append({"key": key, "message_ts": target, **body})
             self.responses.append({"key": key, **body})
+            self._arrived("response_url", body, key=key)
             await self._notify()
             return web.Response(text="ok")
         ts = self._next_ts()
@@ -702,6 +951,7 @@ class FakeSlack:
                                       "blocks": body.get("blocks"),
                                       "response_type": body.get("response_type", "ephemeral")}
         self.responses.append({"key": key, **body})
+        self._arrived("response_url", body, key=key)
         await self._notify()
         return web.Response(text="ok")
 
@@ -935,14 +1185,16 @@ def block_actions(
     message_ts: str,
     team_id: str = TEAM_ID,
     ephemeral: bool = True,
+    user_name: str = "",
 ) -> dict[str, Any]:
-    """A `block_actions` interaction payload for one button press."""
+    """A `block_actions` interaction payload for one button press (`user.name` and
+    `user.username` are the person's handle, as in Slack's reference example)."""
     return {
         "type": "block_actions",
         "user": {
             "id": user_id,
-            "username": user_id.lower(),
-            "name": user_id.lower(),
+            "username": user_name or user_id.lower(),
+            "name": user_name or user_id.lower(),
             "team_id": team_id,
         },
         "api_app_id": APP_ID,

@@ -18,6 +18,7 @@ import aiohttp
 
 from adapters.slack.runtime import RunningSlack, start_slack
 from adapters.slack.settings import SlackSettings
+from adapters.slack.users import UserDirectory
 from bot.app import Core, build_core
 from bot.clock import FakeClock
 from bot.plugins import CoreHandle
@@ -109,7 +110,8 @@ class SlackDriver:
         """Send a slash command; returns the response_url key its answers will carry."""
         url = self.fake.response_url()
         payload = slash_command(
-            command, text, user_id=user, response_url=url, channel_id=channel, team_id=team
+            command, text, user_id=user, response_url=url, channel_id=channel, team_id=team,
+            user_name=self.fake.handle(user),
         )
         if self.mode == "socket":
             envelope = await self.fake.send_envelope("slash_commands", payload)
@@ -145,7 +147,10 @@ class SlackDriver:
         value: str,
         message_ts: str,
         action_id: str = "qotd_button:0",
+        ephemeral: bool = True,
     ) -> str:
+        """Press a button; `ephemeral=False`: one on a message the channel sees (a
+        post's vote buttons). Returns the response_url key its answers carry."""
         url = self.fake.action_response_url(message_ts)  # replace_original replaces it
         payload = block_actions(
             user_id=user,
@@ -154,6 +159,8 @@ class SlackDriver:
             value=value,
             response_url=url,
             message_ts=message_ts,
+            ephemeral=ephemeral,
+            user_name=self.fake.handle(user),
         )
         if self.mode == "socket":
             envelope = await self.fake.send_envelope("interactive", payload)
@@ -189,10 +196,12 @@ async def slack_running(
     *,
     database_url: str | None = None,
     now: Callable[[], float] = time.time,
+    directory: UserDirectory | None = None,
     **overrides: Any,
 ) -> AsyncIterator[SlackDriver]:
     running = await start_slack(
-        core, settings_for(fake, mode, **overrides), database_url=database_url, now=now
+        core, settings_for(fake, mode, **overrides), database_url=database_url, now=now,
+        directory=directory,
     )
     try:
         if mode == "socket":
@@ -230,18 +239,22 @@ async def bot_on_slack(
     *,
     kind: str | None = None,
     clock: Callable[[], float] = time.time,
+    directory: Callable[[FakeSlack], UserDirectory] | None = None,
     **slack_overrides: Any,
 ) -> AsyncIterator[tuple[Core, SlackDriver]]:
     """The real core served to the fake Slack through the adapter, started the way
     `qotd run` starts it (adapter first, so the catch-up at start can post). `clock` is
-    the wall clock the fake expires tokens by and the adapter renews them by."""
+    the wall clock the fake expires tokens by and the adapter renews them by; `directory`
+    builds the admin lookups' UserDirectory for the fake (e.g. on FakeTime)."""
     async with real_core(tmp_path, kind=kind) as core, FakeSlack(clock=clock) as fake:
         fake.add_user("UADMIN", "ada", is_admin=True)
         for user_id, name in (("U1", "ana"), ("U2", "ben"), ("U3", "cy")):
             fake.add_user(user_id, name)
         url = core.settings.database_url
         async with slack_running(
-            fake, core, mode, database_url=url, now=clock, **slack_overrides
+            fake, core, mode, database_url=url, now=clock,
+            directory=directory(fake) if directory is not None else None,
+            **slack_overrides
         ) as slack:
             await core.start()
             yield core, slack
@@ -253,3 +266,17 @@ async def say(
     """Run a slash command and return its one answer."""
     [answer] = await slack.answers(await slack.command(command, text, user=user, channel=channel))
     return answer
+
+
+def directory_for(fake: FakeSlack, t: FakeTime | None, **options: Any) -> UserDirectory:
+    """A UserDirectory as `start_slack` builds it (its own no-429-retry lookup client),
+    on FakeTime (pacing waits and Retry-After pauses pass without waiting; each sleep
+    moves the time, so concurrent callers see it one after another) or, with None, on
+    real time."""
+    from adapters.slack.client import build_lookup_client
+
+    timing: dict[str, Any] = {} if t is None else {"monotonic": t.monotonic, "sleep": t.sleep}
+    return UserDirectory(
+        lookup_client=build_lookup_client(settings_for(fake, "http"), token=BOT_TOKEN),
+        **timing, **options,
+    )

@@ -53,7 +53,7 @@ def test_answer_number() -> None:
 
 def test_escaped_mentions_become_the_user_option() -> None:
     assert parse("/streak", "<@U123ABC|ana>").user == UserRef("U123ABC", "ana")
-    assert parse("/streak", "<@W9>").user == UserRef("W9", "W9")
+    assert parse("/streak", "<@W9>").user == UserRef("W9", "")  # no label: no name
     assert parse("/qotd", "stats <@U1|bo>").user == UserRef("U1", "bo")
     assert parse("/streak", "").user is None
 
@@ -102,6 +102,7 @@ def test_every_bad_option_is_reported_at_once() -> None:
         assert problem in message, problem
     assert message.startswith("4 problems:") and message.endswith(
         "Usage: /qotd schedule time:HH:MM timezone:Area/City days:mon-fri reveal:H"
+        " answers:buttons|reactions"
     )
     with pytest.raises(UsageError) as err:
         parse("/qotd", "schedule colour:blue 09:00 UTC daily surplus")  # bare words fill in order

@@ -29,8 +29,11 @@ def question_for(post: dict[str, Any]) -> Question:
 @pytest.mark.parametrize("kind", ["open", "choice"])
 @pytest.mark.parametrize("mode", ["socket", "http"])
 async def test_a_day_of_qotd_on_slack(tmp_path: Path, mode: Mode, kind: str) -> None:
+    """A channel that answers with reactions (`answers:reactions`)."""
     async with bot_on_slack(tmp_path, mode, kind=kind) as (core, slack):
         fake = slack.fake
+        for user in ("U2", "U3"):  # names come with commands and presses; events carry none
+            await say(slack, "/qotd", "status", user)
 
         # A non-admin cannot schedule, and nothing changes.
         before = await say(slack, "/qotd", "status", "U1")
@@ -39,12 +42,14 @@ async def test_a_day_of_qotd_on_slack(tmp_path: Path, mode: Mode, kind: str) -> 
         assert (await say(slack, "/qotd", "status", "U1"))["text"] == before["text"]
 
         scheduled = await say(
-            slack, "/qotd", "schedule time:09:00 timezone:UTC days:daily", "UADMIN"
+            slack, "/qotd", "schedule time:09:00 timezone:UTC days:daily answers:reactions",
+            "UADMIN",
         )
         assert scheduled["response_type"] == "ephemeral" and "Next post" in scheduled["text"]
         assert fake.channel_posts(CHANNEL) == []
 
-        # The post arrives at its time, in Block Kit, with metadata and its reactions.
+        # The post arrives at its time, in Block Kit, with metadata, no answer buttons;
+        # the bot's seed reactions follow once it is marked sent.
         await core.advance_to(START.replace(hour=9, minute=5))
         [post] = fake.channel_posts(CHANNEL)
         assert post["blocks"][0] == {
@@ -63,6 +68,9 @@ async def test_a_day_of_qotd_on_slack(tmp_path: Path, mode: Mode, kind: str) -> 
         else:
             keys, right, wrong = ["yes", "no"], "yes", "no"
         assert [r["name"] for r in post["reactions"]] == [emoji_for(k) for k in keys]
+        assert not [b for b in post["blocks"] if b["type"] == "actions"]
+        assert fake.post_requests[post["ts"]] == {"chat.postMessage": 1,
+                                                  "reactions.add": len(keys)}
 
         # Three users react; a redelivered event counts once.
         votes = {"U1": right, "U2": right, "U3": wrong}

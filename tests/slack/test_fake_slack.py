@@ -180,3 +180,75 @@ class _FixedClock(Clock):
 
     def now(self) -> float:
         return self._now
+
+
+async def test_an_enforced_tier_answers_429_with_retry_after_past_its_limit() -> None:
+    async with FakeSlack() as fake:
+        now = [1000.0]
+        fake.monotonic = lambda: now[0]
+        fake.add_user("U1", "ana")
+        fake.enforce_tier("users.info", 3)
+        web = client(fake)
+        for _ in range(3):
+            await web.users_info(user="U1")
+        with pytest.raises(SlackApiError) as err:
+            await web.users_info(user="U1")
+        assert err.value.response.status_code == 429
+        assert err.value.response.headers["Retry-After"] == "60"
+        assert fake.rate_limited["users.info"] == 1
+        now[0] += 60.5  # the window slides: the first calls are out of it
+        await web.users_info(user="U1")
+
+
+async def test_injected_requests_are_signed_timed_and_matched_to_their_replies() -> None:
+    from aiohttp import web as aioweb
+
+    verifier = SignatureVerifier("fake-signing-secret", Clock())
+    async with FakeSlack() as fake:
+        fake.add_user("U1", "ana")
+        fake.add_user("U2", "ben")
+        seen: list[bool] = []
+        web = client(fake)
+
+        async def handler(request: aioweb.Request) -> aioweb.Response:
+            raw = (await request.read()).decode()
+            seen.append(verifier.is_valid(body=raw, timestamp=request.headers[
+                "X-Slack-Request-Timestamp"], signature=request.headers["X-Slack-Signature"]))
+            form = dict(await request.post())
+            if "payload" in form:  # a button: answer privately through the API
+                payload = json.loads(str(form["payload"]))
+                await web.chat_postEphemeral(channel=payload["channel"]["id"],
+                                             user=payload["user"]["id"], text="ok")
+            else:  # a command: answer through its response URL
+                async with aiohttp.ClientSession() as http:
+                    await http.post(str(form["response_url"]), json={"text": "hi"})
+            return aioweb.Response(text="")
+
+        app = aioweb.Application()
+        app.router.add_post("/slack/events", handler)
+        runner = aioweb.AppRunner(app)
+        await runner.setup()
+        site = aioweb.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            post = await web.chat_postMessage(channel="C0QOTD", text="question")
+            stream = [
+                fake.command_request("/qotd", "status", user="U1"),
+                fake.press_request(user="U2", channel="C0QOTD", value="qotd:vote:1:A",
+                                   message_ts=post["ts"]),
+            ]
+            done = await fake.inject(f"http://127.0.0.1:{port}/slack/events", stream, rate=50)
+            assert await fake.wait_replies(done, within=5) == 0
+        finally:
+            await runner.cleanup()
+        assert seen == [True, True]
+        assert [d.status for d in done] == [200, 200]
+        assert all(d.ack_latency is not None and d.ack_latency >= 0 for d in done)
+        assert done[1].sent - done[0].sent >= 0.015  # 50/s: 20 ms apart, give or take
+        assert [d.replies[0].via for d in done] == ["response_url", "chat.postEphemeral"]
+        assert all((d.reply_latency or 0) > 0 for d in done)
+        assert fake.requests_per_post() == {post["ts"]: 1}
+        await web.reactions_add(channel="C0QOTD", timestamp=post["ts"], name="a")
+        assert fake.requests_per_post() == {post["ts"]: 2}
+        assert fake.post_requests[post["ts"]]["reactions.add"] == 1

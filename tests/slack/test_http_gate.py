@@ -122,3 +122,27 @@ def test_readable_decides_exactly_what_bolt_can_parse(text: str, content_type: s
 
     if readable(text, content_type):
         assert isinstance(parse_body(text, content_type), dict)
+
+
+async def test_commands_and_presses_get_their_200_before_bolt_or_the_core_runs(
+    tmp_path: Path,
+) -> None:
+    """The 200 of a slash command or a button press goes out once the request is
+    verified, before Bolt's middleware (here its first auth.test, held) and so before
+    any database work; the answer follows through response_url. Other requests keep
+    Bolt's own answer (a url_verification challenge is echoed)."""
+    async with bot_on_slack(tmp_path, "http") as (_, slack):
+        gate = slack.fake.hold("auth.test")  # Bolt authorizes the first request with it
+        key = await slack.command("/qotd", "status", user="U1")  # asserts the 200
+        await slack.fake.wait_for(lambda: any(c.status == 0 for c in slack.fake.calls))
+        assert [r for r in slack.fake.responses if r["key"] == key] == []
+        press = await slack.press(user="U1", channel="C0QOTD", value="vote:1:A",
+                                  message_ts="1790000000.000001", ephemeral=False)
+        gate.set()
+        [answer] = await slack.answers(key)
+        assert "Not set up here yet" in answer["text"]
+        [pressed] = await slack.answers(press)  # an unknown post: a private "nothing changed"
+        assert pressed["response_type"] == "ephemeral" and pressed["replace_original"] is False
+        body = json.dumps({"token": "t", "challenge": "c-9", "type": "url_verification"})
+        status, text = await slack.post_signed(body, JSON)
+        assert status == 200 and "c-9" in text

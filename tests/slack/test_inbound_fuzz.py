@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import example as hypothesis_example
 from hypothesis import strategies as st
 from slack_sdk.socket_mode.request import SocketModeRequest
 
@@ -250,12 +251,24 @@ def test_no_payload_crashes_a_handler_or_changes_state_when_refused(tmp_path: Pa
             [post] = fake.channel_posts(CHANNEL)
             root.addHandler(recorder)
 
+            # Always among the examples, whatever the draw: an intact command and an
+            # intact vote press, both answered (random text is mostly refused).
+            vote = next(e["value"] for b in post["blocks"] if b["type"] == "actions"
+                        for e in b["elements"])
+            board = slash_command("/leaderboard", "", user_id="U1",
+                                  response_url=fake.response_url(), channel_id=CHANNEL)
+            press = block_actions(user_id="U1", channel=CHANNEL, action_id="qotd_button:0",
+                                  value=vote, response_url=fake.response_url(),
+                                  message_ts=post["ts"], ephemeral=False)
+
             @settings(
                 max_examples=150,
                 deadline=None,
                 database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
             )
+            @hypothesis_example(("slash_commands", board, True))
+            @hypothesis_example(("interactive", press, True))
             @given(payloads(post["ts"], fake.response_url))
             def example(item: tuple[str, dict[str, Any], bool]) -> None:
                 recorder.bad.clear()
@@ -265,7 +278,7 @@ def test_no_payload_crashes_a_handler_or_changes_state_when_refused(tmp_path: Pa
             example()
             # The fuzz reached the core, not only the adapter's refusals.
             kinds = ("answered", "refused")
-            assert all(seen[f"{t}: {k}"] for t in ("slash_commands", "interactive") for k in kinds)
+            assert all(seen[f"{t}: {k}"] for t in ("slash_commands", "interactive") for k in kinds), seen
             assert seen["events_api: vote"] and seen["events_api: not a vote"], seen
         finally:
             root.removeHandler(recorder)

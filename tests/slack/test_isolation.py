@@ -116,6 +116,7 @@ async def test_a_reaction_that_fails_is_logged_the_user_told_and_the_next_one_co
         await say(slack, "/qotd", "schedule time:09:00 timezone:UTC days:daily", "UADMIN")
         await core.advance_to(START.replace(hour=9, minute=5))
         [post] = slack.fake.channel_posts(CHANNEL)
+        await say(slack, "/qotd", "status", "U1")  # the name comes with a command
         flaky.boom.add("reaction")
         vote = reaction_event(user="U1", channel=CHANNEL, ts=post["ts"], name="white_check_mark")
         await slack.event(vote, event_id="EvBoom")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from adapters.slack.client import build_client
 from adapters.slack.outbound import SlackOutbound
-from adapters.slack.pacing import ChannelPacer
+from adapters.slack.pacing import ChannelPacer, WorkspacePacer
 from bot.boundary import Button, ChannelRef, OutMessage
 from tests.slack.fake_slack import TEAM_ID, FakeSlack
 from tests.slack.harness import FakeTime, settings_for
@@ -81,3 +81,38 @@ async def test_thread_replies_edits_and_ephemerals() -> None:
             "one",
             "white_check_mark",
         ]
+
+
+async def test_a_post_is_one_request_its_buttons_an_actions_block() -> None:
+    async with FakeSlack() as fake:
+        out = outbound_for(fake, ChannelPacer(0))
+        message = OutMessage("question", title="Q", buttons=(
+            Button("A", "vote:7:A"), Button("B", "vote:7:B")), reactions=("A", "B"))
+        ts = await out.post(ref("C1"), message, idempotency_key="p")
+        # reactions are the core's later step (add_reactions), never part of the post
+        assert fake.post_requests == {ts: {"chat.postMessage": 1}}
+        [posted] = fake.channel_posts("C1")
+        [actions] = [b for b in posted["blocks"] if b["type"] == "actions"]
+        assert [(e["type"], e["text"]["text"], e["value"]) for e in actions["elements"]] == [
+            ("button", "A", "vote:7:A"), ("button", "B", "vote:7:B")]
+        assert len({e["action_id"] for e in actions["elements"]}) == 2  # unique in the block
+        await out.reply_in_thread(ref("C1"), ts, message, idempotency_key="r")
+        assert fake.calls_to("reactions.add") == []
+
+
+async def test_seed_reactions_are_paced_per_workspace_at_their_tier() -> None:
+    t = FakeTime()
+    async with FakeSlack() as fake:
+        settings = settings_for(fake, "http")
+        assert settings.bot_token is not None
+        client = build_client(settings, token=settings.bot_token.get_secret_value())
+        out = SlackOutbound(client, token_for=no_token, pacer=ChannelPacer(0),
+                            reaction_pacer=WorkspacePacer(50, burst=2, monotonic=t.monotonic,
+                                                          sleep=t.sleep))
+        first = await out.post(ref("C1"), OutMessage("info", body="one"), idempotency_key="1")
+        second = await out.post(ref("C2"), OutMessage("info", body="two"), idempotency_key="2")
+        await out.add_reactions(ref("C1"), first, ["A", "B"])  # the burst
+        assert t.slept == []
+        await out.add_reactions(ref("C2"), second, ["A", "B"])  # then 50 a minute
+        assert t.slept == [1.2, 1.2]
+        assert fake.post_requests[first]["reactions.add"] == 2

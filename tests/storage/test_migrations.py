@@ -25,7 +25,7 @@ async def test_two_upgrades_at_once_on_an_empty_database(database_url: str) -> N
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     finally:
         await db.dispose()
-    assert [v for (v,) in versions] == ["0006"]
+    assert [v for (v,) in versions] == ["0007"]
 
 
 async def test_rows_of_0001_are_planned_and_resent(database_url: str, bank_dir: Path) -> None:

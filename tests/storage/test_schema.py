@@ -40,7 +40,7 @@ async def test_upgrade_twice_is_harmless(migrated_url: str) -> None:
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     finally:
         await db.dispose()
-    assert version == "0006"
+    assert version == "0007"
 
 
 async def test_sqlite_connections_get_pragmas(migrated_url: str) -> None:
