@@ -61,7 +61,7 @@ class Core:
         # reactions mode's seeds: their own tasks under the timer (`qotd run`: a seed
         # never holds a send slot), inline without it (tests, the console)
         self.seeder = seeding.Seeder(self.deps, background=use_scheduler)
-        seeding.attach(self.deps, self.seeder)
+        self.deps.seeder = self.seeder
 
     async def sync_bank(self) -> SyncReport | None:
         directory = bank_directory(self.settings)
@@ -128,7 +128,7 @@ class Core:
 
     async def stop(self) -> None:
         await self.seeder.stop()  # unfinished seeds stay marked: the next start adds them
-        seeding.detach(self.deps)
+        self.deps.seeder = None
         if self.listener is not None:
             await self.listener.stop()
         if self.scheduler is not None:

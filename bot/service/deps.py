@@ -6,6 +6,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.boundary import Actor, ChannelRef
 from bot.clock import Clock
@@ -26,6 +27,14 @@ async def _nothing(_: datetime) -> None:
     return None
 
 
+class SeedRunner(Protocol):
+    """Runs reactions mode's seeding step (bot.service.seeding.Seeder): inline, or as a
+    task of its own under the timer. A Protocol here because the Seeder needs Deps."""
+
+    async def seed(self, post_id: int, ref: ChannelRef, message_id: str,
+                   keys: tuple[str, ...]) -> None: ...
+
+
 @dataclass
 class Deps:
     db: Database
@@ -42,6 +51,8 @@ class Deps:
     parsed: ParsedQuestions = field(default_factory=ParsedQuestions)
     # display names this process stored lately: an unchanged one needs no write
     names: KnownNames = field(default_factory=KnownNames)
+    # the core's Seeder (bot.app sets it); None, a Deps built without a core, seeds inline
+    seeder: SeedRunner | None = None
 
     @property
     def lease(self) -> timedelta:

@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.boundary import NO, YES, ChannelRef
 from bot.service.bank_sync import question_of
-from bot.service.deps import Deps
+from bot.service.deps import Deps, SeedRunner
 from bot.service.errors import error_code
 from storage import seeding as seed_rows
 
@@ -76,23 +76,9 @@ class Seeder:
                 await task
 
 
-# One Seeder per Deps, set by the composition root (bot.app.Core). Keyed by identity:
-# Deps is the lead's shared type, and a `seeder` field on it would be the natural home.
-_SEEDERS: dict[int, Seeder] = {}
-
-
-def attach(deps: Deps, seeder: Seeder) -> None:
-    _SEEDERS[id(deps)] = seeder
-
-
-def detach(deps: Deps) -> None:
-    _SEEDERS.pop(id(deps), None)
-
-
-def seeder_of(deps: Deps) -> Seeder:
+def seeder_of(deps: Deps) -> SeedRunner:
     """The core's Seeder; a Deps built without a core (a unit test) seeds inline."""
-    found = _SEEDERS.get(id(deps))
-    return found if found is not None else Seeder(deps, background=False)
+    return deps.seeder if deps.seeder is not None else Seeder(deps, background=False)
 
 
 async def seed_reactions(deps: Deps, post_id: int, ref: ChannelRef, message_id: str,
