@@ -219,12 +219,13 @@ class Queries:
                           now: datetime) -> int | None:
         """The board period of `scope` from `since` whose totals hold this board (kept
         until `keep_until` at least, and still kept at `now`), or None: make it."""
-        stmt = (
-            select(BoardPeriodRow.id)
-            .where(*_period_scope(scope), BoardPeriodRow.since == since,
-                   BoardPeriodRow.keep_until >= keep_until, BoardPeriodRow.keep_until > now)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        platform, workspace_id, channel_pk = scope
+        params = {"platform": platform, "workspace_id": workspace_id,
+                  "channel_pk": channel_pk, "since": since, "keep_until": keep_until,
+                  "now": now}
+        found = (await self.session.execute(_live_period_statement(), params)
+                 ).scalar_one_or_none()
+        return None if found is None else int(found)
 
     async def analyze_periods(self) -> None:
         """PostgreSQL: fresh statistics for the period totals, run once a period is made.
@@ -519,6 +520,20 @@ def _period_fill(one_channel: bool) -> TextClause:
         "AND a.first_at >= :since AND a.first_at < :keep_until GROUP BY a.user_pk"
     ).bindparams(bindparam("since", type_=UTCDateTime),
                  bindparam("keep_until", type_=UTCDateTime))
+
+
+@functools.cache
+def _live_period_statement() -> Select[Any]:
+    """Built once (the board's hot path): a new select per call cost more Python than
+    the index lookup it runs."""
+    return select(BoardPeriodRow.id).where(
+        BoardPeriodRow.platform == bindparam("platform"),
+        BoardPeriodRow.workspace_id == bindparam("workspace_id"),
+        BoardPeriodRow.channel_pk == bindparam("channel_pk"),
+        BoardPeriodRow.since == bindparam("since", type_=UTCDateTime),
+        BoardPeriodRow.keep_until >= bindparam("keep_until", type_=UTCDateTime),
+        BoardPeriodRow.keep_until > bindparam("now", type_=UTCDateTime),
+    )
 
 
 @functools.cache

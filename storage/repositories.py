@@ -3,11 +3,12 @@ so everything one command changes commits or rolls back together."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, null, select, update
+from sqlalchemy import bindparam, case, delete, func, literal, null, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -47,14 +48,21 @@ class _Repo:
         return pg_insert(table) if self.dialect == "postgresql" else sqlite_insert(table)
 
 
+@functools.cache
+def _channel_statement() -> Any:
+    """ChannelRepo.get's statement, built once: every command reads its channel, and
+    building the select each time cost more Python than the index lookup it runs."""
+    return select(ChannelRow).where(
+        ChannelRow.platform == bindparam("platform"),
+        ChannelRow.workspace_id == bindparam("workspace_id"),
+        ChannelRow.channel_id == bindparam("channel_id"),
+    )
+
+
 class ChannelRepo(_Repo):
     async def get(self, platform: str, workspace_id: str, channel_id: str) -> ChannelRow | None:
-        stmt = select(ChannelRow).where(
-            ChannelRow.platform == platform,
-            ChannelRow.workspace_id == workspace_id,
-            ChannelRow.channel_id == channel_id,
-        )
-        return (await self.session.scalars(stmt)).one_or_none()
+        params = {"platform": platform, "workspace_id": workspace_id, "channel_id": channel_id}
+        return (await self.session.scalars(_channel_statement(), params)).one_or_none()
 
     async def get_or_create(
         self, platform: str, workspace_id: str, channel_id: str, now: datetime
@@ -572,6 +580,19 @@ class UserRepo(_Repo):
             platform=platform, workspace_id=workspace_id, user_id=user_id,
             display_name=display_name or user_id, updated_at=now,
         )
+
+    async def names_of(self, platform: str, workspace_id: str,
+                       user_ids: Sequence[str]) -> dict[str, str]:
+        """The stored display names of those of `user_ids` who are stored: one indexed
+        read, so that a command can leave an unchanged name alone without a write."""
+        if not user_ids:
+            return {}
+        stmt = select(UserRow.user_id, UserRow.display_name).where(
+            UserRow.platform == platform,
+            UserRow.workspace_id == workspace_id,
+            UserRow.user_id.in_(list(dict.fromkeys(user_ids))),
+        )
+        return {user_id: name for user_id, name in (await self.session.execute(stmt)).all()}
 
     async def find(self, platform: str, workspace_id: str, user_id: str) -> UserRow | None:
         stmt = select(UserRow).where(

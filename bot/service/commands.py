@@ -133,19 +133,29 @@ async def _dispatch(deps: Deps, command: CommandInput, problems: list[str]) -> l
 async def _remember_users(deps: Deps, command: CommandInput) -> None:
     """Display names arrive with every input; keep the latest for boards and reveals.
     A name this process stored lately, unchanged, is not stored again (KnownNames): most
-    commands then cost no write at all."""
+    commands then cost no write at all. One it does not know (after a restart, or past
+    the TTL) is read first, one indexed SELECT, and written only when it differs or the
+    user is new: a read-only command by a known member opens no write transaction (on
+    SQLite the write lock would contend with the vote writer) and commits nothing."""
     now = deps.clock.now()
     ref = command.channel
     people = [(command.actor.user_id, command.actor.display_name)]
     if command.user is not None:
         people.append((command.user.user_id, command.user.display_name))
-    changed = [(user_id, name) for user_id, name in people
+    unknown = [(user_id, name) for user_id, name in people
                if not deps.names.is_stored((ref.platform, ref.workspace_id, user_id), name, now)]
-    if not changed:
+    if not unknown:
         return
     async with deps.db.uow() as uow:
-        for user_id, name in changed:
-            await uow.users.remember_name(ref.platform, ref.workspace_id, user_id, name, now)
-        await uow.commit()
-    for user_id, name in changed:
-        deps.names.stored((ref.platform, ref.workspace_id, user_id), name, now)
+        stored = await uow.users.names_of(ref.platform, ref.workspace_id,
+                                          [user_id for user_id, _ in unknown])
+        changed = [(user_id, name) for user_id, name in unknown
+                   if user_id not in stored or (name and name != stored[user_id])]
+        if changed:
+            for user_id, name in changed:
+                await uow.users.remember_name(ref.platform, ref.workspace_id, user_id, name,
+                                              now)
+            await uow.commit()
+    for user_id, name in unknown:
+        deps.names.stored((ref.platform, ref.workspace_id, user_id),
+                          name or stored.get(user_id, ""), now)
