@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import queue
 import threading
@@ -296,11 +297,7 @@ def record(conn: Connection, event_: ReactionEvent, rules: ReactionRules) -> Out
     if question_id is None:
         return Outcome.IGNORED
 
-    def question_data() -> dict[str, Any]:
-        data = run(d.sql["question"], (question_id,)).scalar_one()
-        loaded = json.loads(data) if isinstance(data, str | bytes) else data
-        assert isinstance(loaded, dict)
-        return loaded
+    question_data = functools.partial(_question_data, conn, d, question_id)
 
     if not rules.accepts(target, question_data):
         return Outcome.IGNORED
@@ -383,11 +380,7 @@ def record_vote(conn: Connection, event_: VoteEvent, rules: VoteRules) -> VoteRe
     if question_id is None:
         return VoteResult(VoteOutcome.IGNORED, target, shown)
 
-    def question_data() -> dict[str, Any]:
-        data = run(d.sql["question"], (question_id,)).scalar_one()
-        loaded = json.loads(data) if isinstance(data, str | bytes) else data
-        assert isinstance(loaded, dict)
-        return loaded
+    question_data = functools.partial(_question_data, conn, d, question_id)
 
     if not rules.accepts(target, question_data):
         return VoteResult(VoteOutcome.IGNORED, target, shown)
@@ -406,6 +399,15 @@ def record_vote(conn: Connection, event_: VoteEvent, rules: VoteRules) -> VoteRe
     _write_attempt(conn, d, post_id, user_pk, stored,
                    rules.decide(target, stored, now_present, peeked_at))
     return VoteResult(VoteOutcome.WITHDRAWN if withdraw else VoteOutcome.CHOSEN, target, shown)
+
+
+def _question_data(conn: Connection, d: _Dialect, question_id: Any) -> dict[str, Any]:
+    """The question's stored JSON, read only if the rules ask for it (the parsed cache
+    usually answers)."""
+    data = conn.exec_driver_sql(d.sql["question"], (question_id,)).scalar_one()
+    loaded = json.loads(data) if isinstance(data, str | bytes) else data
+    assert isinstance(loaded, dict)
+    return loaded
 
 
 def _must(value: datetime | None) -> datetime:
