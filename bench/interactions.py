@@ -510,6 +510,31 @@ async def _recorded(db_file: Path, message_id: str, target: int, start: float
     return None, REACTIONS - (target - count)
 
 
+def _buttons_note(count: int) -> str:
+    if not count:
+        return ("the post carries no vote buttons (reactions mode?): the stream's votes "
+                "are sent as /qotd status")
+    return f"vote buttons on the post: {count}"
+
+
+def _mix_text(stream: Sequence[Any]) -> str:
+    kinds = Counter(s.kind for s in stream)
+    return "mix " + ", ".join(f"{k} {v}" for k, v in kinds.most_common())
+
+
+def _cpu_text(qotd_cpu: float, bare_cpu: float) -> str:
+    return (f"\n    process CPU per interaction: qotd {qotd_cpu * 1000:.2f} ms, bare "
+            f"{bare_cpu * 1000:.2f} ms (saturates one core near "
+            f"{1 / max(qotd_cpu, 1e-9):.0f}/s vs {1 / max(bare_cpu, 1e-9):.0f}/s)")
+
+
+async def _react_and_count(result: PlatformResult, qotd: Any) -> None:
+    """The run's tail on either platform: 500 reactions in 1 s, then the post's requests."""
+    result.reactions_s, result.reactions_recorded = await qotd.react(REACTIONS)
+    result.reactions_run = True
+    result.post_requests = qotd.post_requests()
+
+
 async def bench_discord(rates: Sequence[int], seconds: float, tmp: Path) -> PlatformResult:
     import discord
     import yarl
@@ -520,31 +545,20 @@ async def bench_discord(rates: Sequence[int], seconds: float, tmp: Path) -> Plat
     try:
         await qotd.start()
         await bare.start()
-        if not qotd.vote_ids:
-            result.notes.append("the post carries no vote buttons (reactions mode?): the "
-                                "stream's votes are sent as /qotd status")
-        else:
-            result.notes.append(f"vote buttons on the post: {len(qotd.vote_ids)}")
+        result.notes.append(_buttons_note(len(qotd.vote_ids)))
         for rate in rates:
             stream = make_stream(int(rate * seconds), seed=rate)
             b_ack, b_reply, _ = await bare.drive(stream, rate, qotd.post, qotd.vote_ids)
             ack, reply, over = await qotd.drive(stream, rate, qotd.post, qotd.vote_ids)
-            kinds = Counter(s.kind for s in stream)
             types = Counter(int(qotd.fake.callbacks[i].get("type", 0))
                             for i in list(qotd.fake.callbacks)[-len(stream):])
             result.rates.append(RateResult(
                 rate, len(stream), ack, reply, b_ack, b_reply, over,
-                {"summary": "mix " + ", ".join(f"{k} {v}" for k, v in kinds.most_common())
-                 + "; qotd's callbacks by type " + ", ".join(
-                     f"{t}: {n}" for t, n in sorted(types.items()))
-                 + f"\n    process CPU per interaction: qotd {qotd.cpu_per * 1000:.2f} ms, bare "
-                 f"{bare.cpu_per * 1000:.2f} ms (saturates one core near "
-                 f"{1 / max(qotd.cpu_per, 1e-9):.0f}/s vs {1 / max(bare.cpu_per, 1e-9):.0f}/s)"}))
+                {"summary": _mix_text(stream) + "; qotd's callbacks by type " + ", ".join(
+                    f"{t}: {n}" for t, n in sorted(types.items()))
+                 + _cpu_text(qotd.cpu_per, bare.cpu_per)}))
             await asyncio.sleep(1.0)
-        recorded_s, count = await qotd.react(REACTIONS)
-        result.reactions_s, result.reactions_recorded = recorded_s, count
-        result.reactions_run = True
-        result.post_requests = qotd.post_requests()
+        await _react_and_count(result, qotd)
     finally:
         await bare.stop()
         await qotd.stop()
@@ -714,30 +728,18 @@ async def bench_slack(rates: Sequence[int], seconds: float, tmp: Path) -> Platfo
         await bare.start()
         assert qotd.post is not None
         post_ts = str(qotd.post["ts"])
-        if not qotd.buttons:
-            result.notes.append("the post carries no vote buttons (reactions mode?): the "
-                                "stream's votes are sent as /qotd status")
-        else:
-            result.notes.append(f"vote buttons on the post: {len(qotd.buttons)}")
+        result.notes.append(_buttons_note(len(qotd.buttons)))
         for rate in rates:
             stream = make_stream(int(rate * seconds), seed=rate)
             b_ack, b_reply, _, _ = await bare.drive(stream, rate, post_ts, qotd.buttons)
             ack, reply, over, extra = await qotd.drive(stream, rate, post_ts, qotd.buttons)
-            kinds = Counter(s.kind for s in stream)
-            extra["summary"] = "mix " + ", ".join(f"{k} {v}" for k, v in kinds.most_common())
-            extra["summary"] += (
-                f"\n    process CPU per interaction: qotd {qotd.cpu_per * 1000:.2f} ms, bare "
-                f"{bare.cpu_per * 1000:.2f} ms (saturates one core near "
-                f"{1 / max(qotd.cpu_per, 1e-9):.0f}/s vs {1 / max(bare.cpu_per, 1e-9):.0f}/s)")
+            extra["summary"] = _mix_text(stream) + _cpu_text(qotd.cpu_per, bare.cpu_per)
             if set(extra["statuses"]) != {200}:
                 extra["summary"] += f"; HTTP statuses {dict(extra['statuses'])}"
             result.rates.append(RateResult(rate, len(stream), ack, reply, b_ack, b_reply,
                                            over, extra))
             await asyncio.sleep(1.0)
-        recorded_s, count = await qotd.react(REACTIONS)
-        result.reactions_s, result.reactions_recorded = recorded_s, count
-        result.reactions_run = True
-        result.post_requests = qotd.post_requests()
+        await _react_and_count(result, qotd)
     finally:
         await bare.stop()
         await qotd.stop()
